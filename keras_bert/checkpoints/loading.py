@@ -1,0 +1,225 @@
+"""`read_checkpoint` and `load_encoder`: any supported layout -> a `BertEncoder`."""
+
+import dataclasses
+import os
+
+import keras
+import numpy as np
+from absl import logging
+
+from keras_bert.checkpoints import hf_checkpoint, tf1_checkpoint
+from keras_bert.checkpoints.errors import CheckpointError
+from keras_bert.checkpoints.name_table import (
+    HEAD_PREFIXES,
+    encoder_variables,
+    google_shape,
+    is_optimizer_state,
+)
+from keras_bert.config import BertConfig
+from keras_bert.models import BertEncoder
+
+_LAYOUTS = (
+    "(a) Google's release layout: a directory with bert_config.json and "
+    "bert_model.ckpt.index/.data-*, or the checkpoint prefix itself; "
+    "(b) Hugging Face: a directory with config.json and model.safetensors or "
+    "pytorch_model.bin; (c) a .keras file saved from a BertEncoder"
+)
+
+
+@dataclasses.dataclass
+class BertCheckpoint:
+    """A checkpoint read into memory, in Google's names and shapes.
+
+    Attributes:
+        config: the `BertConfig` stored with the checkpoint.
+        weights: `{google_name: numpy array}` of the encoder (`bert/...`).
+        heads: `{google_name: numpy array}` of the pretraining heads
+            (`cls/predictions/...`, `cls/seq_relationship/...`), maybe empty.
+        unused: names of other variables, neither weights nor optimizer state.
+        vocab_file: path of the `vocab.txt` beside it, or None.
+        source: the file the weights came from.
+    """
+
+    config: BertConfig
+    weights: dict
+    heads: dict
+    unused: list
+    vocab_file: str
+    source: str
+
+
+def read_checkpoint(path):
+    """Reads a BERT checkpoint of any supported layout.
+
+    Args:
+        path: str. One of: a directory in Google's release layout, or its
+            checkpoint prefix (`.../bert_model.ckpt`); a Hugging Face BERT
+            directory; a `.keras` file.
+
+    Returns:
+        A `BertCheckpoint`.
+
+    Raises:
+        FileNotFoundError: `path` or a file the layout needs is missing.
+        CheckpointError: the layout is unknown or a file is unreadable.
+
+    Example:
+    >>> ckpt = read_checkpoint("../shared/data/checkpoints/tf1_toy")  # doctest: +SKIP
+    >>> ckpt.config.num_layers  # doctest: +SKIP
+    2
+    """
+    path = os.fspath(path)
+    if path.endswith(".keras"):
+        return _read_keras_file(path)
+    if os.path.isfile(path + ".index"):
+        directory = os.path.dirname(path) or "."
+        return _read_google(directory, path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No checkpoint at {path!r}: it does not exist. Accepted: {_LAYOUTS}.")
+    if not os.path.isdir(path):
+        raise CheckpointError(f"{path!r} is not a BERT checkpoint. Accepted: {_LAYOUTS}.")
+    prefix = tf1_checkpoint.find_checkpoint_prefix(path)
+    if prefix is not None:
+        return _read_google(path, prefix)
+    weight_file = hf_checkpoint.find_weight_file(path)
+    if weight_file is not None:
+        return _read_hf(path, weight_file)
+    found = sorted(os.listdir(path))[:20]
+    raise CheckpointError(
+        f"Unknown checkpoint layout in {path!r} (it holds {found}). Accepted: {_LAYOUTS}."
+    )
+
+
+def load_encoder(path):
+    """Builds a `BertEncoder` and loads a checkpoint's weights into it.
+
+    The encoder's shape comes from the checkpoint's own config. Every encoder
+    variable must be found with the right shape; variables that are neither
+    encoder weights, pretraining heads nor optimizer state are logged as
+    unused (they are kept in `read_checkpoint(path).unused`).
+
+    Args:
+        path: str. Any layout `read_checkpoint` accepts.
+
+    Returns:
+        A `BertEncoder` holding the checkpoint's weights.
+
+    Raises:
+        FileNotFoundError, CheckpointError: as `read_checkpoint`, and
+            `CheckpointError` naming each variable that is missing or has
+            another shape (expected vs found).
+
+    Example:
+    >>> encoder = load_encoder("../shared/data/checkpoints/tf1_toy")  # doctest: +SKIP
+    >>> encoder.config.hidden_size  # doctest: +SKIP
+    4
+    """
+    path = os.fspath(path)
+    if path.endswith(".keras"):
+        return _load_keras_file(path)
+    checkpoint = read_checkpoint(path)
+    encoder = BertEncoder.from_bert_config(checkpoint.config)
+    assign_weights(encoder, checkpoint.weights, checkpoint.source)
+    if checkpoint.unused:
+        logging.warning(
+            "%d variable(s) of %s were not used by the encoder: %s",
+            len(checkpoint.unused),
+            checkpoint.source,
+            ", ".join(checkpoint.unused),
+        )
+    return encoder
+
+
+def assign_weights(encoder, weights, source):
+    """Assigns `{google_name: array}` to the encoder, checking every shape.
+
+    Raises:
+        CheckpointError: listing every missing variable and every shape
+            mismatch (the variable, the expected and the found shape).
+    """
+    variables = encoder_variables(encoder)
+    missing = sorted(set(variables) - set(weights))
+    mismatched = []
+    for name, variable in variables.items():
+        if name in weights:
+            expected = google_shape(name, variable.shape)
+            found = tuple(np.shape(weights[name]))
+            if found != expected:
+                mismatched.append(f"{name}: expected shape {expected}, found {found}")
+    if missing or mismatched:
+        problems = [f"{name}: missing" for name in missing] + mismatched
+        raise CheckpointError(
+            f"{source} does not fit this encoder ({encoder.config}):\n  "
+            + "\n  ".join(problems[:20])
+            + (f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else "")
+            + "\nBuild the encoder from the checkpoint's own config "
+            "(keras_bert.load_encoder does), or use a checkpoint of this shape."
+        )
+    for name, variable in variables.items():
+        variable.assign(np.reshape(weights[name], variable.shape).astype(variable.dtype))
+
+
+def _split(all_weights):
+    weights, heads, unused = {}, {}, []
+    for name, value in all_weights.items():
+        if name.startswith("bert/"):
+            weights[name] = value
+        elif name.startswith(HEAD_PREFIXES):
+            heads[name] = value
+        elif not is_optimizer_state(name):
+            unused.append(name)
+    return weights, heads, sorted(unused)
+
+
+def _vocab_beside(directory):
+    vocab = os.path.join(directory, tf1_checkpoint.VOCAB_FILE)
+    return vocab if os.path.isfile(vocab) else None
+
+
+def _read_google(directory, prefix):
+    config_path = os.path.join(directory, tf1_checkpoint.CONFIG_FILE)
+    if not os.path.isfile(config_path):
+        raise FileNotFoundError(
+            f"The TF1 checkpoint {prefix!r} has no {tf1_checkpoint.CONFIG_FILE} "
+            f"beside it in {directory!r}; put the bert_config.json it was trained "
+            "with there."
+        )
+    config = BertConfig.from_json_file(config_path)
+    weights, heads, unused = _split(tf1_checkpoint.read_tf1_weights(prefix))
+    return BertCheckpoint(config, weights, heads, unused, _vocab_beside(directory), prefix)
+
+
+def _read_hf(directory, weight_file):
+    config_path = os.path.join(directory, hf_checkpoint.CONFIG_FILE)
+    if not os.path.isfile(config_path):
+        raise FileNotFoundError(
+            f"{weight_file} has no {hf_checkpoint.CONFIG_FILE} beside it; a "
+            "Hugging Face BERT directory needs both."
+        )
+    config = BertConfig.from_json_file(config_path)
+    weights, heads, unused = _split(hf_checkpoint.read_hf_weights(weight_file))
+    return BertCheckpoint(config, weights, heads, unused, _vocab_beside(directory), weight_file)
+
+
+def _load_keras_file(path):
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No .keras file at {path!r}.")
+    try:
+        model = keras.saving.load_model(path)
+    except Exception as e:  # Keras raises many types for unreadable archives.
+        raise CheckpointError(f"Cannot load {path} as a Keras model ({e}).") from None
+    if not isinstance(model, BertEncoder):
+        raise CheckpointError(
+            f"{path} holds a {type(model).__name__}, not a BertEncoder; load it "
+            "with keras.saving.load_model instead."
+        )
+    return model
+
+
+def _read_keras_file(path):
+    encoder = _load_keras_file(path)
+    weights = {
+        name: np.reshape(variable.numpy(), google_shape(name, variable.shape))
+        for name, variable in encoder_variables(encoder).items()
+    }
+    return BertCheckpoint(encoder.config, weights, {}, [], None, path)

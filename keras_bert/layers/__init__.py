@@ -1,0 +1,7 @@
+"""Keras layers that make up BERT."""
+
+from keras_bert.layers.bert_embeddings import BertEmbeddings
+from keras_bert.layers.bert_pooler import BertPooler
+from keras_bert.layers.transformer_block import TransformerBlock
+
+__all__ = ["BertEmbeddings", "BertPooler", "TransformerBlock"]

@@ -1,0 +1,138 @@
+"""`BertEmbeddings`: word + segment + learned position embeddings, LayerNorm, dropout."""
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="keras_bert")
+class BertEmbeddings(keras.layers.Layer):
+    """BERT's input embeddings (the paper's Figure 2).
+
+    The sum of three learned tables (WordPiece token, segment, and absolute
+    position), then LayerNorm and dropout.
+
+    Args:
+        vocab_size: int. Rows of the word table.
+        hidden_size: int. Width of every embedding.
+        max_position_embeddings: int. Rows of the position table; longer
+            inputs are rejected.
+        type_vocab_size: int. Rows of the segment table. Defaults to `2`.
+        dropout: float. Dropout rate after the LayerNorm. Defaults to `0.1`.
+        layer_norm_epsilon: float. Defaults to `1e-12`.
+        initializer_range: float. Stddev of the truncated-normal initializer.
+            Defaults to `0.02`.
+        **kwargs: Passed to `keras.layers.Layer` (`name`, `dtype`, ...).
+
+    Call arguments:
+        token_ids: int tensor `(batch_size, seq_length)`, WordPiece ids.
+        segment_ids: int tensor `(batch_size, seq_length)`, 0 for sentence A,
+            1 for sentence B.
+        training: bool. Enables dropout.
+
+    Returns:
+        Float tensor `(batch_size, seq_length, hidden_size)`.
+
+    Example:
+    >>> import numpy as np
+    >>> layer = BertEmbeddings(vocab_size=23, hidden_size=8,
+    ...                        max_position_embeddings=16)
+    >>> ids = np.ones((3, 7), "int32")
+    >>> tuple(layer(ids, np.zeros((3, 7), "int32")).shape)
+    (3, 7, 8)
+    """
+
+    def __init__(
+        self,
+        vocab_size,
+        hidden_size,
+        max_position_embeddings,
+        type_vocab_size=2,
+        dropout=0.1,
+        layer_norm_epsilon=1e-12,
+        initializer_range=0.02,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.vocab_size = vocab_size
+        self.hidden_size = hidden_size
+        self.max_position_embeddings = max_position_embeddings
+        self.type_vocab_size = type_vocab_size
+        self.dropout = dropout
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.initializer_range = initializer_range
+
+        initializer = keras.initializers.TruncatedNormal(stddev=initializer_range)
+        self.word_embeddings = keras.layers.Embedding(
+            vocab_size,
+            hidden_size,
+            embeddings_initializer=initializer,
+            dtype=self.dtype_policy,
+            name="word_embeddings",
+        )
+        self.segment_embeddings = keras.layers.Embedding(
+            type_vocab_size,
+            hidden_size,
+            embeddings_initializer=initializer,
+            dtype=self.dtype_policy,
+            name="segment_embeddings",
+        )
+        self.layer_norm = keras.layers.LayerNormalization(
+            epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="layer_norm"
+        )
+        self.dropout_layer = keras.layers.Dropout(
+            dropout, dtype=self.dtype_policy, name="dropout"
+        )
+
+    def build(self, token_ids_shape, segment_ids_shape=None):
+        self.word_embeddings.build(token_ids_shape)
+        self.segment_embeddings.build(token_ids_shape)
+        self.position_embeddings = self.add_weight(
+            name="position_embeddings",
+            shape=(self.max_position_embeddings, self.hidden_size),
+            initializer=keras.initializers.TruncatedNormal(
+                stddev=self.initializer_range
+            ),
+        )
+        self.layer_norm.build(tuple(token_ids_shape) + (self.hidden_size,))
+        self.built = True
+
+    def call(self, token_ids, segment_ids, training=None):
+        seq_length = token_ids.shape[1]
+        if seq_length is not None and seq_length > self.max_position_embeddings:
+            raise ValueError(_too_long_message(seq_length, self.max_position_embeddings))
+        if seq_length is None:
+            seq_length = tf.shape(token_ids)[1]
+            tf.debugging.assert_less_equal(
+                seq_length,
+                self.max_position_embeddings,
+                message=_too_long_message("the input's", self.max_position_embeddings),
+            )
+        positions = tf.cast(self.position_embeddings[:seq_length], self.compute_dtype)
+        x = self.word_embeddings(token_ids) + self.segment_embeddings(segment_ids)
+        x = x + positions[tf.newaxis]
+        return self.dropout_layer(self.layer_norm(x), training=training)
+
+    def compute_output_shape(self, token_ids_shape, segment_ids_shape=None):
+        return tuple(token_ids_shape) + (self.hidden_size,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            vocab_size=self.vocab_size,
+            hidden_size=self.hidden_size,
+            max_position_embeddings=self.max_position_embeddings,
+            type_vocab_size=self.type_vocab_size,
+            dropout=self.dropout,
+            layer_norm_epsilon=self.layer_norm_epsilon,
+            initializer_range=self.initializer_range,
+        )
+        return config
+
+
+def _too_long_message(seq_length, max_positions):
+    return (
+        f"Sequence length {seq_length} exceeds max_position_embeddings="
+        f"{max_positions}: the position table has no row for the extra tokens. "
+        f"Truncate inputs to at most {max_positions} tokens (e.g. with "
+        "BertPreprocessor's seq_length)."
+    )

@@ -1,0 +1,153 @@
+"""`TransformerBlock`: BERT's post-LayerNorm Transformer encoder block."""
+
+import functools
+
+import keras
+
+ACTIVATIONS = {
+    "gelu": functools.partial(keras.activations.gelu, approximate=False),
+    "gelu_tanh": functools.partial(keras.activations.gelu, approximate=True),
+    "relu": keras.activations.relu,
+    "tanh": keras.activations.tanh,
+}
+
+
+@keras.saving.register_keras_serializable(package="keras_bert")
+class TransformerBlock(keras.layers.Layer):
+    """Post-norm encoder block: self-attention, then a feed-forward net.
+
+    Each sub-block adds its input back, then layer-normalizes (BERT layout):
+    `x = LN(x + Attention(x))`, then `x = LN(x + FFN(x))`.
+
+    Args:
+        num_heads: int. Number of attention heads; must divide the input width.
+        intermediate_size: int. Width of the hidden feed-forward projection.
+        activation: str. Feed-forward activation: `"gelu"` (exact erf),
+            `"gelu_tanh"`, `"relu"` or `"tanh"`. Defaults to `"gelu"`.
+        dropout: float. Rate for sub-block outputs. Defaults to `0.1`.
+        attention_dropout: float. Rate for attention probabilities.
+            Defaults to `0.1`.
+        layer_norm_epsilon: float. Defaults to `1e-12`.
+        initializer_range: float. Stddev of the truncated-normal initializer.
+            Defaults to `0.02`.
+        **kwargs: Passed to `keras.layers.Layer` (`name`, `dtype`, ...).
+
+    Call arguments:
+        x: float tensor `(batch_size, seq_length, hidden_size)`.
+        padding_mask: optional int/bool tensor `(batch_size, seq_length)`,
+            1 for real tokens, 0 for padding. Padding is never attended to.
+        training: bool. Enables dropout.
+
+    Returns:
+        Float tensor shaped like `x`.
+
+    Raises:
+        ValueError: in `build`, if `hidden_size % num_heads != 0`.
+
+    Example:
+    >>> import numpy as np
+    >>> block = TransformerBlock(num_heads=2, intermediate_size=12)
+    >>> x = np.zeros((3, 7, 8), "float32")
+    >>> tuple(block(x, padding_mask=np.ones((3, 7), "int32")).shape)
+    (3, 7, 8)
+    """
+
+    def __init__(
+        self,
+        num_heads,
+        intermediate_size,
+        activation="gelu",
+        dropout=0.1,
+        attention_dropout=0.1,
+        layer_norm_epsilon=1e-12,
+        initializer_range=0.02,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"activation={activation!r} is not supported; use one of "
+                f"{sorted(ACTIVATIONS)}."
+            )
+        self.num_heads = num_heads
+        self.intermediate_size = intermediate_size
+        self.activation = activation
+        self.dropout = dropout
+        self.attention_dropout = attention_dropout
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.initializer_range = initializer_range
+
+    def build(self, x_shape, padding_mask_shape=None):
+        hidden_size = x_shape[-1]
+        if hidden_size % self.num_heads:
+            raise ValueError(
+                f"The input width {hidden_size} is not divisible by "
+                f"num_heads={self.num_heads}; use a number of heads that divides it."
+            )
+        initializer = keras.initializers.TruncatedNormal(stddev=self.initializer_range)
+
+        def dense(units, name, activation=None):
+            return keras.layers.Dense(
+                units,
+                activation=activation,
+                kernel_initializer=initializer,
+                dtype=self.dtype_policy,
+                name=name,
+            )
+
+        def layer_norm(name):
+            return keras.layers.LayerNormalization(
+                epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name=name
+            )
+
+        self.attention = keras.layers.MultiHeadAttention(
+            num_heads=self.num_heads,
+            key_dim=hidden_size // self.num_heads,
+            dropout=self.attention_dropout,
+            kernel_initializer=initializer,
+            dtype=self.dtype_policy,
+            name="self_attention",
+        )
+        self.attention.build(x_shape, x_shape)
+        self.attention_layer_norm = layer_norm("attention_layer_norm")
+        self.attention_layer_norm.build(x_shape)
+        self.intermediate_dense = dense(
+            self.intermediate_size, "intermediate_dense", ACTIVATIONS[self.activation]
+        )
+        self.intermediate_dense.build(x_shape)
+        self.output_dense = dense(hidden_size, "output_dense")
+        self.output_dense.build(tuple(x_shape[:-1]) + (self.intermediate_size,))
+        self.output_layer_norm = layer_norm("output_layer_norm")
+        self.output_layer_norm.build(x_shape)
+        self.dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
+        self.built = True
+
+    def call(self, x, padding_mask=None, training=None):
+        attention_mask = None
+        if padding_mask is not None:
+            # (batch, 1, seq): every query may look at every real key.
+            attention_mask = keras.ops.cast(padding_mask, "bool")[:, None, :]
+        attended = self.attention(
+            x, x, attention_mask=attention_mask, training=training
+        )
+        x = self.attention_layer_norm(
+            x + self.dropout_layer(attended, training=training)
+        )
+        hidden = self.output_dense(self.intermediate_dense(x))
+        return self.output_layer_norm(x + self.dropout_layer(hidden, training=training))
+
+    def compute_output_shape(self, x_shape, padding_mask_shape=None):
+        return x_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            num_heads=self.num_heads,
+            intermediate_size=self.intermediate_size,
+            activation=self.activation,
+            dropout=self.dropout,
+            attention_dropout=self.attention_dropout,
+            layer_norm_epsilon=self.layer_norm_epsilon,
+            initializer_range=self.initializer_range,
+        )
+        return config

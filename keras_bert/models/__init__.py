@@ -1,0 +1,5 @@
+"""Keras models built from `keras_bert.layers`."""
+
+from keras_bert.models.bert_encoder import BertEncoder
+
+__all__ = ["BertEncoder"]

@@ -1,0 +1,146 @@
+"""`BertEncoder`: the BERT network as a functional Keras model."""
+
+import keras
+
+from keras_bert.config import BertConfig
+from keras_bert.layers import BertEmbeddings, BertPooler, TransformerBlock
+
+INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")
+
+
+@keras.saving.register_keras_serializable(package="keras_bert")
+class BertEncoder(keras.Model):
+    """The bidirectional Transformer encoder of BERT.
+
+    Built from keyword arguments named as the fields of `BertConfig`, or from a
+    config with `BertEncoder.from_bert_config(config)`. Its layers follow the
+    global Keras dtype policy, so
+    `keras.mixed_precision.set_global_policy("mixed_bfloat16")` before building
+    gives bfloat16 compute with float32 variables.
+
+    Args:
+        vocab_size, hidden_size, num_layers, num_attention_heads,
+        intermediate_size, hidden_act, hidden_dropout_prob,
+        attention_probs_dropout_prob, max_position_embeddings,
+        type_vocab_size, initializer_range, layer_norm_epsilon: as in
+            `BertConfig`, with the same defaults (BERT-Base).
+        **kwargs: Passed to `keras.Model` (`name`, ...).
+
+    Inputs (a dict, each int32 `(batch_size, seq_length)`, any
+    `seq_length <= max_position_embeddings`):
+        input_word_ids: WordPiece ids, `[CLS] A [SEP] B [SEP]` then 0s.
+        input_mask: 1 for real tokens, 0 for padding.
+        input_type_ids: 0 for `[CLS]`, A and its `[SEP]`; 1 for B and its
+            `[SEP]`.
+
+    Outputs (a dict):
+        sequence_output: `(batch_size, seq_length, hidden_size)`, the last
+            block's output.
+        pooled_output: `(batch_size, hidden_size)`, `tanh(dense([CLS]))`.
+        encoder_outputs: list of `num_layers` tensors
+            `(batch_size, seq_length, hidden_size)`, one per block.
+
+    Example:
+    >>> import numpy as np
+    >>> encoder = BertEncoder(vocab_size=23, hidden_size=8, num_layers=2,
+    ...                       num_attention_heads=2, intermediate_size=12,
+    ...                       max_position_embeddings=16)
+    >>> inputs = {"input_word_ids": np.ones((3, 7), "int32"),
+    ...           "input_mask": np.ones((3, 7), "int32"),
+    ...           "input_type_ids": np.zeros((3, 7), "int32")}
+    >>> outputs = encoder(inputs)
+    >>> tuple(outputs["sequence_output"].shape), tuple(outputs["pooled_output"].shape)
+    ((3, 7, 8), (3, 8))
+    >>> len(outputs["encoder_outputs"])
+    2
+    """
+
+    def __init__(
+        self,
+        vocab_size=30522,
+        hidden_size=768,
+        num_layers=12,
+        num_attention_heads=12,
+        intermediate_size=3072,
+        hidden_act="gelu",
+        hidden_dropout_prob=0.1,
+        attention_probs_dropout_prob=0.1,
+        max_position_embeddings=512,
+        type_vocab_size=2,
+        initializer_range=0.02,
+        layer_norm_epsilon=1e-12,
+        **kwargs,
+    ):
+        # Validates every value with a message naming the bad field.
+        config = BertConfig(
+            vocab_size=vocab_size,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            num_attention_heads=num_attention_heads,
+            intermediate_size=intermediate_size,
+            hidden_act=hidden_act,
+            hidden_dropout_prob=hidden_dropout_prob,
+            attention_probs_dropout_prob=attention_probs_dropout_prob,
+            max_position_embeddings=max_position_embeddings,
+            type_vocab_size=type_vocab_size,
+            initializer_range=initializer_range,
+            layer_norm_epsilon=layer_norm_epsilon,
+        )
+        inputs = {
+            name: keras.Input(shape=(None,), dtype="int32", name=name)
+            for name in INPUT_NAMES
+        }
+        embeddings = BertEmbeddings(
+            vocab_size=vocab_size,
+            hidden_size=hidden_size,
+            max_position_embeddings=max_position_embeddings,
+            type_vocab_size=type_vocab_size,
+            dropout=hidden_dropout_prob,
+            layer_norm_epsilon=layer_norm_epsilon,
+            initializer_range=initializer_range,
+            name="embeddings",
+        )
+        x = embeddings(inputs["input_word_ids"], inputs["input_type_ids"])
+        encoder_outputs = []
+        for i in range(num_layers):
+            x = TransformerBlock(
+                num_heads=num_attention_heads,
+                intermediate_size=intermediate_size,
+                activation=hidden_act,
+                dropout=hidden_dropout_prob,
+                attention_dropout=attention_probs_dropout_prob,
+                layer_norm_epsilon=layer_norm_epsilon,
+                initializer_range=initializer_range,
+                name=f"transformer_layer_{i}",
+            )(x, padding_mask=inputs["input_mask"])
+            encoder_outputs.append(x)
+        pooled = BertPooler(
+            hidden_size, initializer_range=initializer_range, name="pooler"
+        )(x)
+        outputs = {
+            "sequence_output": x,
+            "pooled_output": pooled,
+            "encoder_outputs": encoder_outputs,
+        }
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self.config = config
+        self.embeddings = embeddings
+
+    @property
+    def word_embeddings(self):
+        """The `(vocab_size, hidden_size)` word-embedding variable, for tying."""
+        return self.embeddings.word_embeddings.embeddings
+
+    @classmethod
+    def from_bert_config(cls, config, **kwargs):
+        """Builds an encoder from a `BertConfig`."""
+        return cls(**config.to_dict(), **kwargs)
+
+    def get_config(self):
+        # Our constructor arguments only: a functional config would not
+        # rebuild this subclass.
+        return {"name": self.name, "trainable": self.trainable, **self.config.to_dict()}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
