@@ -119,19 +119,22 @@ def load_encoder(path):
         return _load_keras_file(path)
     checkpoint = read_checkpoint(path)
     encoder = BertEncoder.from_bert_config(checkpoint.config)
-    assign_weights(encoder, checkpoint.weights, checkpoint.source)
-    if checkpoint.unused:
+    unused = checkpoint.unused + assign_weights(encoder, checkpoint.weights, checkpoint.source)
+    if unused:
         logging.warning(
             "%d variable(s) of %s were not used by the encoder: %s",
-            len(checkpoint.unused),
+            len(unused),
             checkpoint.source,
-            ", ".join(checkpoint.unused),
+            ", ".join(unused),
         )
     return encoder
 
 
 def assign_weights(encoder, weights, source):
     """Assigns `{google_name: array}` to the encoder, checking every shape.
+
+    Returns:
+        The sorted names in `weights` that no encoder variable took.
 
     Raises:
         CheckpointError: listing every missing variable and every shape
@@ -157,16 +160,19 @@ def assign_weights(encoder, weights, source):
         )
     for name, variable in variables.items():
         variable.assign(np.reshape(weights[name], variable.shape).astype(variable.dtype))
+    return sorted(set(weights) - set(variables))
 
 
 def _split(all_weights):
     weights, heads, unused = {}, {}, []
     for name, value in all_weights.items():
+        if is_optimizer_state(name):
+            continue
         if name.startswith("bert/"):
             weights[name] = value
         elif name.startswith(HEAD_PREFIXES):
             heads[name] = value
-        elif not is_optimizer_state(name):
+        else:
             unused.append(name)
     return weights, heads, sorted(unused)
 

@@ -37,7 +37,7 @@ def read_tf1_weights(prefix):
     try:
         reader = tf.train.load_checkpoint(prefix)
         return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
-    except (tf.errors.OpError, ValueError) as e:
+    except (tf.errors.OpError, ValueError, IndexError) as e:  # IndexError: truncated data
         message = getattr(e, "message", str(e)).strip().splitlines()[0]
         raise CheckpointError(
             f"Cannot read the TF1 checkpoint {prefix!r} ({message}). Check that "
