@@ -1,0 +1,83 @@
+"""`BertPreprocessor`: strings -> the encoder's input dict, in-graph."""
+
+import keras
+import tensorflow as tf
+import tensorflow_text as tf_text
+
+from keras_bert.text.bert_tokenizer import BertTokenizer
+
+
+@keras.saving.register_keras_serializable(package="keras_bert")
+class BertPreprocessor(keras.layers.Layer):
+    """Tokenizes and packs one or two segments as `[CLS] A [SEP] (B [SEP])`.
+
+    Segment ids are 0 up to and including the first `[SEP]`, 1 after; padding
+    is 0. Pairs that do not fit are trimmed longer-segment-first (the
+    original `_truncate_seq_pair` rule), so the output never exceeds
+    `seq_length`.
+
+    Args:
+        vocab_file: str. The WordPiece `vocab.txt`.
+        seq_length: int. Length of every output row; at least 3.
+        lower_case: bool. True for uncased vocabularies. Defaults to `True`.
+        **kwargs: Passed to `keras.layers.Layer`.
+
+    Call arguments:
+        inputs: a string tensor `(batch_size,)`, or a tuple/list of two.
+
+    Returns:
+        A dict of int32 `(batch_size, seq_length)` tensors: `input_word_ids`,
+        `input_mask`, `input_type_ids`.
+
+    Example:
+    >>> import tempfile
+    >>> vocab = tempfile.mktemp()
+    >>> _ = open(vocab, "w").write("\\n".join(
+    ...     ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world"]))
+    >>> packed = BertPreprocessor(vocab, seq_length=6)(
+    ...     (tf.constant(["hello"]), tf.constant(["world"])))
+    >>> packed["input_word_ids"].numpy().tolist(), packed["input_type_ids"].numpy().tolist()
+    ([[2, 5, 3, 6, 3, 0]], [[0, 0, 0, 1, 1, 0]])
+    """
+
+    def __init__(self, vocab_file, seq_length, lower_case=True, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(seq_length, int) or seq_length < 3:
+            raise ValueError(
+                f"seq_length={seq_length!r} is too small; [CLS] and [SEP] alone "
+                "take 2 positions, so use at least 3 (BERT-Base allows up to 512)."
+            )
+        self.vocab_file = vocab_file
+        self.seq_length = seq_length
+        self.lower_case = lower_case
+        self.tokenizer = BertTokenizer(vocab_file, lower_case=lower_case, name="tokenizer")
+        self._cls_id = self.tokenizer.token_to_id("[CLS]")
+        self._sep_id = self.tokenizer.token_to_id("[SEP]")
+
+    def call(self, inputs):
+        segments = list(inputs) if isinstance(inputs, (tuple, list)) else [inputs]
+        if len(segments) not in (1, 2):
+            raise ValueError(
+                f"BertPreprocessor takes one or two string tensors; got {len(segments)}."
+            )
+        pieces = [self.tokenizer(s) for s in segments]
+        # One [CLS], then a [SEP] after each segment.
+        budget = self.seq_length - 1 - len(segments)
+        pieces = tf_text.RoundRobinTrimmer(max_seq_length=budget).trim(pieces)
+        ids, segment_ids = tf_text.combine_segments(
+            pieces, start_of_sequence_id=self._cls_id, end_of_segment_id=self._sep_id
+        )
+        word_ids, mask = tf_text.pad_model_inputs(ids, max_seq_length=self.seq_length)
+        type_ids, _ = tf_text.pad_model_inputs(segment_ids, max_seq_length=self.seq_length)
+        return {
+            "input_word_ids": tf.cast(word_ids, tf.int32),
+            "input_mask": tf.cast(mask, tf.int32),
+            "input_type_ids": tf.cast(type_ids, tf.int32),
+        }
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            vocab_file=self.vocab_file, seq_length=self.seq_length, lower_case=self.lower_case
+        )
+        return config

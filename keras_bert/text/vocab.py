@@ -1,0 +1,53 @@
+"""Reading WordPiece vocabulary files (one token a line, id = line number)."""
+
+import os
+
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+
+
+def load_vocab(vocab_file):
+    """Reads a `vocab.txt` into a list of tokens, checking that BERT can use it.
+
+    Args:
+        vocab_file: str. UTF-8 text, one token a line.
+
+    Returns:
+        The tokens, in id order.
+
+    Raises:
+        FileNotFoundError: the file is missing.
+        ValueError: the file is empty, not UTF-8, or lacks a special token.
+
+    Example:
+    >>> import tempfile
+    >>> path = tempfile.mktemp()
+    >>> _ = open(path, "w").write("[PAD]\\n[UNK]\\n[CLS]\\n[SEP]\\n[MASK]\\nhello\\n")
+    >>> load_vocab(path)[-1]
+    'hello'
+    """
+    vocab_file = os.fspath(vocab_file)
+    if not os.path.isfile(vocab_file):
+        raise FileNotFoundError(
+            f"Vocabulary file {vocab_file!r} does not exist; pass the vocab.txt "
+            "that was released with the checkpoint."
+        )
+    with open(vocab_file, "rb") as f:
+        raw = f.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ValueError(
+            f"Vocabulary file {vocab_file!r} is not UTF-8 (bad byte at line {line}); "
+            "re-save it as UTF-8."
+        ) from None
+    tokens = text.splitlines()
+    if not tokens:
+        raise ValueError(f"Vocabulary file {vocab_file!r} is empty.")
+    missing = [t for t in SPECIAL_TOKENS if t not in tokens]
+    if missing:
+        raise ValueError(
+            f"Vocabulary file {vocab_file!r} lacks the special token(s) {missing}, "
+            f"which BERT needs; add them (the standard order is {list(SPECIAL_TOKENS)})."
+        )
+    return tokens

@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_bert.text import BertPreprocessor
+from text_parity_fixtures import hf_tokenizer, read_mrpc_pairs, read_sst2
+
+
+def _hf_packed(reference, texts, seq_length):
+    reference.enable_truncation(seq_length, strategy="longest_first")
+    reference.enable_padding(pad_id=0, length=seq_length)
+    encodings = reference.encode_batch(texts)
+    return {
+        "input_word_ids": np.array([e.ids for e in encodings]),
+        "input_mask": np.array([e.attention_mask for e in encodings]),
+        "input_type_ids": np.array([e.type_ids for e in encodings]),
+    }
+
+
+@pytest.mark.parametrize("seq_length", [16, 128])
+def test_single_sentences_equal_hf(shared_data, minilm_path, seq_length):
+    sentences = read_sst2(shared_data, "dev")
+    packed = BertPreprocessor(f"{minilm_path}/vocab.txt", seq_length)(tf.constant(sentences))
+    expected = _hf_packed(hf_tokenizer(minilm_path), sentences, seq_length)
+    for name, value in expected.items():
+        np.testing.assert_array_equal(packed[name], value, err_msg=name)
+
+
+def _truncate_seq_pair(tokens_a, tokens_b, max_length):
+    """google-research/bert's rule: pop from the longer list, from `b` on ties."""
+    while len(tokens_a) + len(tokens_b) > max_length:
+        (tokens_a if len(tokens_a) > len(tokens_b) else tokens_b).pop()
+
+
+@pytest.mark.parametrize("seq_length", [24, 64, 128])
+def test_pairs_equal_hf_pieces_under_the_original_truncation(shared_data, minilm_path, seq_length):
+    """HF `tokenizers` pieces, packed with the original `_truncate_seq_pair`.
+
+    HF's own `longest_first` strategy is a different rule: when the budget is
+    odd it gives the spare token to the second segment (23 + 23 pieces into
+    21 -> 10 + 11, where the original keeps 11 + 10); so the reference here
+    trims HF's pieces with the original rule.
+    """
+    pairs = read_mrpc_pairs(shared_data, "dev")
+    reference = hf_tokenizer(minilm_path)
+    expected = np.zeros((3, len(pairs), seq_length), "int64")
+    for row, (a, b) in enumerate(pairs):
+        tokens_a, tokens_b = (e.ids[1:-1] for e in reference.encode_batch([a, b]))
+        _truncate_seq_pair(tokens_a, tokens_b, seq_length - 3)
+        ids = [101] + tokens_a + [102] + tokens_b + [102]
+        expected[0, row, : len(ids)] = ids
+        expected[1, row, : len(ids)] = 1
+        expected[2, row, len(tokens_a) + 2 : len(ids)] = 1
+
+    first, second = (tf.constant(list(column)) for column in zip(*pairs))
+    packed = BertPreprocessor(f"{minilm_path}/vocab.txt", seq_length)((first, second))
+    if seq_length == 24:
+        assert (expected[1].sum(1) == 24).all()  # every pair was trimmed
+    for name, value in zip(("input_word_ids", "input_mask", "input_type_ids"), expected):
+        np.testing.assert_array_equal(packed[name], value, err_msg=name)
+
+
+def test_works_in_dataset_map_and_as_a_model_layer(minilm_path):
+    preprocessor = BertPreprocessor(f"{minilm_path}/vocab.txt", seq_length=8)
+    dataset = tf.data.Dataset.from_tensor_slices(["a b c d e f g h i j", ""]).batch(2).map(preprocessor)
+    packed = next(iter(dataset))
+    assert packed["input_word_ids"].shape == (2, 8)
+    assert packed["input_word_ids"][1].numpy().tolist() == [101, 102, 0, 0, 0, 0, 0, 0]
+
+
+def test_too_small_seq_length(minilm_path):
+    with pytest.raises(ValueError, match="seq_length=2 is too small"):
+        BertPreprocessor(f"{minilm_path}/vocab.txt", seq_length=2)
