@@ -8,6 +8,7 @@ from keras_bert.checkpoints import (
     save_tf1_checkpoint,
 )
 from keras_bert.config import BertConfig
+from keras_bert.layers import mean_pool
 from keras_bert.models import BertEncoder
 
 __version__ = "0.1.0"
@@ -18,6 +19,7 @@ __all__ = [
     "BertEncoder",
     "CheckpointError",
     "load_encoder",
+    "mean_pool",
     "read_checkpoint",
     "save_tf1_checkpoint",
 ]

@@ -64,9 +64,14 @@ def read_checkpoint(path):
         CheckpointError: the layout is unknown or a file is unreadable.
 
     Example:
-    >>> ckpt = read_checkpoint("../shared/data/checkpoints/tf1_toy")  # doctest: +SKIP
-    >>> ckpt.config.num_layers  # doctest: +SKIP
-    2
+    >>> import tempfile
+    >>> from keras_bert import BertEncoder, save_tf1_checkpoint
+    >>> directory = tempfile.mkdtemp()
+    >>> _ = save_tf1_checkpoint(BertEncoder(vocab_size=23, hidden_size=8, num_layers=2,
+    ...     num_attention_heads=2, intermediate_size=12), directory)
+    >>> checkpoint = read_checkpoint(directory)
+    >>> checkpoint.config.num_layers, checkpoint.weights["bert/pooler/dense/kernel"].shape
+    (2, (8, 8))
     """
     path = os.fspath(path)
     if path.endswith(".keras"):
@@ -110,9 +115,13 @@ def load_encoder(path):
             another shape (expected vs found).
 
     Example:
-    >>> encoder = load_encoder("../shared/data/checkpoints/tf1_toy")  # doctest: +SKIP
-    >>> encoder.config.hidden_size  # doctest: +SKIP
-    4
+    >>> import tempfile
+    >>> from keras_bert import BertEncoder
+    >>> path = tempfile.mkdtemp() + "/tiny.keras"
+    >>> BertEncoder(vocab_size=23, hidden_size=8, num_layers=1, num_attention_heads=2,
+    ...             intermediate_size=12).save(path)
+    >>> load_encoder(path).config.hidden_size
+    8
     """
     path = os.fspath(path)
     if path.endswith(".keras"):

@@ -2,6 +2,7 @@
 
 from keras_bert.layers.bert_embeddings import BertEmbeddings
 from keras_bert.layers.bert_pooler import BertPooler
+from keras_bert.layers.mean_pool import mean_pool
 from keras_bert.layers.transformer_block import TransformerBlock
 
-__all__ = ["BertEmbeddings", "BertPooler", "TransformerBlock"]
+__all__ = ["BertEmbeddings", "BertPooler", "TransformerBlock", "mean_pool"]

