@@ -41,9 +41,21 @@ def load_vocab(vocab_file):
             f"Vocabulary file {vocab_file!r} is not UTF-8 (bad byte at line {line}); "
             "re-save it as UTF-8."
         ) from None
-    tokens = text.splitlines()
+    # Only "\n" ends a line: tokens such as U+2028 are line breaks to
+    # str.splitlines() but ordinary entries of the Chinese vocabulary.
+    tokens = [line.removesuffix("\r") for line in text.split("\n")]
+    if tokens and tokens[-1] == "":
+        tokens.pop()
     if not tokens:
         raise ValueError(f"Vocabulary file {vocab_file!r} is empty.")
+    first_line = {}
+    for line, token in enumerate(tokens, start=1):
+        if token in first_line:
+            raise ValueError(
+                f"Vocabulary file {vocab_file!r} repeats {token!r} on lines "
+                f"{first_line[token]} and {line}; each token must appear once."
+            )
+        first_line[token] = line
     missing = [t for t in SPECIAL_TOKENS if t not in tokens]
     if missing:
         raise ValueError(

@@ -50,3 +50,82 @@ def test_missing_and_bad_vocab_files(tmp_path):
     partial.write_text("[PAD]\n[UNK]\nhello\n")
     with pytest.raises(ValueError, match=r"lacks the special token\(s\) \['\[CLS\]', '\[SEP\]', '\[MASK\]'\]"):
         BertTokenizer(str(partial))
+
+
+# Each case: what the original BERT rules do, checked against HF `tokenizers`.
+EDGE_CASES = [
+    "ΟΔΟΣ ΣΑΣ",  # capital sigma lower-cases to σ everywhere, also word-final
+    "Straße ﬁne …",  # no compatibility folding: ß, ﬁ and … stay as they are
+    "Crème brûlée, İstanbul, Ǆemal",  # accents stripped, İ -> i
+    "a\ufffdb x\x00y\x07z",  # U+FFFD and control characters vanish
+    "zero\u200bwidth\u200djoiner\ufeff",  # format characters (Cf) vanish
+    "private\ue000use",  # private-use characters vanish
+    "tab\tnew\nline\rreturn\u00a0nbsp\u3000ideographic",  # all whitespace
+    "中文字符测试，日本語のテキスト、한국어",  # CJK ideographs split, kana/hangul do not
+    "a" * 100 + " " + "b" * 101,  # 100 characters is a word, 101 is [UNK]
+    "ж" * 60 + " " + "ж" * 101,  # 120 bytes but 60 characters is still a word
+    "$100+ <tag> a^b `c` |d| ~e @f #g",  # ASCII symbols are punctuation
+    "",
+    "   \t\n  ",
+]
+
+
+@pytest.mark.parametrize("text", EDGE_CASES)
+def test_edge_cases_equal_hf_tokenizers(minilm_path, text):
+    _assert_same_ids(BertTokenizer(f"{minilm_path}/vocab.txt"), hf_tokenizer(minilm_path), [text])
+
+
+def _hf_from_vocab(vocab_file, lower_case):
+    tokenizers = pytest.importorskip("tokenizers")
+    return tokenizers.BertWordPieceTokenizer(str(vocab_file), lowercase=lower_case)
+
+
+def test_chinese_vocabulary(shared_data):
+    vocab = shared_data / "vocab/bert-base-chinese-vocab.txt"
+    texts = [
+        "今天天气很好，我们去公园散步吧。",
+        "北京是中华人民共和国的首都，人口超过两千万。",
+        "他说：「机器学习（Machine Learning）很有趣！」",
+        "２０２４年，ＢＥＲＴ模型在自然语言处理中仍然很重要。",
+    ]
+    # Real Wikipedia lines that mix English with CJK names.
+    texts += [line for line in read_wiki_paragraphs(shared_data, 20_000) if any("\u4e00" <= c <= "\u9fff" for c in line)]
+    assert len(texts) > 8
+    for lower_case in (True, False):
+        _assert_same_ids(BertTokenizer(str(vocab), lower_case=lower_case), _hf_from_vocab(vocab, lower_case), texts)
+
+
+def test_cased_keeps_case_and_accents(shared_data, minilm_path):
+    vocab = f"{minilm_path}/vocab.txt"
+    texts = read_wiki_paragraphs(shared_data, 2_000) + EDGE_CASES
+    _assert_same_ids(BertTokenizer(vocab, lower_case=False), _hf_from_vocab(vocab, False), texts)
+
+
+def test_offsets_equal_hf_character_offsets(shared_data, minilm_path):
+    texts = read_sst2(shared_data, "dev") + read_wiki_paragraphs(shared_data, 2_000) + EDGE_CASES
+    ids, starts, ends = BertTokenizer(f"{minilm_path}/vocab.txt").tokenize_with_offsets(tf.constant(texts))
+    reference = hf_tokenizer(minilm_path).encode_batch(texts)
+    for i, (text, encoding) in enumerate(zip(texts, reference)):
+        assert ids[i].numpy().tolist() == encoding.ids[1:-1], text
+        expected = encoding.offsets[1:-1]
+        got = list(zip(starts[i].numpy().tolist(), ends[i].numpy().tolist()))
+        assert got == [tuple(o) for o in expected], text
+
+
+def test_invalid_utf8_and_huge_strings_have_defined_results(minilm_path):
+    tokenizer = BertTokenizer(f"{minilm_path}/vocab.txt")
+    # Invalid bytes become U+FFFD, which the original rules drop.
+    ids = tokenizer(tf.constant([b"caf\xc3 ok \xff\xfe", b"ok"])).to_list()
+    assert ids[0] == tokenizer(tf.constant(["caf ok"])).to_list()[0]
+    huge = "word " * 20_000 + "x" * 100_000
+    pieces = tokenizer(tf.constant([huge])).to_list()[0]
+    assert len(pieces) == 20_001 and pieces[-1] == tokenizer.token_to_id("[UNK]")
+
+
+def test_vocab_lines_end_only_at_newlines_and_duplicates_are_named(tmp_path):
+    path = tmp_path / "vocab.txt"
+    path.write_text("[PAD]\r\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n\u2028\n##\u2028\n", encoding="utf-8")
+    assert load_vocab(path)[-2:] == ["\u2028", "##\u2028"]
+    path.write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nword\nword\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="repeats 'word' on lines 6 and 7"):
+        load_vocab(path)
