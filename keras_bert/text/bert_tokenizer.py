@@ -62,6 +62,7 @@ class BertTokenizer(keras.layers.Layer):
         self.vocab = load_vocab(vocab_file)
         self._unk_id = self.vocab.index("[UNK]")
         self._is_suffix = tf.constant([token.startswith("##") for token in self.vocab])
+        self._piece_chars = tf.constant([len(token.removeprefix("##")) for token in self.vocab])
         self._tokenizer = tf_text.FastBertTokenizer(
             vocab=self.vocab,
             token_out_type=tf.int32,
@@ -105,9 +106,7 @@ class BertTokenizer(keras.layers.Layer):
         return text
 
     def call(self, text):
-        normalized = self.normalize(text)
-        ids, starts, ends = self._tokenizer.tokenize_with_offsets(normalized)
-        return self._collapse_long_words(normalized, ids, starts, ends)[0]
+        return self._collapse_long_words(self._tokenizer.tokenize(self.normalize(text)))[0]
 
     def tokenize_with_offsets(self, text):
         """Ids plus each piece's character span in the original string.
@@ -128,7 +127,7 @@ class BertTokenizer(keras.layers.Layer):
         normalized_chars = tf.ragged.map_flat_values(self.normalize, chars)
         normalized = tf.strings.reduce_join(normalized_chars, axis=-1)
         ids, starts, ends = self._tokenizer.tokenize_with_offsets(normalized)
-        ids, starts, ends = self._collapse_long_words(normalized, ids, starts, ends)
+        ids, starts, ends = self._collapse_long_words(ids, starts, ends)
         # Byte offsets in `normalized` -> character offsets in `text`: char k
         # of the original ends at byte char_ends[k] of the normalized text.
         char_ends = tf.math.cumsum(
@@ -146,35 +145,41 @@ class BertTokenizer(keras.layers.Layer):
             tf.RaggedTensor.from_tensor(tf.cast(char_stops, tf.int64), lengths=lengths),
         )
 
-    def _collapse_long_words(self, normalized, ids, starts, ends):
-        """Replaces the pieces of each word over `max_chars_per_word` by one `[UNK]`."""
+    def _collapse_long_words(self, ids, starts=None, ends=None):
+        """Replaces the pieces of each word over `max_chars_per_word` by one `[UNK]`.
+
+        A word's length is the sum of its pieces' lengths (a word that could
+        not be split is a single `[UNK]` already), so no text is needed.
+        `starts`/`ends`, when given, are adjusted alongside: the `[UNK]` spans
+        the whole word.
+        """
         flat_ids = ids.flat_values
         is_word_start = tf.logical_not(tf.gather(self._is_suffix, flat_ids))
         word_index = tf.cumsum(tf.cast(is_word_start, tf.int32)) - 1
-        word_start = tf.math.segment_min(starts.flat_values, word_index)
-        word_end = tf.math.segment_max(ends.flat_values, word_index)
-        # Character counts only matter where bytes could exceed the limit.
-        candidates = tf.where(word_end - word_start > self.max_chars_per_word)[:, 0]
-        rows = tf.gather(ids.value_rowids(), tf.gather(tf.where(is_word_start)[:, 0], candidates))
-        spans = tf.strings.substr(
-            tf.gather(normalized, rows),
-            tf.gather(word_start, candidates),
-            tf.gather(word_end - word_start, candidates),
-        )
-        too_long = tf.strings.length(spans, unit="UTF8_CHAR") > self.max_chars_per_word
-        long_words = tf.scatter_nd(
-            tf.boolean_mask(candidates, too_long)[:, None],
-            tf.ones_like(tf.boolean_mask(candidates, too_long), dtype=tf.bool),
-            tf.shape(word_start, out_type=tf.int64),
-        )
-        in_long_word = tf.gather(long_words, word_index)
-        keep = tf.logical_or(is_word_start, tf.logical_not(in_long_word))
-        new_ids = tf.where(in_long_word, self._unk_id, flat_ids)
-        new_ends = tf.where(in_long_word, tf.gather(word_end, word_index), ends.flat_values)
-        return tuple(
-            tf.ragged.boolean_mask(ids.with_flat_values(values), ids.with_flat_values(keep))
-            for values in (new_ids, starts.flat_values, new_ends)
-        )
+        word_chars = tf.math.segment_sum(tf.gather(self._piece_chars, flat_ids), word_index)
+        in_long_word = tf.gather(word_chars > self.max_chars_per_word, word_index)
+        offsets = [] if starts is None else [starts.flat_values, ends.flat_values]
+
+        def collapse():
+            keep = tf.logical_or(is_word_start, tf.logical_not(in_long_word))
+            values = [tf.where(in_long_word, self._unk_id, flat_ids)]
+            if offsets:
+                word_end = tf.gather(tf.math.segment_max(offsets[1], word_index), word_index)
+                values += [offsets[0], tf.where(in_long_word, word_end, offsets[1])]
+            row_lengths = tf.math.bincount(
+                tf.boolean_mask(ids.value_rowids(), keep),
+                minlength=ids.nrows(),
+                maxlength=ids.nrows(),
+                dtype=tf.int64,
+            )
+            return [tf.boolean_mask(v, keep) for v in values] + [row_lengths]
+
+        def unchanged():
+            return [flat_ids] + offsets + [ids.row_lengths()]
+
+        # Almost no batch has such a word; then this is all it costs.
+        *values, row_lengths = tf.cond(tf.reduce_any(in_long_word), collapse, unchanged)
+        return tuple(tf.RaggedTensor.from_row_lengths(v, row_lengths, validate=False) for v in values)
 
     def detokenize(self, ids):
         """Ids `(batch, (pieces))` back to strings, `##` pieces joined."""

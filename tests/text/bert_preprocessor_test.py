@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_bert.text import BertPreprocessor
+from keras_bert.text import BertPreprocessor, load_vocab
 from text_parity_fixtures import hf_tokenizer, read_mrpc_pairs, read_sst2
 
 
@@ -71,3 +71,27 @@ def test_works_in_dataset_map_and_as_a_model_layer(minilm_path):
 def test_too_small_seq_length(minilm_path):
     with pytest.raises(ValueError, match="seq_length=2 is too small"):
         BertPreprocessor(f"{minilm_path}/vocab.txt", seq_length=2)
+
+
+def test_bad_input_gives_defined_packed_rows(minilm_path):
+    preprocessor = BertPreprocessor(f"{minilm_path}/vocab.txt", seq_length=16)
+    texts = tf.constant(["", "   \t\n ", "word " * 20_000, b"caf\xc3 \xff\xfe ok", "\x00\x07"])
+    packed = {k: v.numpy() for k, v in preprocessor((texts, texts)).items()}
+    assert all(v.shape == (5, 16) for v in packed.values())
+    ids, mask, types = packed["input_word_ids"], packed["input_mask"], packed["input_type_ids"]
+    assert (ids[:, 0] == 101).all()
+    # Empty after cleaning: [CLS] [SEP] [SEP], then padding.
+    for row in (0, 1, 4):
+        assert ids[row].tolist() == [101, 102, 102] + [0] * 13
+        assert types[row].tolist() == [0, 0, 1] + [0] * 13
+    # Huge: trimmed to fit exactly, both segments kept.
+    assert mask[2].sum() == 16 and (ids[2] == 102).sum() == 2 and types[2].sum() == 7
+    # Invalid UTF-8 bytes are dropped, the rest is kept.
+    vocab = load_vocab(f"{minilm_path}/vocab.txt")
+    assert [vocab[i] for i in ids[3][:4]] == ["[CLS]", "caf", "ok", "[SEP]"]
+    assert (mask == (ids != 0)).all()
+
+
+def test_empty_batch(minilm_path):
+    packed = BertPreprocessor(f"{minilm_path}/vocab.txt", seq_length=8)(tf.constant([], tf.string))
+    assert packed["input_word_ids"].shape == (0, 8)
