@@ -2,6 +2,8 @@
 
 from keras_bert.text.bert_preprocessor import BertPreprocessor
 from keras_bert.text.bert_tokenizer import BertTokenizer
+from keras_bert.text.normalization import normalize_text
 from keras_bert.text.vocab import load_vocab
+from keras_bert.text.vocab_learner import learn_vocab
 
-__all__ = ["BertPreprocessor", "BertTokenizer", "load_vocab"]
+__all__ = ["BertPreprocessor", "BertTokenizer", "learn_vocab", "load_vocab", "normalize_text"]

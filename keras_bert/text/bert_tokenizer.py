@@ -4,13 +4,9 @@ import keras
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from keras_bert.text.normalization import normalize_text
 from keras_bert.text.vocab import load_vocab
 
-# The original BasicTokenizer drops control and format characters and U+FFFD;
-# Hugging Face's `tokenizers` (the parity reference) also drops private-use
-# ones. Tab, newline and carriage return are whitespace, handled first.
-_WHITESPACE_CONTROLS = r"[\t\n\r]"
-_DROPPED = r"[\p{Cc}\p{Cf}\p{Co}\x{FFFD}]"
 
 
 @keras.saving.register_keras_serializable(package="keras_bert")
@@ -85,25 +81,8 @@ class BertTokenizer(keras.layers.Layer):
             raise KeyError(f"Token {token!r} is not in {self.vocab_file}.") from None
 
     def normalize(self, text):
-        """The cleaned (and, if uncased, lower-cased and unaccented) text.
-
-        Works on whole strings or on single characters alike; every step maps
-        one character at a time, so normalizing character by character and
-        joining gives the same string (which `tokenize_with_offsets` uses).
-        """
-        text = tf.strings.unicode_transcode(
-            text, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD
-        )
-        text = tf.strings.regex_replace(text, _WHITESPACE_CONTROLS, " ")
-        text = tf.strings.regex_replace(text, _DROPPED, "")
-        if self.lower_case:
-            text = tf_text.normalize_utf8(text, "NFD")
-            text = tf.strings.regex_replace(text, r"\p{Mn}", "")
-            # ICU lower-cases a word-final capital sigma to "ς"; character by
-            # character (the original, and Hugging Face) it is always "σ".
-            text = tf.strings.regex_replace(text, "Σ", "σ")
-            text = tf.strings.lower(text, encoding="utf-8")
-        return text
+        """`normalize_text` with this tokenizer's `lower_case`."""
+        return normalize_text(text, self.lower_case)
 
     def call(self, text):
         return self._collapse_long_words(self._tokenizer.tokenize(self.normalize(text)))[0]
