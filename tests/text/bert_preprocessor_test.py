@@ -95,3 +95,45 @@ def test_bad_input_gives_defined_packed_rows(minilm_path):
 def test_empty_batch(minilm_path):
     packed = BertPreprocessor(f"{minilm_path}/vocab.txt", seq_length=8)(tf.constant([], tf.string))
     assert packed["input_word_ids"].shape == (0, 8)
+
+
+def test_first_layer_of_a_model_with_the_encoder(minilm_path):
+    import keras
+
+    import keras_bert
+
+    preprocessor = BertPreprocessor(f"{minilm_path}/vocab.txt", seq_length=32)
+    encoder = keras_bert.load_encoder(minilm_path)
+    text = keras.Input(shape=(), dtype="string")
+    model = keras.Model(text, encoder(preprocessor(text))["pooled_output"])
+    sentences = tf.constant(["a fine film", "dull"])
+    np.testing.assert_allclose(model(sentences), encoder(preprocessor(sentences))["pooled_output"], atol=1e-6)
+
+
+def test_saved_model_runs_with_only_tensorflow_text(minilm_path, tmp_path):
+    """Packing lives in the graph: a fresh process without keras_bert runs it."""
+    import subprocess
+    import sys
+
+    preprocessor = BertPreprocessor(f"{minilm_path}/vocab.txt", seq_length=24)
+    module = tf.Module()
+    module.preprocessor = preprocessor
+    module.serve = tf.function(
+        lambda a, b: preprocessor((a, b)),
+        input_signature=[tf.TensorSpec([None], tf.string)] * 2,
+    )
+    tf.saved_model.save(module, str(tmp_path / "packer"))
+    first, second = ["Ünïcode text, with accents…", ""], ["a pair", "x" * 500]
+    expected = module.serve(tf.constant(first), tf.constant(second))["input_word_ids"].numpy().tolist()
+    script = (
+        "import sys, json, tensorflow as tf, tensorflow_text\n"
+        "assert 'keras_bert' not in sys.modules\n"
+        f"m = tf.saved_model.load({str(tmp_path / 'packer')!r})\n"
+        f"out = m.serve(tf.constant({first!r}), tf.constant({second!r}))\n"
+        "print(json.dumps(out['input_word_ids'].numpy().tolist()))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    import json
+
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == expected
