@@ -59,7 +59,8 @@ EDGE_CASES = [
     "Crème brûlée, İstanbul, Ǆemal",  # accents stripped, İ -> i
     "a\ufffdb x\x00y\x07z",  # U+FFFD and control characters vanish
     "zero\u200bwidth\u200djoiner\ufeff",  # format characters (Cf) vanish
-    "private\ue000use",  # private-use characters vanish
+    "private\ue000use z\U0010fffdq",  # private-use characters vanish
+    "ab\u0378cd x\U000e0001y a\u00adb x\u0600y \u2028line",  # unassigned, tags, soft hyphen...
     "tab\tnew\nline\rreturn\u00a0nbsp\u3000ideographic",  # all whitespace
     "中文字符测试，日本語のテキスト、한국어",  # CJK ideographs split, kana/hangul do not
     "a" * 100 + " " + "b" * 101,  # 100 characters is a word, 101 is [UNK]
