@@ -12,6 +12,7 @@ from keras_bert.checkpoints.errors import CheckpointError
 from keras_bert.checkpoints.name_table import (
     HEAD_PREFIXES,
     encoder_variables,
+    encoder_weights,
     google_shape,
     is_optimizer_state,
 )
@@ -233,8 +234,4 @@ def _load_keras_file(path):
 
 def _read_keras_file(path):
     encoder = _load_keras_file(path)
-    weights = {
-        name: np.reshape(variable.numpy(), google_shape(name, variable.shape))
-        for name, variable in encoder_variables(encoder).items()
-    }
-    return BertCheckpoint(encoder.config, weights, {}, [], None, path)
+    return BertCheckpoint(encoder.config, encoder_weights(encoder), {}, [], None, path)

@@ -74,6 +74,14 @@ def encoder_variables(encoder):
     return table
 
 
+def encoder_weights(encoder):
+    """The encoder's weights as `{google_name: numpy array in Google's shape}`."""
+    return {
+        name: np.reshape(variable.numpy(), google_shape(name, variable.shape))
+        for name, variable in encoder_variables(encoder).items()
+    }
+
+
 def google_shape(google_name, variable_shape):
     """The shape Google stores for a variable of ours.
 

@@ -4,11 +4,10 @@ import os
 import shutil
 import tempfile
 
-import numpy as np
 import tensorflow as tf
 
 from keras_bert.checkpoints.errors import CheckpointError
-from keras_bert.checkpoints.name_table import encoder_variables, google_shape
+from keras_bert.checkpoints.name_table import encoder_weights
 
 CONFIG_FILE = "bert_config.json"
 CHECKPOINT_PREFIX = "bert_model.ckpt"
@@ -74,11 +73,7 @@ def save_tf1_checkpoint(encoder, directory, vocab_file=None, extra_weights=None)
     'bert_model.ckpt'
     """
     os.makedirs(directory, exist_ok=True)
-    weights = {
-        name: np.reshape(variable.numpy(), google_shape(name, variable.shape))
-        for name, variable in encoder_variables(encoder).items()
-    }
-    weights.update(extra_weights or {})
+    weights = {**encoder_weights(encoder), **(extra_weights or {})}
     names = sorted(weights)
     with tempfile.TemporaryDirectory(dir=directory, prefix=".tmp-") as staging:
         tf.raw_ops.SaveV2(

@@ -5,13 +5,12 @@ modules and tokenizer. Every comparison is on one padded batch of real
 sentences and sentence pairs of varied length.
 """
 
-import csv
-
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from keras_bert import load_encoder, read_checkpoint, save_tf1_checkpoint
+from real_data import read_mrpc_pairs, read_sst2
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -22,13 +21,9 @@ TOLERANCE = 1e-4  # max abs, as the issue asks
 
 def _real_texts(shared_data):
     """24 SST-2 dev sentences and 12 MRPC dev pairs, spread over their lengths."""
-    with open(shared_data / "glue/sst2/dev.tsv", encoding="utf-8") as f:
-        sentences = [row["sentence"] for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)]
-    sentences.sort(key=len)
+    sentences = sorted(read_sst2(shared_data, "dev"), key=len)
     singles = sentences[:: len(sentences) // 24][:24]
-    with open(shared_data / "glue/mrpc/dev.tsv", encoding="utf-8-sig") as f:
-        rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
-    pairs = [(row[3], row[4]) for row in rows[::30][:12]]
+    pairs = read_mrpc_pairs(shared_data, "dev")[::30][:12]
     return singles + pairs
 
 

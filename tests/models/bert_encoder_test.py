@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 from keras_bert import BertConfig, BertEncoder
-from keras_bert.checkpoints.name_table import encoder_variables, google_shape
+from keras_bert.checkpoints.name_table import encoder_variables, encoder_weights
 from keras_test_utils import run_serialization_test
 from numpy_bert import bert_forward
 
@@ -46,10 +46,7 @@ def test_output_structure_and_shapes():
 @pytest.mark.parametrize("hidden_act", ["gelu", "gelu_tanh"])
 def test_matches_numpy_reference(hidden_act):
     encoder = _randomized_encoder(hidden_act=hidden_act)
-    weights = {
-        name: np.reshape(v.numpy(), google_shape(name, v.shape))
-        for name, v in encoder_variables(encoder).items()
-    }
+    weights = encoder_weights(encoder)
     inputs = _inputs()
     sequence, pooled, layers = bert_forward(
         weights, encoder.config, inputs["input_word_ids"], inputs["input_mask"], inputs["input_type_ids"]

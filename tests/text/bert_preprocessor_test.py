@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 from keras_bert.text import BertPreprocessor, load_vocab
-from text_parity_fixtures import hf_tokenizer, read_mrpc_pairs, read_sst2
+from real_data import hf_tokenizer, read_mrpc_pairs, read_sst2
 
 
 def _hf_packed(reference, texts, seq_length):

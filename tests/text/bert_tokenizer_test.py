@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 from keras_bert.text import BertTokenizer, load_vocab
-from text_parity_fixtures import hf_tokenizer, read_sst2, read_wiki_paragraphs
+from real_data import hf_tokenizer, read_sst2, read_wiki_paragraphs
 
 
 def _assert_same_ids(tokenizer, reference, texts):

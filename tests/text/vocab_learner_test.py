@@ -8,7 +8,7 @@ import tensorflow as tf
 from conftest import REPO_ROOT
 from keras_bert.data import expand_file_patterns, text_lines_dataset
 from keras_bert.text import BertTokenizer, learn_vocab, load_vocab
-from text_parity_fixtures import read_sst2
+from real_data import read_sst2
 
 
 def unk_rate(vocab_file, texts):

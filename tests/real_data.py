@@ -1,4 +1,4 @@
-"""Real text and the Hugging Face reference tokenizer, shared by the text tests."""
+"""Readers for the real data in ../shared/data, and the Hugging Face reference tokenizer."""
 
 import csv
 
