@@ -1,5 +1,8 @@
 """keras_bert: BERT (Devlin et al., 2018) for TensorFlow and Keras 3."""
 
+# Subpackages are imported so `import keras_bert` registers every Keras
+# serializable class (a saved classifier holds its optimizer's schedule).
+from keras_bert import checkpoints, data, layers, metrics, models, text, training
 from keras_bert.checkpoints import (
     BertCheckpoint,
     CheckpointError,
@@ -9,12 +12,13 @@ from keras_bert.checkpoints import (
 )
 from keras_bert.config import BertConfig
 from keras_bert.layers import mean_pool
-from keras_bert.models import BertEncoder
+from keras_bert.models import BertClassifier, BertEncoder
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BertCheckpoint",
+    "BertClassifier",
     "BertConfig",
     "BertEncoder",
     "CheckpointError",

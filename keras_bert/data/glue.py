@@ -1,0 +1,130 @@
+"""Reading GLUE tasks from the official TSV files."""
+
+import csv
+import dataclasses
+import os
+
+
+@dataclasses.dataclass(frozen=True)
+class _Layout:
+    """Where a task's columns sit in its official TSV files."""
+
+    text_a: int
+    text_b: int  # -1: single-sentence task
+    label: int  # -1: the last column
+    labels: tuple  # label strings in id order; () for regression
+    header: bool = True
+    num_columns: int = 0  # 0: any number (MNLI adds annotator columns)
+    dev_files: tuple = ("dev.tsv",)
+
+
+# The official GLUE distribution's layouts.
+GLUE_TASKS = {
+    "cola": _Layout(text_a=3, text_b=-1, label=1, labels=("0", "1"), header=False, num_columns=4),
+    "sst2": _Layout(text_a=0, text_b=-1, label=1, labels=("0", "1"), num_columns=2),
+    "mrpc": _Layout(text_a=3, text_b=4, label=0, labels=("0", "1"), num_columns=5),
+    "stsb": _Layout(text_a=7, text_b=8, label=9, labels=(), num_columns=10),
+    "qqp": _Layout(text_a=3, text_b=4, label=5, labels=("0", "1"), num_columns=6),
+    "mnli": _Layout(
+        text_a=8,
+        text_b=9,
+        label=-1,
+        labels=("contradiction", "entailment", "neutral"),
+        dev_files=("dev_matched.tsv", "dev_mismatched.tsv"),
+    ),
+    "qnli": _Layout(text_a=1, text_b=2, label=3, labels=("entailment", "not_entailment"), num_columns=4),
+    "rte": _Layout(text_a=1, text_b=2, label=3, labels=("entailment", "not_entailment"), num_columns=4),
+    "wnli": _Layout(text_a=1, text_b=2, label=3, labels=("0", "1"), num_columns=4),
+}
+
+
+@dataclasses.dataclass
+class GlueExamples:
+    """One split of a GLUE task.
+
+    Attributes:
+        text_a: list of str, the first sentences.
+        text_b: list of str, the second sentences, or None for single-sentence tasks.
+        labels: list of int label ids, or float scores (STS-B).
+        label_names: the label strings in id order; () for regression.
+        source: the file read.
+    """
+
+    text_a: list
+    text_b: list
+    labels: list
+    label_names: tuple
+    source: str
+
+    def __len__(self):
+        return len(self.text_a)
+
+
+def glue_files(task, split):
+    """The official file names of a task's split (`train`, `dev`)."""
+    layout = _layout(task)
+    return ("train.tsv",) if split == "train" else layout.dev_files
+
+
+def read_glue_tsv(task, path):
+    """Reads one official GLUE TSV file of `task`.
+
+    Raises:
+        FileNotFoundError: the file is missing.
+        ValueError: naming the file and line of an empty file, a row with the
+            wrong number of columns, or a label outside the task's set.
+
+    Example:
+    >>> import tempfile
+    >>> path = tempfile.mktemp()
+    >>> _ = open(path, "w").write("sentence\\tlabel\\na fine film\\t1\\n")
+    >>> read_glue_tsv("sst2", path).labels
+    [1]
+    """
+    layout = _layout(task)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{task}: no file {path!r}; expected the official GLUE {os.path.basename(path)}.")
+    # utf-8-sig: MRPC's files start with a byte-order mark.
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    first_line = 2 if layout.header else 1
+    rows = rows[1:] if layout.header else rows
+    if not rows:
+        raise ValueError(f"{path}: no examples; the file is empty.")
+    needed = max(layout.text_a, layout.text_b, layout.label) + 1
+    text_a, text_b, labels = [], [], []
+    for line, row in enumerate(rows, start=first_line):
+        if layout.num_columns and len(row) != layout.num_columns or len(row) < needed:
+            raise ValueError(
+                f"{path}, line {line}: {len(row)} tab-separated columns, but {task} files have "
+                f"{layout.num_columns or f'at least {needed}'}; is this the right task or file?"
+            )
+        text_a.append(row[layout.text_a])
+        if layout.text_b >= 0:
+            text_b.append(row[layout.text_b])
+        labels.append(_label(row[layout.label], layout, path, line))
+    return GlueExamples(text_a, text_b if layout.text_b >= 0 else None, labels, layout.labels, path)
+
+
+def read_glue_split(task, data_dir, split):
+    """`{file name: GlueExamples}` for a split; MNLI's dev is matched and mismatched."""
+    return {name: read_glue_tsv(task, os.path.join(data_dir, name)) for name in glue_files(task, split)}
+
+
+def _layout(task):
+    if task not in GLUE_TASKS:
+        raise ValueError(f"Unknown GLUE task {task!r}; choose one of {sorted(GLUE_TASKS)}.")
+    return GLUE_TASKS[task]
+
+
+def _label(value, layout, path, line):
+    if not layout.labels:
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(f"{path}, line {line}: score {value!r} is not a number.") from None
+    if value not in layout.labels:
+        raise ValueError(
+            f"{path}, line {line}: label {value!r} is not one of {list(layout.labels)}."
+        )
+    return layout.labels.index(value)

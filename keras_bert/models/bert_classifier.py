@@ -1,0 +1,75 @@
+"""`BertClassifier`: sentence(-pair) classification or regression on `[CLS]`."""
+
+import keras
+
+from keras_bert.models.bert_encoder import BertEncoder
+
+
+@keras.saving.register_keras_serializable(package="keras_bert")
+class BertClassifier(keras.Model):
+    """Dropout and a dense layer on the encoder's `pooled_output`.
+
+    The paper's fine-tuning recipe for sentence and sentence-pair tasks
+    (GLUE): the `[CLS]` representation feeds one new output layer and the
+    whole network is trained end to end.
+
+    Args:
+        encoder: a `BertEncoder`.
+        num_classes: int. Number of labels; `1` makes it a regression head
+            (STS-B), whose single output is the predicted score.
+        dropout: float. Rate on the pooled output. Defaults to `0.1`.
+        initializer_range: float. Stddev of the output layer's
+            truncated-normal initializer. Defaults to `0.02`.
+        **kwargs: Passed to `keras.Model`.
+
+    Inputs: the encoder's input dict.
+
+    Outputs: float logits `(batch_size, num_classes)`.
+
+    Example:
+    >>> import numpy as np
+    >>> encoder = BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
+    ...                       num_attention_heads=2, intermediate_size=12)
+    >>> classifier = BertClassifier(encoder, num_classes=3)
+    >>> inputs = {"input_word_ids": np.ones((2, 5), "int32"),
+    ...           "input_mask": np.ones((2, 5), "int32"),
+    ...           "input_type_ids": np.zeros((2, 5), "int32")}
+    >>> tuple(classifier(inputs).shape)
+    (2, 3)
+    """
+
+    def __init__(self, encoder, num_classes, dropout=0.1, initializer_range=0.02, **kwargs):
+        if not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(f"num_classes={num_classes!r}; use 1 (regression) or more.")
+        inputs = {
+            name: keras.Input(shape=(None,), dtype="int32", name=name)
+            for name in ("input_word_ids", "input_mask", "input_type_ids")
+        }
+        pooled = encoder(inputs)["pooled_output"]
+        x = keras.layers.Dropout(dropout, name="dropout")(pooled)
+        logits = keras.layers.Dense(
+            num_classes,
+            kernel_initializer=keras.initializers.TruncatedNormal(stddev=initializer_range),
+            name="logits",
+        )(x)
+        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+        self.encoder = encoder
+        self.num_classes = num_classes
+        self.dropout = dropout
+        self.initializer_range = initializer_range
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "num_classes": self.num_classes,
+            "dropout": self.dropout,
+            "initializer_range": self.initializer_range,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
+        return cls(**config)

@@ -1,0 +1,63 @@
+"""Compiling and evaluating a `BertClassifier`."""
+
+import keras
+import numpy as np
+
+from keras_bert.training.optimizer import create_optimizer
+
+
+def compile_classifier(
+    classifier, learning_rate, total_steps, warmup_steps=0, weight_decay=0.01, jit_compile=False
+):
+    """Compiles a `BertClassifier` with BERT's fine-tuning recipe.
+
+    Cross-entropy on logits (mean squared error when `num_classes == 1`),
+    AdamW with linear warmup and decay, gradients clipped to norm 1.0.
+
+    Args:
+        classifier: a `BertClassifier`.
+        learning_rate: float. Peak learning rate (the paper used 2e-5 to 5e-5).
+        total_steps: int. Optimizer steps of the whole run.
+        warmup_steps: int.
+        weight_decay: float.
+        jit_compile: bool. Compile the train step with XLA.
+    """
+    regression = classifier.num_classes == 1
+    classifier.compile(
+        optimizer=create_optimizer(learning_rate, total_steps, warmup_steps, weight_decay),
+        loss=(
+            keras.losses.MeanSquaredError()
+            if regression
+            else keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        ),
+        metrics=[] if regression else [keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        jit_compile=jit_compile,
+    )
+
+
+def predict_classifier(classifier, dataset):
+    """`(labels, predictions, logits)` over a dataset of `(inputs, labels)`.
+
+    Predictions are argmax label ids, or the scores themselves for regression.
+    Batches may differ in length (see `trim_to_longest`), so each is run
+    through the model separately rather than concatenated first.
+    """
+    labels, logits = [], []
+    for inputs, batch_labels in dataset:
+        logits.append(np.asarray(classifier(inputs, training=False)))
+        labels.append(np.asarray(batch_labels))
+    labels, logits = np.concatenate(labels), np.concatenate(logits)
+    predictions = logits[:, 0] if classifier.num_classes == 1 else logits.argmax(-1)
+    return labels, predictions, logits
+
+
+def confusion_matrix(labels, predictions, num_classes):
+    """`matrix[true, predicted]` counts.
+
+    Example:
+    >>> confusion_matrix([0, 1, 1], [0, 1, 0], 2).tolist()
+    [[1, 0], [1, 1]]
+    """
+    matrix = np.zeros((num_classes, num_classes), int)
+    np.add.at(matrix, (np.asarray(labels), np.asarray(predictions)), 1)
+    return matrix

@@ -1,0 +1,30 @@
+import numpy as np
+import tensorflow as tf
+
+from keras_bert.data import GlueExamples, classification_dataset
+from keras_bert.text import BertPreprocessor
+
+
+def test_batches_are_trimmed_and_labels_kept(minilm_path):
+    examples = GlueExamples(["a b c d e f", "short", "x y"], ["p q", "r", "s"], [1, 0, 1], ("0", "1"), "mem")
+    preprocessor = BertPreprocessor(f"{minilm_path}/vocab.txt", seq_length=64)
+    batches = list(classification_dataset(examples, preprocessor, batch_size=2))
+    (first, first_labels), (second, second_labels) = batches
+    assert first["input_word_ids"].shape == (2, 11)  # [CLS] 6 [SEP] 2 [SEP]
+    assert second["input_word_ids"].shape == (1, 6)
+    assert first_labels.numpy().tolist() == [1, 0] and first_labels.dtype == tf.int32
+    full = preprocessor((tf.constant(examples.text_a[:2]), tf.constant(examples.text_b[:2])))
+    np.testing.assert_array_equal(first["input_type_ids"], full["input_type_ids"][:, :11])
+    assert full["input_mask"].numpy()[:, 11:].sum() == 0  # only padding was cut
+
+
+def test_shuffling_is_seeded_and_regression_labels_are_float(minilm_path):
+    examples = GlueExamples([str(i) for i in range(20)], None, [float(i) for i in range(20)], (), "mem")
+    preprocessor = BertPreprocessor(f"{minilm_path}/vocab.txt", seq_length=8)
+
+    def order(seed):
+        dataset = classification_dataset(examples, preprocessor, 20, shuffle=True, seed=seed)
+        return next(iter(dataset))[1].numpy().tolist()
+
+    assert order(1) == order(1) != list(range(20))
+    assert next(iter(classification_dataset(examples, preprocessor, 4)))[1].dtype == tf.float32

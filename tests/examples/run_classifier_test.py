@@ -1,0 +1,64 @@
+import json
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from conftest import REPO_ROOT
+from keras_bert.data import classification_dataset, read_glue_tsv
+from keras_bert.text import BertPreprocessor
+
+BUNDLED = REPO_ROOT / "examples/data/sst2"
+
+
+def _run(*flags):
+    return subprocess.run(
+        [sys.executable, "examples/run_classifier.py", *flags],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=900,
+    )
+
+
+def test_bundled_slice_is_real_sst2(shared_data):
+    full = read_glue_tsv("sst2", shared_data / "glue/sst2/train.tsv")
+    rows = set(zip(full.text_a, full.labels))
+    bundled = read_glue_tsv("sst2", BUNDLED / "train.tsv")
+    assert len(bundled) == 4000 and all(row in rows for row in zip(bundled.text_a, bundled.labels))
+    assert (BUNDLED / "dev.tsv").read_bytes() == (shared_data / "glue/sst2/dev.tsv").read_bytes()
+
+
+def test_fine_tunes_evaluates_and_saves(tmp_path, minilm_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, rows in (("train.tsv", 97), ("dev.tsv", 80)):
+        lines = (BUNDLED / name).read_text(encoding="utf-8").splitlines()
+        (data / name).write_text("\n".join(lines[: rows + 1]) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = _run(f"--data_dir={data}", f"--output_dir={out}", "--num_train_epochs=1",
+                  "--train_batch_size=16", "--max_seq_length=32")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Fine-tuning on 97 sst2 examples for 7 steps" in result.stdout
+    assert "Confusion matrix (rows: true label, columns: predicted):" in result.stdout
+    results = json.loads((out / "eval_results.json").read_text())
+    assert set(results) == {"accuracy"}
+
+    # The saved model reproduces the reported accuracy, recomputed here.
+    classifier = keras.saving.load_model(out / "classifier.keras")
+    dev = read_glue_tsv("sst2", data / "dev.tsv")
+    preprocessor = BertPreprocessor(f"{minilm_path}/vocab.txt", 32)
+    predictions = np.concatenate(
+        [classifier(x).numpy().argmax(-1) for x, _ in classification_dataset(dev, preprocessor, 64)]
+    )
+    assert results["accuracy"] == pytest.approx(np.mean(predictions == np.array(dev.labels)))
+
+
+def test_errors_name_the_problem(tmp_path):
+    result = _run("--task=mrpc", f"--output_dir={tmp_path}")
+    assert result.returncode != 0 and "--data_dir is required for --task=mrpc" in result.stderr
+    (tmp_path / "train.tsv").write_text("sentence\tlabel\ngood\t1\nbad\t7\n")
+    result = _run(f"--data_dir={tmp_path}", f"--output_dir={tmp_path}/out")
+    assert result.returncode != 0 and "train.tsv, line 3: label '7' is not one of ['0', '1']" in result.stderr
+    result = _run(f"--data_dir={tmp_path}", "--max_seq_length=1000", f"--output_dir={tmp_path}/out")
+    assert "--max_seq_length=1000 exceeds the checkpoint's max_position_embeddings=512" in result.stderr
+    assert "Traceback" not in result.stderr

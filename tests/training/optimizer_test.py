@@ -1,0 +1,50 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_bert.training import WarmupLinearDecay, create_optimizer
+
+
+def test_schedule_equals_transformers_linear_schedule():
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    parameter = torch.nn.Parameter(torch.zeros(1))
+    reference_optimizer = torch.optim.SGD([parameter], lr=3e-5)
+    reference = transformers.get_linear_schedule_with_warmup(reference_optimizer, 7, 53)
+    ours = WarmupLinearDecay(3e-5, total_steps=53, warmup_steps=7)
+    for step in range(60):
+        # float32 schedule vs float64 reference.
+        assert float(ours(step)) == pytest.approx(reference.get_last_lr()[0], rel=1e-6, abs=1e-12), step
+        reference_optimizer.step()
+        reference.step()
+
+
+def test_schedule_validates_and_serializes():
+    with pytest.raises(ValueError, match="warmup_steps=20, total_steps=10"):
+        WarmupLinearDecay(1e-4, total_steps=10, warmup_steps=20)
+    schedule = WarmupLinearDecay(1e-4, 100, 10)
+    revived = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(schedule))
+    assert revived.get_config() == schedule.get_config()
+
+
+def test_weight_decay_skips_layer_norm_and_biases():
+    layer_norm = keras.layers.LayerNormalization()
+    dense = keras.layers.Dense(3)
+    model = keras.Sequential([keras.Input((4,)), dense, layer_norm])
+    for variable in model.weights:
+        variable.assign(np.full(variable.shape, 2.0, "float32"))
+    optimizer = create_optimizer(1.0, total_steps=10, warmup_steps=0, weight_decay=0.1, clipnorm=None)
+    zeros = [np.zeros(v.shape, "float32") for v in model.trainable_variables]
+    optimizer.apply_gradients(zip(zeros, model.trainable_variables))
+    # Zero gradients leave only decay: w -= lr * wd * w = 2 - 1.0 * 0.1 * 2.
+    np.testing.assert_allclose(dense.kernel.numpy(), 1.8)
+    for variable in (dense.bias, layer_norm.gamma, layer_norm.beta):
+        np.testing.assert_allclose(variable.numpy(), 2.0)
+
+
+def test_clipping_and_unknown_optimizer():
+    optimizer = create_optimizer(1e-3, total_steps=10)
+    assert optimizer.global_clipnorm == 1.0 and optimizer.beta_2 == 0.999
+    assert type(create_optimizer(1e-3, total_steps=10, optimizer="lamb")).__name__ == "Lamb"
+    with pytest.raises(ValueError, match="optimizer='sgd' is not supported"):
+        create_optimizer(1e-3, total_steps=10, optimizer="sgd")
