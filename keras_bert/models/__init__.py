@@ -2,5 +2,6 @@
 
 from keras_bert.models.bert_classifier import BertClassifier
 from keras_bert.models.bert_encoder import BertEncoder
+from keras_bert.models.layer_features import layer_features
 
-__all__ = ["BertClassifier", "BertEncoder"]
+__all__ = ["BertClassifier", "BertEncoder", "layer_features"]
