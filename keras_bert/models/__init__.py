@@ -2,6 +2,14 @@
 
 from keras_bert.models.bert_classifier import BertClassifier
 from keras_bert.models.bert_encoder import BertEncoder
+from keras_bert.models.bert_feature_tagger import BertFeatureTagger
+from keras_bert.models.bert_token_classifier import BertTokenClassifier
 from keras_bert.models.layer_features import layer_features
 
-__all__ = ["BertClassifier", "BertEncoder", "layer_features"]
+__all__ = [
+    "BertClassifier",
+    "BertEncoder",
+    "BertFeatureTagger",
+    "BertTokenClassifier",
+    "layer_features",
+]

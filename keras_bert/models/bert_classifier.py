@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_bert.models.bert_encoder import BertEncoder
+from keras_bert.models.bert_encoder import INPUT_NAMES, BertEncoder  # noqa: F401 (doctest)
 
 
 @keras.saving.register_keras_serializable(package="keras_bert")
@@ -41,10 +41,7 @@ class BertClassifier(keras.Model):
     def __init__(self, encoder, num_classes, dropout=0.1, initializer_range=0.02, **kwargs):
         if not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f"num_classes={num_classes!r}; use 1 (regression) or more.")
-        inputs = {
-            name: keras.Input(shape=(None,), dtype="int32", name=name)
-            for name in ("input_word_ids", "input_mask", "input_type_ids")
-        }
+        inputs = {name: keras.Input(shape=(None,), dtype="int32", name=name) for name in INPUT_NAMES}
         pooled = encoder(inputs)["pooled_output"]
         x = keras.layers.Dropout(dropout, name="dropout")(pooled)
         logits = keras.layers.Dense(

@@ -1,8 +1,9 @@
-"""Compiling and evaluating a `BertClassifier`."""
+"""Compiling and evaluating fine-tuned models: classifiers and taggers."""
 
 import keras
 import numpy as np
 
+from keras_bert.data.token_classification import IGNORED_LABEL
 from keras_bert.training.optimizer import create_optimizer
 
 
@@ -22,15 +23,28 @@ def compile_classifier(
         weight_decay: float.
         jit_compile: bool. Compile the train step with XLA.
     """
-    regression = classifier.num_classes == 1
+    if classifier.num_classes == 1:
+        loss, metrics = keras.losses.MeanSquaredError(), []
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
     classifier.compile(
         optimizer=create_optimizer(learning_rate, total_steps, warmup_steps, weight_decay),
-        loss=(
-            keras.losses.MeanSquaredError()
-            if regression
-            else keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        ),
-        metrics=[] if regression else [keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        loss=loss,
+        metrics=metrics,
+        jit_compile=jit_compile,
+    )
+
+
+def compile_tagger(tagger, learning_rate, total_steps, warmup_steps=0, weight_decay=0.01, jit_compile=False):
+    """Compiles a token tagger (`BertTokenClassifier`, `BertFeatureTagger`).
+
+    As `compile_classifier`, with the loss taken only where the label is
+    not `IGNORED_LABEL` (special tokens, padding, non-first pieces).
+    """
+    tagger.compile(
+        optimizer=create_optimizer(learning_rate, total_steps, warmup_steps, weight_decay),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=IGNORED_LABEL),
         jit_compile=jit_compile,
     )
 
@@ -61,3 +75,15 @@ def confusion_matrix(labels, predictions, num_classes):
     matrix = np.zeros((num_classes, num_classes), int)
     np.add.at(matrix, (np.asarray(labels), np.asarray(predictions)), 1)
     return matrix
+
+
+def predict_logits(model, dataset, seq_length):
+    """Logits `(examples, seq_length, classes)` over `(inputs, labels)` batches.
+
+    Batches trimmed to their longest row are padded back to `seq_length`.
+    """
+    logits = []
+    for inputs, _ in dataset:
+        batch = np.asarray(model(inputs, training=False))
+        logits.append(np.pad(batch, ((0, 0), (0, seq_length - batch.shape[1]), (0, 0))))
+    return np.concatenate(logits)

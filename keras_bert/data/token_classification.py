@@ -1,0 +1,104 @@
+"""Word-labelled sentences -> fixed-length WordPiece windows for token classification."""
+
+import numpy as np
+import tensorflow as tf
+
+from keras_bert.data.classification_dataset import trim_to_longest
+
+IGNORED_LABEL = -100  # pieces that carry no label: [CLS], [SEP], padding, non-first pieces
+
+
+def token_classification_features(sentences, tokenizer, label_names, seq_length):
+    """Packs sentences into `[CLS] pieces [SEP]` windows, labels on first pieces.
+
+    Each word's label sits on its first WordPiece; its other pieces and the
+    special tokens get `IGNORED_LABEL`. A sentence too long for one window is
+    split between words into several windows, never dropped.
+
+    Args:
+        sentences: `ConllSentences` (words and tags).
+        tokenizer: a `BertTokenizer`.
+        label_names: list of tag strings; a tag's id is its index.
+        seq_length: int. Window length, [CLS] and [SEP] included.
+
+    Returns:
+        A dict of numpy arrays: `input_word_ids`, `input_mask`,
+        `input_type_ids`, `labels` (`(windows, seq_length)`, int32), and
+        `sentence_index` `(windows,)` / `word_index` `(windows, seq_length)`
+        (-1 where no word starts) to map predictions back to words.
+
+    Raises:
+        ValueError: naming the sentence and tag not in `label_names`.
+    """
+    label_ids = {name: i for i, name in enumerate(label_names)}
+    flat_words = [word for sentence in sentences.words for word in sentence]
+    pieces = tokenizer(tf.constant(flat_words)).to_list()
+    unk = tokenizer.token_to_id("[UNK]")
+    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    budget = seq_length - 2
+
+    windows = []  # (sentence index, [(word index, pieces, label id)])
+    position = 0
+    for s, (words, tags) in enumerate(zip(sentences.words, sentences.tags)):
+        window, used = [], 0
+        for w, tag in enumerate(tags):
+            if tag not in label_ids:
+                raise ValueError(
+                    f"{sentences.source}: sentence {s + 1}, word {words[w]!r} has tag {tag!r}, "
+                    f"not one of {list(label_names)}."
+                )
+            # A word that normalizes to nothing still needs a piece to carry its label.
+            word_pieces = (pieces[position] or [unk])[:budget]
+            position += 1
+            if used + len(word_pieces) > budget:
+                windows.append((s, window))
+                window, used = [], 0
+            window.append((w, word_pieces, label_ids[tag]))
+            used += len(word_pieces)
+        windows.append((s, window))
+
+    shape = (len(windows), seq_length)
+    features = {
+        "input_word_ids": np.zeros(shape, np.int32),
+        "input_mask": np.zeros(shape, np.int32),
+        "input_type_ids": np.zeros(shape, np.int32),
+        "labels": np.full(shape, IGNORED_LABEL, np.int32),
+        "word_index": np.full(shape, -1, np.int32),
+        "sentence_index": np.array([s for s, _ in windows], np.int32),
+    }
+    for row, (_, window) in enumerate(windows):
+        ids, at = [cls_id], 1
+        for w, word_pieces, label in window:
+            features["labels"][row, at] = label
+            features["word_index"][row, at] = w
+            ids += word_pieces
+            at += len(word_pieces)
+        ids.append(sep_id)
+        features["input_word_ids"][row, : len(ids)] = ids
+        features["input_mask"][row, : len(ids)] = 1
+    return features
+
+
+def token_classification_dataset(features, batch_size, shuffle=False, seed=None):
+    """`(inputs, labels)` batches from `token_classification_features`, trimmed to the longest row."""
+    inputs = {k: features[k] for k in ("input_word_ids", "input_mask", "input_type_ids")}
+    dataset = tf.data.Dataset.from_tensor_slices((inputs, features["labels"]))
+    if shuffle:
+        dataset = dataset.shuffle(len(features["labels"]), seed=seed, reshuffle_each_iteration=True)
+
+    def trim(inputs, labels):
+        inputs = trim_to_longest(inputs)
+        return inputs, labels[:, : tf.shape(inputs["input_mask"])[1]]
+
+    return dataset.batch(batch_size).map(trim, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def word_predictions(features, logits, sentences):
+    """Per-word predicted label ids from per-piece `logits` `(windows, seq, classes)`."""
+    predictions = [[0] * len(words) for words in sentences.words]
+    best = logits.argmax(-1)
+    for row, sentence in enumerate(features["sentence_index"]):
+        starts = np.nonzero(features["word_index"][row] >= 0)[0]
+        for position in starts[starts < best.shape[1]]:
+            predictions[sentence][features["word_index"][row, position]] = int(best[row, position])
+    return predictions

@@ -1,0 +1,80 @@
+"""`BertFeatureTagger`: the paper's feature-based NER model on a frozen encoder."""
+
+import keras
+
+from keras_bert.models.bert_encoder import INPUT_NAMES
+
+
+@keras.saving.register_keras_serializable(package="keras_bert")
+class BertFeatureTagger(keras.Model):
+    """A two-layer BiLSTM tagger on concatenated frozen BERT layers.
+
+    The paper's feature-based approach (Section 5.3): the encoder is not
+    fine-tuned; the concatenation of its last `num_feature_layers` layers'
+    outputs feeds a randomly initialised two-layer bidirectional LSTM and a
+    classification layer.
+
+    Args:
+        encoder: a `BertEncoder`; it is frozen (`trainable = False`).
+        num_classes: int. Number of tags.
+        num_feature_layers: int. How many top layers to concatenate.
+            Defaults to `4`.
+        lstm_units: int. Units per direction. Defaults to `384`.
+        dropout: float. Dropout on the features and between LSTMs.
+        **kwargs: Passed to `keras.Model`.
+
+    Inputs: the encoder's input dict. Outputs: logits
+    `(batch_size, seq_length, num_classes)`.
+
+    Example:
+    >>> import numpy as np
+    >>> from keras_bert import BertEncoder
+    >>> encoder = BertEncoder(vocab_size=23, hidden_size=8, num_layers=4,
+    ...                       num_attention_heads=2, intermediate_size=12)
+    >>> tagger = BertFeatureTagger(encoder, num_classes=5, lstm_units=6)
+    >>> ids = np.ones((2, 7), "int32")
+    >>> inputs = {"input_word_ids": ids, "input_mask": ids, "input_type_ids": 0 * ids}
+    >>> tuple(tagger(inputs).shape), encoder.trainable
+    ((2, 7, 5), False)
+    """
+
+    def __init__(self, encoder, num_classes, num_feature_layers=4, lstm_units=384, dropout=0.1, **kwargs):
+        if not 1 <= num_feature_layers <= encoder.config.num_layers:
+            raise ValueError(
+                f"num_feature_layers={num_feature_layers}, but the encoder has "
+                f"{encoder.config.num_layers} layers."
+            )
+        encoder.trainable = False
+        inputs = {name: keras.Input(shape=(None,), dtype="int32", name=name) for name in INPUT_NAMES}
+        layers = encoder(inputs, training=False)["encoder_outputs"][-num_feature_layers:]
+        x = keras.layers.Concatenate(name="concat_layers")(layers) if len(layers) > 1 else layers[0]
+        x = keras.layers.Dropout(dropout)(x)
+        mask = keras.ops.cast(inputs["input_mask"], "bool")
+        for i in range(2):
+            lstm = keras.layers.LSTM(lstm_units, return_sequences=True)
+            x = keras.layers.Bidirectional(lstm, name=f"bilstm_{i}")(x, mask=mask)
+            x = keras.layers.Dropout(dropout)(x)
+        logits = keras.layers.Dense(num_classes, name="logits")(x)
+        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+        self.encoder = encoder
+        self.num_classes = num_classes
+        self.num_feature_layers = num_feature_layers
+        self.lstm_units = lstm_units
+        self.dropout = dropout
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "num_classes": self.num_classes,
+            "num_feature_layers": self.num_feature_layers,
+            "lstm_units": self.lstm_units,
+            "dropout": self.dropout,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
+        return cls(**config)

@@ -1,0 +1,67 @@
+"""`BertTokenClassifier`: a label per token (NER), on `sequence_output`."""
+
+import keras
+
+from keras_bert.models.bert_encoder import INPUT_NAMES
+
+
+@keras.saving.register_keras_serializable(package="keras_bert")
+class BertTokenClassifier(keras.Model):
+    """Dropout and a dense layer on every token's final hidden state.
+
+    The paper's recipe for token tasks such as NER: each token's output
+    representation feeds one new output layer.
+
+    Args:
+        encoder: a `BertEncoder`.
+        num_classes: int. Number of tags.
+        dropout: float. Defaults to `0.1`.
+        initializer_range: float. Defaults to `0.02`.
+        **kwargs: Passed to `keras.Model`.
+
+    Inputs: the encoder's input dict. Outputs: logits
+    `(batch_size, seq_length, num_classes)`.
+
+    Example:
+    >>> import numpy as np
+    >>> from keras_bert import BertEncoder
+    >>> encoder = BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
+    ...                       num_attention_heads=2, intermediate_size=12)
+    >>> ids = np.ones((2, 5), "int32")
+    >>> inputs = {"input_word_ids": ids, "input_mask": ids, "input_type_ids": 0 * ids}
+    >>> tuple(BertTokenClassifier(encoder, num_classes=9)(inputs).shape)
+    (2, 5, 9)
+    """
+
+    def __init__(self, encoder, num_classes, dropout=0.1, initializer_range=0.02, **kwargs):
+        if not isinstance(num_classes, int) or num_classes < 2:
+            raise ValueError(f"num_classes={num_classes!r}; a tagger needs at least 2 tags.")
+        inputs = {name: keras.Input(shape=(None,), dtype="int32", name=name) for name in INPUT_NAMES}
+        x = encoder(inputs)["sequence_output"]
+        x = keras.layers.Dropout(dropout, name="dropout")(x)
+        logits = keras.layers.Dense(
+            num_classes,
+            kernel_initializer=keras.initializers.TruncatedNormal(stddev=initializer_range),
+            name="logits",
+        )(x)
+        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+        self.encoder = encoder
+        self.num_classes = num_classes
+        self.dropout = dropout
+        self.initializer_range = initializer_range
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "num_classes": self.num_classes,
+            "dropout": self.dropout,
+            "initializer_range": self.initializer_range,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
+        return cls(**config)

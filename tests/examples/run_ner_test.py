@@ -1,0 +1,46 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO_ROOT
+from keras_bert.data import read_conll
+
+
+def _slice(source, target, sentences):
+    blocks = source.read_text(encoding="utf-8").split("\n\n")
+    target.write_text("\n\n".join(blocks[1 : sentences + 1]) + "\n", encoding="utf-8")  # skip -DOCSTART-
+    return target
+
+
+@pytest.mark.parametrize("feature_based", [False, True])
+def test_trains_scores_and_writes_conll_predictions(shared_data, tmp_path, feature_based):
+    seqeval = pytest.importorskip("seqeval.metrics")
+    train = _slice(shared_data / "conll2003/train.txt", tmp_path / "train.txt", 64)
+    valid = _slice(shared_data / "conll2003/valid.txt", tmp_path / "valid.txt", 40)
+    out = tmp_path / "out"
+    flags = [f"--train_file={train}", f"--eval_file={valid}", f"--output_dir={out}",
+             "--num_train_epochs=1", "--max_seq_length=64"]
+    if feature_based:
+        flags += ["--feature_based", "--learning_rate=1e-3"]
+    result = subprocess.run([sys.executable, "examples/run_ner.py", *flags],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads((out / "eval_results.json").read_text())
+    assert set(results) == {"precision", "recall", "f1"}
+    # The predictions file is CoNLL: scoring it with seqeval gives the reported F1.
+    gold = read_conll(valid)
+    lines = [block.splitlines() for block in (out / "eval_predictions.txt").read_text().split("\n\n") if block.strip()]
+    assert [[line.split()[0] for line in block] for block in lines] == gold.words
+    assert [[line.split()[1] for line in block] for block in lines] == gold.tags
+    predicted = [[line.split()[2] for line in block] for block in lines]
+    assert results["f1"] == pytest.approx(seqeval.f1_score(gold.tags, predicted))
+
+
+def test_missing_file_is_named(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "examples/run_ner.py", f"--train_file={tmp_path}/nope.txt", f"--eval_file={tmp_path}/x.txt"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode != 0 and "No CoNLL file at" in result.stderr and "Traceback" not in result.stderr
