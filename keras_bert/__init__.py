@@ -12,7 +12,7 @@ from keras_bert.checkpoints import (
 )
 from keras_bert.config import BertConfig
 from keras_bert.layers import mean_pool
-from keras_bert.models import BertClassifier, BertEncoder, BertTokenClassifier
+from keras_bert.models import BertClassifier, BertEncoder, BertSpanLabeler, BertTokenClassifier
 
 __version__ = "0.1.0"
 
@@ -21,6 +21,7 @@ __all__ = [
     "BertClassifier",
     "BertConfig",
     "BertEncoder",
+    "BertSpanLabeler",
     "BertTokenClassifier",
     "CheckpointError",
     "load_encoder",

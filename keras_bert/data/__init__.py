@@ -3,6 +3,7 @@
 from keras_bert.data.classification_dataset import classification_dataset, trim_to_longest
 from keras_bert.data.conll import ConllSentences, read_conll
 from keras_bert.data.glue import GLUE_TASKS, GlueExamples, read_glue_split, read_glue_tsv
+from keras_bert.data.squad import SquadExample, read_squad, squad_answers, squad_features
 from keras_bert.data.text_files import expand_file_patterns, text_lines_dataset
 from keras_bert.data.token_classification import (
     IGNORED_LABEL,
@@ -15,12 +16,16 @@ __all__ = [
     "ConllSentences",
     "GLUE_TASKS",
     "IGNORED_LABEL",
+    "SquadExample",
     "GlueExamples",
     "classification_dataset",
     "expand_file_patterns",
     "read_conll",
     "read_glue_split",
     "read_glue_tsv",
+    "read_squad",
+    "squad_answers",
+    "squad_features",
     "text_lines_dataset",
     "token_classification_dataset",
     "token_classification_features",

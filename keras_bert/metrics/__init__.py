@@ -10,10 +10,18 @@ from keras_bert.metrics.glue_metrics import (
     pearson,
     spearman,
 )
+from keras_bert.metrics.squad_metrics import normalize_answer, squad_scores
 
 __all__ = [
     "TASK_METRICS",
     "accuracy",
     "conll_scores",
     "entities",
-    "f1", "glue_metrics", "matthews_corrcoef", "pearson", "spearman"]
+    "f1",
+    "glue_metrics",
+    "matthews_corrcoef",
+    "normalize_answer",
+    "pearson",
+    "spearman",
+    "squad_scores",
+]

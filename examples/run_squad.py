@@ -1,0 +1,122 @@
+"""Fine-tunes BERT for SQuAD question answering and scores it by the official rules.
+
+    python examples/run_squad.py --train_file=../shared/data/squad/train.json \
+        --predict_file=../shared/data/squad/dev.json --output_dir=/tmp/squad
+
+Contexts are cut into windows of --max_seq_length pieces, --doc_stride apart;
+answers are the best-scoring spans over all windows (n-best search, at most
+--max_answer_length pieces), taken from the original context by character
+offsets. Writes OUTPUT_DIR/predictions.json (question id -> answer),
+eval_results.json (exact_match, f1) and the model.
+"""
+
+import json
+import math
+import os
+import sys
+import time
+
+from absl import app, flags
+
+flags.DEFINE_string("train_file", None, "SQuAD JSON to train on.")
+flags.DEFINE_string("predict_file", None, "SQuAD JSON to answer and score.")
+flags.DEFINE_bool("version_2_with_negative", False, "SQuAD v2.0: questions may have no answer.")
+flags.DEFINE_float("null_score_diff_threshold", 0.0, "v2.0: answer empty if null score - best > this.")
+flags.DEFINE_string("init_checkpoint", None, "Any layout load_encoder reads. Default: all-MiniLM-L6-v2.")
+flags.DEFINE_string("vocab_file", None, "Default: the vocab.txt beside the checkpoint.")
+flags.DEFINE_bool("do_lower_case", True, "Whether the vocabulary is uncased.")
+flags.DEFINE_string("output_dir", "/tmp/keras_bert_squad", "Where predictions, results and the model go.")
+flags.DEFINE_integer("max_seq_length", 384, "Window length.")
+flags.DEFINE_integer("doc_stride", 128, "Pieces between window starts.")
+flags.DEFINE_integer("max_query_length", 64, "Question pieces kept.")
+flags.DEFINE_integer("n_best_size", 20, "Start/end candidates per window.")
+flags.DEFINE_integer("max_answer_length", 30, "Longest answer in pieces.")
+flags.DEFINE_integer("train_batch_size", 32, "")
+flags.DEFINE_integer("predict_batch_size", 64, "")
+flags.DEFINE_float("learning_rate", 5e-5, "Peak AdamW learning rate.")
+flags.DEFINE_float("num_train_epochs", 2.0, "Epochs (fractions allowed).")
+flags.DEFINE_float("warmup_proportion", 0.1, "Share of steps with linear warmup.")
+flags.DEFINE_integer("seed", 42, "")
+flags.mark_flags_as_required(["predict_file"])
+FLAGS = flags.FLAGS
+
+_INPUTS = ("input_word_ids", "input_mask", "input_type_ids")
+
+
+def main(argv):
+    del argv
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    import keras_bert
+    from keras_bert.data import read_squad, squad_answers, squad_features, trim_to_longest
+    from keras_bert.metrics import squad_scores
+    from keras_bert.text import BertTokenizer
+    from keras_bert.training import create_optimizer
+
+    keras.utils.set_random_seed(FLAGS.seed)
+    window_flags = dict(seq_length=FLAGS.max_seq_length, doc_stride=FLAGS.doc_stride,
+                        max_query_length=FLAGS.max_query_length)
+    try:
+        checkpoint = FLAGS.init_checkpoint or keras_bert.checkpoints.default_checkpoint_path()
+        encoder = keras_bert.load_encoder(checkpoint)
+        vocab_file = FLAGS.vocab_file or keras_bert.read_checkpoint(checkpoint).vocab_file
+        tokenizer = BertTokenizer(vocab_file, lower_case=FLAGS.do_lower_case)
+        questions = read_squad(FLAGS.predict_file)
+        predict_features = squad_features(questions, tokenizer, **window_flags)
+        train_features = None
+        if FLAGS.train_file:
+            train_features = squad_features(read_squad(FLAGS.train_file), tokenizer, training=True,
+                                            keep_unanswerable=FLAGS.version_2_with_negative, **window_flags)
+        os.makedirs(FLAGS.output_dir, exist_ok=True)
+    except (OSError, ValueError) as e:
+        sys.exit(f"run_squad.py: {e}")
+
+    model = keras_bert.BertSpanLabeler(encoder)
+    if train_features is not None:
+        windows = len(train_features["start_positions"])
+        steps_per_epoch = math.ceil(windows / FLAGS.train_batch_size)
+        total_steps = max(1, int(steps_per_epoch * FLAGS.num_train_epochs))
+        model.compile(
+            optimizer=create_optimizer(FLAGS.learning_rate, total_steps, int(total_steps * FLAGS.warmup_proportion)),
+            loss={name: keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+                  for name in ("start_logits", "end_logits")},
+            loss_weights={"start_logits": 0.5, "end_logits": 0.5},  # the original averages the two
+        )
+        dataset = tf.data.Dataset.from_tensor_slices((
+            {k: train_features[k] for k in _INPUTS},
+            {"start_logits": train_features["start_positions"], "end_logits": train_features["end_positions"]},
+        ))
+        dataset = (dataset.shuffle(windows, seed=FLAGS.seed).repeat().batch(FLAGS.train_batch_size)
+                   .map(lambda x, y: (trim_to_longest(x), y)).prefetch(tf.data.AUTOTUNE))
+        print(f"Training on {windows:,} windows for {total_steps} steps.")
+        start = time.time()
+        model.fit(dataset, epochs=math.ceil(FLAGS.num_train_epochs), steps_per_epoch=min(steps_per_epoch, total_steps),
+                  shuffle=False, verbose=1 if sys.stdout.isatty() else 2)
+        print(f"Trained in {time.time() - start:.0f} s.")
+        model.save(os.path.join(FLAGS.output_dir, "span_labeler.keras"))
+
+    starts, ends = [], []
+    inputs = tf.data.Dataset.from_tensor_slices({k: predict_features[k] for k in _INPUTS})
+    for batch in inputs.batch(FLAGS.predict_batch_size).map(trim_to_longest):
+        logits = model(batch, training=False)
+        pad = [(0, 0), (0, FLAGS.max_seq_length - logits["start_logits"].shape[1])]
+        starts.append(np.pad(np.asarray(logits["start_logits"]), pad, constant_values=-1e9))
+        ends.append(np.pad(np.asarray(logits["end_logits"]), pad, constant_values=-1e9))
+    answers = squad_answers(
+        questions, predict_features, np.concatenate(starts), np.concatenate(ends),
+        n_best_size=FLAGS.n_best_size, max_answer_length=FLAGS.max_answer_length,
+        null_score_threshold=FLAGS.null_score_diff_threshold if FLAGS.version_2_with_negative else None,
+    )
+    with open(os.path.join(FLAGS.output_dir, "predictions.json"), "w", encoding="utf-8") as f:
+        json.dump(answers, f, indent=2, ensure_ascii=False)
+    scores = squad_scores({q.question_id: [text for text, _ in q.answers] for q in questions}, answers)
+    with open(os.path.join(FLAGS.output_dir, "eval_results.json"), "w") as f:
+        json.dump(scores, f, indent=2)
+    print(f"{os.path.basename(FLAGS.predict_file)} ({len(questions):,} questions): "
+          f"exact_match = {scores['exact_match']:.2f}, f1 = {scores['f1']:.2f}")
+
+
+if __name__ == "__main__":
+    app.run(main)
