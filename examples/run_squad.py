@@ -53,7 +53,7 @@ def main(argv):
     from keras_bert.data import read_squad, squad_answers, squad_features, trim_to_longest
     from keras_bert.metrics import squad_scores
     from keras_bert.text import BertTokenizer
-    from keras_bert.training import create_optimizer
+    from keras_bert.training import compile_for_fine_tuning
 
     keras.utils.set_random_seed(FLAGS.seed)
     window_flags = dict(seq_length=FLAGS.max_seq_length, doc_stride=FLAGS.doc_stride,
@@ -78,10 +78,13 @@ def main(argv):
         windows = len(train_features["start_positions"])
         steps_per_epoch = math.ceil(windows / FLAGS.train_batch_size)
         total_steps = max(1, int(steps_per_epoch * FLAGS.num_train_epochs))
-        model.compile(
-            optimizer=create_optimizer(FLAGS.learning_rate, total_steps, int(total_steps * FLAGS.warmup_proportion)),
-            loss={name: keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-                  for name in ("start_logits", "end_logits")},
+        compile_for_fine_tuning(
+            model,
+            {name: keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+             for name in ("start_logits", "end_logits")},
+            FLAGS.learning_rate,
+            total_steps,
+            int(total_steps * FLAGS.warmup_proportion),
             loss_weights={"start_logits": 0.5, "end_logits": 0.5},  # the original averages the two
         )
         dataset = tf.data.Dataset.from_tensor_slices((

@@ -12,7 +12,13 @@ from keras_bert.checkpoints import (
 )
 from keras_bert.config import BertConfig
 from keras_bert.layers import mean_pool
-from keras_bert.models import BertClassifier, BertEncoder, BertSpanLabeler, BertTokenClassifier
+from keras_bert.models import (
+    BertClassifier,
+    BertEncoder,
+    BertMultipleChoice,
+    BertSpanLabeler,
+    BertTokenClassifier,
+)
 
 __version__ = "0.1.0"
 
@@ -21,6 +27,7 @@ __all__ = [
     "BertClassifier",
     "BertConfig",
     "BertEncoder",
+    "BertMultipleChoice",
     "BertSpanLabeler",
     "BertTokenClassifier",
     "CheckpointError",

@@ -3,6 +3,7 @@
 from keras_bert.data.classification_dataset import classification_dataset, trim_to_longest
 from keras_bert.data.conll import ConllSentences, read_conll
 from keras_bert.data.glue import GLUE_TASKS, GlueExamples, read_glue_split, read_glue_tsv
+from keras_bert.data.multiple_choice import MultipleChoiceExamples, multiple_choice_dataset, read_swag_csv
 from keras_bert.data.squad import SquadExample, read_squad, squad_answers, squad_features
 from keras_bert.data.text_files import expand_file_patterns, text_lines_dataset
 from keras_bert.data.token_classification import (
@@ -16,14 +17,17 @@ __all__ = [
     "ConllSentences",
     "GLUE_TASKS",
     "IGNORED_LABEL",
+    "MultipleChoiceExamples",
     "SquadExample",
     "GlueExamples",
     "classification_dataset",
     "expand_file_patterns",
+    "multiple_choice_dataset",
     "read_conll",
     "read_glue_split",
     "read_glue_tsv",
     "read_squad",
+    "read_swag_csv",
     "squad_answers",
     "squad_features",
     "text_lines_dataset",

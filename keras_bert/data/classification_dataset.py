@@ -11,10 +11,11 @@ def trim_to_longest(inputs):
     outputs at real tokens do not change.
 
     Args:
-        inputs: the encoder's input dict, each `(batch, seq_length)`.
+        inputs: the encoder's input dict, each `(batch, seq_length)` (or
+            `(batch, choices, seq_length)`).
 
     Returns:
-        The same dict, each `(batch, longest row in the batch)`.
+        The same dict, each cut to the longest row in the batch.
 
     Example:
     >>> inputs = {"input_word_ids": tf.constant([[101, 7, 102, 0, 0]]),
@@ -23,8 +24,8 @@ def trim_to_longest(inputs):
     >>> trim_to_longest(inputs)["input_word_ids"].numpy().tolist()
     [[101, 7, 102]]
     """
-    longest = tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=1))
-    return {name: value[:, :longest] for name, value in inputs.items()}
+    longest = tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=-1))
+    return {name: value[..., :longest] for name, value in inputs.items()}
 
 
 def classification_dataset(examples, preprocessor, batch_size, shuffle=False, seed=None):

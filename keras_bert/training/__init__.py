@@ -2,6 +2,7 @@
 
 from keras_bert.training.fine_tuning import (
     compile_classifier,
+    compile_for_fine_tuning,
     compile_tagger,
     confusion_matrix,
     predict_classifier,
@@ -13,6 +14,7 @@ from keras_bert.training.warmup_linear_decay import WarmupLinearDecay
 __all__ = [
     "WarmupLinearDecay",
     "compile_classifier",
+    "compile_for_fine_tuning",
     "compile_tagger",
     "confusion_matrix",
     "create_optimizer",

@@ -7,52 +7,60 @@ from keras_bert.data.token_classification import IGNORED_LABEL
 from keras_bert.training.optimizer import create_optimizer
 
 
-def compile_classifier(
-    classifier, learning_rate, total_steps, warmup_steps=0, weight_decay=0.01, jit_compile=False
+def compile_for_fine_tuning(
+    model, loss, learning_rate, total_steps, warmup_steps=0, weight_decay=0.01, metrics=(),
+    loss_weights=None, jit_compile=False,
 ):
-    """Compiles a `BertClassifier` with BERT's fine-tuning recipe.
+    """Compiles any fine-tuning model with BERT's optimizer recipe.
 
-    Cross-entropy on logits (mean squared error when `num_classes == 1`),
-    AdamW with linear warmup and decay, gradients clipped to norm 1.0.
+    AdamW with linear warmup and decay, gradients clipped to norm 1.0
+    (`create_optimizer`), and the given loss.
 
     Args:
-        classifier: a `BertClassifier`.
+        model: a Keras model (classifier, tagger, span labeler, ...).
+        loss: a Keras loss, or a dict of them for dict outputs.
         learning_rate: float. Peak learning rate (the paper used 2e-5 to 5e-5).
         total_steps: int. Optimizer steps of the whole run.
         warmup_steps: int.
         weight_decay: float.
+        metrics: Keras metrics.
+        loss_weights: optional weights for dict outputs.
         jit_compile: bool. Compile the train step with XLA.
     """
+    model.compile(
+        optimizer=create_optimizer(learning_rate, total_steps, warmup_steps, weight_decay),
+        loss=loss,
+        loss_weights=loss_weights,
+        metrics=list(metrics),
+        jit_compile=jit_compile,
+    )
+
+
+def compile_classifier(classifier, learning_rate, total_steps, warmup_steps=0, **kwargs):
+    """`compile_for_fine_tuning` with cross-entropy and accuracy, or MSE when `num_classes == 1`."""
     if classifier.num_classes == 1:
         loss, metrics = keras.losses.MeanSquaredError(), []
     else:
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-    classifier.compile(
-        optimizer=create_optimizer(learning_rate, total_steps, warmup_steps, weight_decay),
-        loss=loss,
-        metrics=metrics,
-        jit_compile=jit_compile,
-    )
+    compile_for_fine_tuning(classifier, loss, learning_rate, total_steps, warmup_steps, metrics=metrics, **kwargs)
 
 
-def compile_tagger(tagger, learning_rate, total_steps, warmup_steps=0, weight_decay=0.01, jit_compile=False):
-    """Compiles a token tagger (`BertTokenClassifier`, `BertFeatureTagger`).
+def compile_tagger(tagger, learning_rate, total_steps, warmup_steps=0, **kwargs):
+    """`compile_for_fine_tuning` with cross-entropy only where the label is not `IGNORED_LABEL`.
 
-    As `compile_classifier`, with the loss taken only where the label is
-    not `IGNORED_LABEL` (special tokens, padding, non-first pieces).
+    For `BertTokenClassifier` and `BertFeatureTagger`: special tokens,
+    padding and non-first pieces carry no loss.
     """
-    tagger.compile(
-        optimizer=create_optimizer(learning_rate, total_steps, warmup_steps, weight_decay),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=IGNORED_LABEL),
-        jit_compile=jit_compile,
-    )
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=IGNORED_LABEL)
+    compile_for_fine_tuning(tagger, loss, learning_rate, total_steps, warmup_steps, **kwargs)
 
 
 def predict_classifier(classifier, dataset):
     """`(labels, predictions, logits)` over a dataset of `(inputs, labels)`.
 
-    Predictions are argmax label ids, or the scores themselves for regression.
+    Predictions are argmax label ids, or the scores themselves when the
+    model has a single output (regression).
     Batches may differ in length (see `trim_to_longest`), so each is run
     through the model separately rather than concatenated first.
     """
@@ -61,7 +69,7 @@ def predict_classifier(classifier, dataset):
         logits.append(np.asarray(classifier(inputs, training=False)))
         labels.append(np.asarray(batch_labels))
     labels, logits = np.concatenate(labels), np.concatenate(logits)
-    predictions = logits[:, 0] if classifier.num_classes == 1 else logits.argmax(-1)
+    predictions = logits[:, 0] if logits.shape[-1] == 1 else logits.argmax(-1)
     return labels, predictions, logits
 
 

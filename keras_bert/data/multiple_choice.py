@@ -1,0 +1,85 @@
+"""SWAG-format multiple choice: reading the CSV and packing (context, ending) pairs."""
+
+import csv
+import dataclasses
+import os
+
+import tensorflow as tf
+
+from keras_bert.data.classification_dataset import trim_to_longest
+
+SWAG_COLUMNS = ("sent1", "sent2", "ending0", "ending1", "ending2", "ending3", "label")
+
+
+@dataclasses.dataclass
+class MultipleChoiceExamples:
+    """Questions with `choices` candidate endings each.
+
+    Attributes:
+        contexts: list of str (SWAG's `sent1`).
+        endings: list of lists of str: the start of the second sentence
+            (`sent2`) followed by each candidate ending.
+        labels: list of int, the index of the right ending.
+        source: the file read.
+    """
+
+    contexts: list
+    endings: list
+    labels: list
+    source: str
+
+    def __len__(self):
+        return len(self.labels)
+
+
+def read_swag_csv(path):
+    """Reads a SWAG-format CSV (`sent1`, `sent2`, `ending0..3`, `label`).
+
+    Raises:
+        FileNotFoundError; ValueError naming the file (and line) for missing
+            columns, a label outside 0-3, or no rows.
+
+    Example:
+    >>> import tempfile
+    >>> path = tempfile.mktemp()
+    >>> _ = open(path, "w").write("sent1,sent2,ending0,ending1,ending2,ending3,label\\n"
+    ...                           "She opens the door.,She,walks in.,flies.,melts.,sings.,0\\n")
+    >>> read_swag_csv(path).endings[0][:2]
+    ['She walks in.', 'She flies.']
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No SWAG CSV file at {path!r}.")
+    with open(path, encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in SWAG_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {missing}; SWAG files have {list(SWAG_COLUMNS)}.")
+        contexts, endings, labels = [], [], []
+        for line, row in enumerate(reader, start=2):
+            if row["label"] not in ("0", "1", "2", "3"):
+                raise ValueError(f"{path}, line {line}: label {row['label']!r} is not 0, 1, 2 or 3.")
+            contexts.append(row["sent1"])
+            endings.append([f"{row['sent2']} {row[f'ending{i}']}".strip() for i in range(4)])
+            labels.append(int(row["label"]))
+    if not labels:
+        raise ValueError(f"{path}: no examples; the file is empty.")
+    return MultipleChoiceExamples(contexts, endings, labels, path)
+
+
+def multiple_choice_dataset(examples, preprocessor, batch_size, shuffle=False, seed=None):
+    """`(inputs, labels)` batches for `BertMultipleChoice`: inputs `(batch, choices, seq)`."""
+    choices = len(examples.endings[0])
+    dataset = tf.data.Dataset.from_tensor_slices(
+        ((examples.contexts, examples.endings), tf.constant(examples.labels, tf.int32))
+    )
+    if shuffle:
+        dataset = dataset.shuffle(len(examples), seed=seed, reshuffle_each_iteration=True)
+
+    def pack(texts, labels):
+        contexts, endings = texts
+        repeated = tf.reshape(tf.repeat(contexts[:, None], choices, axis=1), [-1])
+        packed = preprocessor((repeated, tf.reshape(endings, [-1])))
+        shape = [-1, choices, preprocessor.seq_length]
+        return trim_to_longest({k: tf.reshape(v, shape) for k, v in packed.items()}), labels
+
+    return dataset.batch(batch_size).map(pack, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
