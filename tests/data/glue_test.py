@@ -54,3 +54,32 @@ def test_bad_files_name_file_and_line(tmp_path):
         read_glue_split("mnli", tmp_path, "dev")
     with pytest.raises(ValueError, match="Unknown GLUE task 'sst-2'"):
         read_glue_tsv("sst-2", path)
+
+
+def test_tfds_reader_with_mock_data():
+    tfds = pytest.importorskip("tensorflow_datasets")
+    from keras_bert.data import read_glue_tfds, tfds_splits
+
+    with tfds.testing.mock_data(num_examples=7):
+        mrpc = read_glue_tfds("mrpc", "train")
+        mnli = {split: read_glue_tfds("mnli", split) for split in tfds_splits("mnli", "dev")}
+        stsb = read_glue_tfds("stsb", "validation")
+    assert len(mrpc) == 7 and len(mrpc.text_b) == 7 and mrpc.label_names == ("not_equivalent", "equivalent")
+    assert set(mnli) == {"validation_matched", "validation_mismatched"}
+    assert mnli["validation_matched"].label_names == ("entailment", "neutral", "contradiction")
+    assert stsb.label_names == () and isinstance(stsb.labels[0], float)
+
+
+def test_generic_csv_and_tsv(tmp_path):
+    from keras_bert.data import read_labelled_csv
+
+    train = tmp_path / "train.csv"
+    train.write_text('review,other,stars\n"Great, really",x,pos\nBad,y,neg\n')
+    examples = read_labelled_csv(train, "review", "stars")
+    assert examples.text_a == ["Great, really", "Bad"] and examples.labels == [1, 0]
+    dev = tmp_path / "dev.tsv"
+    dev.write_text("review\tstars\nfine\tmeh\n")
+    with pytest.raises(ValueError, match=r"dev.tsv, line 2: label 'meh' is not one of \['neg', 'pos'\]"):
+        read_labelled_csv(dev, "review", "stars", label_names=examples.label_names)
+    with pytest.raises(ValueError, match=r"no column\(s\) \['text'\]; its header has \['review', 'stars'\]"):
+        read_labelled_csv(dev, "text", "stars")

@@ -59,6 +59,37 @@ def test_errors_name_the_problem(tmp_path):
     (tmp_path / "train.tsv").write_text("sentence\tlabel\ngood\t1\nbad\t7\n")
     result = _run(f"--data_dir={tmp_path}", f"--output_dir={tmp_path}/out")
     assert result.returncode != 0 and "train.tsv, line 3: label '7' is not one of ['0', '1']" in result.stderr
-    result = _run(f"--data_dir={tmp_path}", "--max_seq_length=1000", f"--output_dir={tmp_path}/out")
+    result = _run(f"--data_dir={BUNDLED}", "--max_seq_length=1000", f"--output_dir={tmp_path}/out")
     assert "--max_seq_length=1000 exceeds the checkpoint's max_position_embeddings=512" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_tfds_source_through_the_real_script(tmp_path):
+    """`--tfds_name` runs the script's real tensorflow-datasets path on TFDS mock data."""
+    pytest.importorskip("tensorflow_datasets")
+    script = (
+        "import runpy, sys\n"
+        "import tensorflow_datasets as tfds\n"
+        f"sys.argv = ['run_classifier.py', '--tfds_name=glue/cola', '--output_dir={tmp_path}',\n"
+        "            '--num_train_epochs=1', '--max_seq_length=16', '--train_batch_size=8']\n"
+        "with tfds.testing.mock_data(num_examples=16):\n"
+        "    runpy.run_path('examples/run_classifier.py', run_name='__main__')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Fine-tuning on 16 cola examples" in result.stdout
+    assert set(json.loads((tmp_path / "eval_results.json").read_text())) == {"matthews_corrcoef", "accuracy"}
+
+
+def test_generic_csv_task(tmp_path):
+    rows = ["text,label"] + [f"{w} movie,{'good' if w in ('great', 'fine') else 'bad'}"
+                             for w in ("great", "awful", "fine", "dull") * 4]
+    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
+    result = _run("--task=csv", f"--train_file={tmp_path}/train.csv", f"--dev_file={tmp_path}/train.csv",
+                  "--text_a_column=text", f"--output_dir={tmp_path}/out", "--num_train_epochs=1",
+                  "--max_seq_length=16")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Confusion matrix" in result.stdout and "bad" in result.stdout
+    assert set(json.loads((tmp_path / "out/eval_results.json").read_text())) == {"accuracy"}
+    result = _run("--task=csv", f"--output_dir={tmp_path}/out")
+    assert "--task=csv needs --train_file and --dev_file" in result.stderr
