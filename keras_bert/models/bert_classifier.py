@@ -2,11 +2,12 @@
 
 import keras
 
-from keras_bert.models.bert_encoder import INPUT_NAMES, BertEncoder  # noqa: F401 (doctest)
+from keras_bert.models.bert_encoder import BertEncoder  # noqa: F401 (used by the doctest)
+from keras_bert.models.bert_task_model import BertTaskModel, encoder_inputs
 
 
 @keras.saving.register_keras_serializable(package="keras_bert")
-class BertClassifier(keras.Model):
+class BertClassifier(BertTaskModel):
     """Dropout and a dense layer on the encoder's `pooled_output`.
 
     The paper's fine-tuning recipe for sentence and sentence-pair tasks
@@ -41,7 +42,7 @@ class BertClassifier(keras.Model):
     def __init__(self, encoder, num_classes, dropout=0.1, initializer_range=0.02, **kwargs):
         if not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f"num_classes={num_classes!r}; use 1 (regression) or more.")
-        inputs = {name: keras.Input(shape=(None,), dtype="int32", name=name) for name in INPUT_NAMES}
+        inputs = encoder_inputs()
         pooled = encoder(inputs)["pooled_output"]
         x = keras.layers.Dropout(dropout, name="dropout")(pooled)
         logits = keras.layers.Dense(
@@ -49,24 +50,14 @@ class BertClassifier(keras.Model):
             kernel_initializer=keras.initializers.TruncatedNormal(stddev=initializer_range),
             name="logits",
         )(x)
-        super().__init__(inputs=inputs, outputs=logits, **kwargs)
-        self.encoder = encoder
-        self.num_classes = num_classes
-        self.dropout = dropout
-        self.initializer_range = initializer_range
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "num_classes": self.num_classes,
-            "dropout": self.dropout,
-            "initializer_range": self.initializer_range,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        return cls(**config)
+        super().__init__(
+            inputs,
+            logits,
+            encoder,
+            {
+                "num_classes": num_classes,
+                "dropout": dropout,
+                "initializer_range": initializer_range,
+            },
+            **kwargs,
+        )

@@ -2,11 +2,11 @@
 
 import keras
 
-from keras_bert.models.bert_encoder import INPUT_NAMES
+from keras_bert.models.bert_task_model import BertTaskModel, encoder_inputs
 
 
 @keras.saving.register_keras_serializable(package="keras_bert")
-class BertFeatureTagger(keras.Model):
+class BertFeatureTagger(BertTaskModel):
     """A two-layer BiLSTM tagger on concatenated frozen BERT layers.
 
     The paper's feature-based approach (Section 5.3): the encoder is not
@@ -45,7 +45,7 @@ class BertFeatureTagger(keras.Model):
                 f"{encoder.config.num_layers} layers."
             )
         encoder.trainable = False
-        inputs = {name: keras.Input(shape=(None,), dtype="int32", name=name) for name in INPUT_NAMES}
+        inputs = encoder_inputs()
         layers = encoder(inputs, training=False)["encoder_outputs"][-num_feature_layers:]
         x = keras.layers.Concatenate(name="concat_layers")(layers) if len(layers) > 1 else layers[0]
         x = keras.layers.Dropout(dropout)(x)
@@ -55,26 +55,15 @@ class BertFeatureTagger(keras.Model):
             x = keras.layers.Bidirectional(lstm, name=f"bilstm_{i}")(x, mask=mask)
             x = keras.layers.Dropout(dropout)(x)
         logits = keras.layers.Dense(num_classes, name="logits")(x)
-        super().__init__(inputs=inputs, outputs=logits, **kwargs)
-        self.encoder = encoder
-        self.num_classes = num_classes
-        self.num_feature_layers = num_feature_layers
-        self.lstm_units = lstm_units
-        self.dropout = dropout
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "num_classes": self.num_classes,
-            "num_feature_layers": self.num_feature_layers,
-            "lstm_units": self.lstm_units,
-            "dropout": self.dropout,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        return cls(**config)
+        super().__init__(
+            inputs,
+            logits,
+            encoder,
+            {
+                "num_classes": num_classes,
+                "num_feature_layers": num_feature_layers,
+                "lstm_units": lstm_units,
+                "dropout": dropout,
+            },
+            **kwargs,
+        )

@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_bert.models.bert_encoder import INPUT_NAMES
+from keras_bert.models.bert_task_model import BertTaskModel, encoder_inputs
 
 
 @keras.saving.register_keras_serializable(package="keras_bert")
@@ -18,7 +18,7 @@ class MergeChoices(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_bert")
-class BertMultipleChoice(keras.Model):
+class BertMultipleChoice(BertTaskModel):
     """Scores each choice from the `[CLS]` vector of its packed pair (SWAG).
 
     The paper's SWAG setup: the context is paired with each candidate
@@ -51,9 +51,7 @@ class BertMultipleChoice(keras.Model):
     def __init__(self, encoder, num_choices, dropout=0.1, initializer_range=0.02, **kwargs):
         if not isinstance(num_choices, int) or num_choices < 2:
             raise ValueError(f"num_choices={num_choices!r}; a choice needs at least 2 options.")
-        inputs = {
-            name: keras.Input(shape=(num_choices, None), dtype="int32", name=name) for name in INPUT_NAMES
-        }
+        inputs = encoder_inputs(shape=(num_choices, None))
         # (batch, choices, seq) -> (batch * choices, seq): every pair is encoded alike.
         flat = {name: MergeChoices(name=f"merge_choices_{name}")(x) for name, x in inputs.items()}
         pooled = encoder(flat)["pooled_output"]
@@ -64,24 +62,14 @@ class BertMultipleChoice(keras.Model):
             name="choice_score",
         )(x)
         logits = keras.ops.reshape(scores, (-1, num_choices))
-        super().__init__(inputs=inputs, outputs=logits, **kwargs)
-        self.encoder = encoder
-        self.num_choices = num_choices
-        self.dropout = dropout
-        self.initializer_range = initializer_range
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "num_choices": self.num_choices,
-            "dropout": self.dropout,
-            "initializer_range": self.initializer_range,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        return cls(**config)
+        super().__init__(
+            inputs,
+            logits,
+            encoder,
+            {
+                "num_choices": num_choices,
+                "dropout": dropout,
+                "initializer_range": initializer_range,
+            },
+            **kwargs,
+        )

@@ -2,11 +2,11 @@
 
 import keras
 
-from keras_bert.models.bert_encoder import INPUT_NAMES
+from keras_bert.models.bert_task_model import BertTaskModel, encoder_inputs
 
 
 @keras.saving.register_keras_serializable(package="keras_bert")
-class BertSpanLabeler(keras.Model):
+class BertSpanLabeler(BertTaskModel):
     """A start and an end logit for every token, from its final hidden state.
 
     The paper's SQuAD model: one start vector S and one end vector E; a span
@@ -32,7 +32,7 @@ class BertSpanLabeler(keras.Model):
     """
 
     def __init__(self, encoder, initializer_range=0.02, **kwargs):
-        inputs = {name: keras.Input(shape=(None,), dtype="int32", name=name) for name in INPUT_NAMES}
+        inputs = encoder_inputs()
         logits = keras.layers.Dense(
             2,
             kernel_initializer=keras.initializers.TruncatedNormal(stddev=initializer_range),
@@ -42,20 +42,12 @@ class BertSpanLabeler(keras.Model):
             "start_logits": keras.layers.Identity(name="start_logits")(logits[..., 0]),
             "end_logits": keras.layers.Identity(name="end_logits")(logits[..., 1]),
         }
-        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
-        self.encoder = encoder
-        self.initializer_range = initializer_range
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "initializer_range": self.initializer_range,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        return cls(**config)
+        super().__init__(
+            inputs,
+            outputs,
+            encoder,
+            {
+                "initializer_range": initializer_range,
+            },
+            **kwargs,
+        )

@@ -2,11 +2,11 @@
 
 import keras
 
-from keras_bert.models.bert_encoder import INPUT_NAMES
+from keras_bert.models.bert_task_model import BertTaskModel, encoder_inputs
 
 
 @keras.saving.register_keras_serializable(package="keras_bert")
-class BertTokenClassifier(keras.Model):
+class BertTokenClassifier(BertTaskModel):
     """Dropout and a dense layer on every token's final hidden state.
 
     The paper's recipe for token tasks such as NER: each token's output
@@ -36,7 +36,7 @@ class BertTokenClassifier(keras.Model):
     def __init__(self, encoder, num_classes, dropout=0.1, initializer_range=0.02, **kwargs):
         if not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"num_classes={num_classes!r}; a tagger needs at least 2 tags.")
-        inputs = {name: keras.Input(shape=(None,), dtype="int32", name=name) for name in INPUT_NAMES}
+        inputs = encoder_inputs()
         x = encoder(inputs)["sequence_output"]
         x = keras.layers.Dropout(dropout, name="dropout")(x)
         logits = keras.layers.Dense(
@@ -44,24 +44,14 @@ class BertTokenClassifier(keras.Model):
             kernel_initializer=keras.initializers.TruncatedNormal(stddev=initializer_range),
             name="logits",
         )(x)
-        super().__init__(inputs=inputs, outputs=logits, **kwargs)
-        self.encoder = encoder
-        self.num_classes = num_classes
-        self.dropout = dropout
-        self.initializer_range = initializer_range
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "num_classes": self.num_classes,
-            "dropout": self.dropout,
-            "initializer_range": self.initializer_range,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        return cls(**config)
+        super().__init__(
+            inputs,
+            logits,
+            encoder,
+            {
+                "num_classes": num_classes,
+                "dropout": dropout,
+                "initializer_range": initializer_range,
+            },
+            **kwargs,
+        )
