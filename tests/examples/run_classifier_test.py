@@ -93,3 +93,32 @@ def test_generic_csv_task(tmp_path):
     assert set(json.loads((tmp_path / "out/eval_results.json").read_text())) == {"accuracy"}
     result = _run("--task=csv", f"--output_dir={tmp_path}/out")
     assert "--task=csv needs --train_file and --dev_file" in result.stderr
+
+
+def test_export_after_fine_tuning_serves_raw_text(tmp_path):
+    """run_classifier.py -> export_saved_model.py -> a process with only tensorflow(_text)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, rows in (("train.tsv", 32), ("dev.tsv", 16)):
+        lines = (BUNDLED / name).read_text(encoding="utf-8").splitlines()
+        (data / name).write_text("\n".join(lines[: rows + 1]) + "\n", encoding="utf-8")
+    model_dir, export_dir = tmp_path / "model", tmp_path / "export"
+    result = _run(f"--data_dir={data}", f"--output_dir={model_dir}", "--num_train_epochs=1", "--max_seq_length=24")
+    assert result.returncode == 0, result.stderr[-3000:]
+    result = subprocess.run([sys.executable, "examples/export_saved_model.py", f"--model_dir={model_dir}",
+                             f"--export_dir={export_dir}"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "serving_default(text: string[batch])" in result.stdout
+
+    dev = read_glue_tsv("sst2", data / "dev.tsv")
+    classifier = keras.saving.load_model(model_dir / "classifier.keras")
+    preprocessor = BertPreprocessor(str(model_dir / "vocab.txt"), 24)
+    expected = [int(np.argmax(classifier(preprocessor(np.array([t]))))) for t in dev.text_a]
+    script = (
+        "import json, tensorflow as tf, tensorflow_text\n"
+        f"serve = tf.saved_model.load({str(export_dir)!r}).signatures['serving_default']\n"
+        f"print(json.dumps(serve(text=tf.constant({dev.text_a!r}))['label_id'].numpy().tolist()))\n"
+    )
+    served = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert served.returncode == 0, served.stderr[-2000:]
+    assert json.loads(served.stdout.strip().splitlines()[-1]) == expected
