@@ -38,14 +38,10 @@ def main(argv):
     import keras_bert
     from keras_bert.text import BertPreprocessor
 
-    checkpoint = FLAGS.checkpoint or keras_bert.checkpoints.default_checkpoint_path()
     try:
-        encoder = keras_bert.load_encoder(checkpoint)
-        vocab_file = keras_bert.read_checkpoint(checkpoint).vocab_file
-        if vocab_file is None:
-            raise FileNotFoundError(f"No vocab.txt beside {checkpoint}; this script needs one there.")
+        encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(FLAGS.checkpoint)
         preprocessor = BertPreprocessor(vocab_file, FLAGS.seq_length, lower_case=FLAGS.lower_case)
-    except (OSError, ValueError) as e:  # CheckpointError is a ValueError
+    except (ImportError, OSError, ValueError) as e:  # CheckpointError is a ValueError
         sys.exit(f"encode_sentences.py: {e}")
     inputs = preprocessor(tf.constant(FLAGS.sentences))
     length = int(inputs["input_mask"][0].numpy().sum())

@@ -37,7 +37,7 @@ def main(argv):
             os.path.join(FLAGS.model_dir, "vocab.txt"), settings["max_seq_length"], lower_case=settings["lower_case"]
         )
         export_classifier(classifier, preprocessor, FLAGS.export_dir, settings["label_names"], pair=settings["pair"])
-    except (OSError, ValueError, KeyError) as e:
+    except (ImportError, OSError, ValueError, KeyError) as e:
         sys.exit(f"export_saved_model.py: {e}")
     inputs = "text_a, text_b" if settings["pair"] else "text"
     print(f"Exported the {settings['task']} classifier to {FLAGS.export_dir}: serving_default({inputs}: "

@@ -39,15 +39,13 @@ def main(argv):
         if not FLAGS.output_file.endswith((".jsonl", ".npz")):
             raise ValueError(f"--output_file={FLAGS.output_file} must end in .jsonl or .npz.")
         layers = [int(i) for i in FLAGS.layers]
-        checkpoint = FLAGS.init_checkpoint or keras_bert.checkpoints.default_checkpoint_path()
-        encoder = keras_bert.load_encoder(checkpoint)
-        vocab_file = FLAGS.vocab_file or keras_bert.read_checkpoint(checkpoint).vocab_file
+        encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(FLAGS.init_checkpoint, FLAGS.vocab_file)
         preprocessor = BertPreprocessor(vocab_file, FLAGS.max_seq_length, lower_case=FLAGS.do_lower_case)
         with open(FLAGS.input_file, encoding="utf-8") as f:
             lines = [line.rstrip("\n") for line in f]
         if not any(lines):
             raise ValueError(f"{FLAGS.input_file} has no text.")
-    except (OSError, ValueError) as e:
+    except (ImportError, OSError, ValueError) as e:
         sys.exit(f"extract_features.py: {e}")
 
     examples = [line.split(" ||| ", 1) for line in lines]

@@ -67,11 +67,7 @@ def main(argv):
     try:
         train, dev_sets = _read_task(task)
         label_names = train.label_names if train else next(iter(dev_sets.values())).label_names
-        checkpoint = FLAGS.init_checkpoint or keras_bert.checkpoints.default_checkpoint_path()
-        encoder = keras_bert.load_encoder(checkpoint)
-        vocab_file = FLAGS.vocab_file or keras_bert.read_checkpoint(checkpoint).vocab_file
-        if vocab_file is None:
-            raise FileNotFoundError(f"No vocab.txt beside {checkpoint}; pass --vocab_file.")
+        encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(FLAGS.init_checkpoint, FLAGS.vocab_file)
         if FLAGS.max_seq_length > encoder.config.max_position_embeddings:
             raise ValueError(
                 f"--max_seq_length={FLAGS.max_seq_length} exceeds the checkpoint's "
@@ -79,7 +75,7 @@ def main(argv):
             )
         preprocessor = BertPreprocessor(vocab_file, FLAGS.max_seq_length, lower_case=FLAGS.do_lower_case)
         os.makedirs(FLAGS.output_dir, exist_ok=True)
-    except (OSError, ValueError) as e:
+    except (ImportError, OSError, ValueError) as e:
         sys.exit(f"run_classifier.py: {e}")
 
     classifier = keras_bert.BertClassifier(encoder, num_classes=max(len(label_names), 1))

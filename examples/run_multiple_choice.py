@@ -46,12 +46,10 @@ def main(argv):
     keras.utils.set_random_seed(FLAGS.seed)
     try:
         train, evaluation = read_swag_csv(FLAGS.train_file), read_swag_csv(FLAGS.eval_file)
-        checkpoint = FLAGS.init_checkpoint or keras_bert.checkpoints.default_checkpoint_path()
-        encoder = keras_bert.load_encoder(checkpoint)
-        vocab_file = FLAGS.vocab_file or keras_bert.read_checkpoint(checkpoint).vocab_file
+        encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(FLAGS.init_checkpoint, FLAGS.vocab_file)
         preprocessor = BertPreprocessor(vocab_file, FLAGS.max_seq_length, lower_case=FLAGS.do_lower_case)
         os.makedirs(FLAGS.output_dir, exist_ok=True)
-    except (OSError, ValueError) as e:
+    except (ImportError, OSError, ValueError) as e:
         sys.exit(f"run_multiple_choice.py: {e}")
 
     model = keras_bert.BertMultipleChoice(encoder, num_choices=4)

@@ -61,9 +61,7 @@ def main(argv):
             evaluations["test"] = read_conll(FLAGS.test_file)
         # O first, then the entity tags in a fixed order.
         label_names = ["O"] + sorted({t for s in train.tags for t in s} - {"O"})
-        checkpoint = FLAGS.init_checkpoint or keras_bert.checkpoints.default_checkpoint_path()
-        encoder = keras_bert.load_encoder(checkpoint)
-        vocab_file = FLAGS.vocab_file or keras_bert.read_checkpoint(checkpoint).vocab_file
+        encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(FLAGS.init_checkpoint, FLAGS.vocab_file)
         tokenizer = BertTokenizer(vocab_file, lower_case=FLAGS.do_lower_case)
         seq_length = FLAGS.max_seq_length
         train_features = token_classification_features(train, tokenizer, label_names, seq_length)
@@ -72,7 +70,7 @@ def main(argv):
             for name, data in evaluations.items()
         }
         os.makedirs(FLAGS.output_dir, exist_ok=True)
-    except (OSError, ValueError) as e:
+    except (ImportError, OSError, ValueError) as e:
         sys.exit(f"run_ner.py: {e}")
 
     num_windows = len(train_features["labels"])

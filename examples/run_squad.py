@@ -59,9 +59,7 @@ def main(argv):
     window_flags = dict(seq_length=FLAGS.max_seq_length, doc_stride=FLAGS.doc_stride,
                         max_query_length=FLAGS.max_query_length)
     try:
-        checkpoint = FLAGS.init_checkpoint or keras_bert.checkpoints.default_checkpoint_path()
-        encoder = keras_bert.load_encoder(checkpoint)
-        vocab_file = FLAGS.vocab_file or keras_bert.read_checkpoint(checkpoint).vocab_file
+        encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(FLAGS.init_checkpoint, FLAGS.vocab_file)
         tokenizer = BertTokenizer(vocab_file, lower_case=FLAGS.do_lower_case)
         questions = read_squad(FLAGS.predict_file)
         predict_features = squad_features(questions, tokenizer, **window_flags)
@@ -70,7 +68,7 @@ def main(argv):
             train_features = squad_features(read_squad(FLAGS.train_file), tokenizer, training=True,
                                             keep_unanswerable=FLAGS.version_2_with_negative, **window_flags)
         os.makedirs(FLAGS.output_dir, exist_ok=True)
-    except (OSError, ValueError) as e:
+    except (ImportError, OSError, ValueError) as e:
         sys.exit(f"run_squad.py: {e}")
 
     model = keras_bert.BertSpanLabeler(encoder)

@@ -2,7 +2,12 @@
 
 from keras_bert.checkpoints.default_weights import default_checkpoint_path
 from keras_bert.checkpoints.errors import CheckpointError
-from keras_bert.checkpoints.loading import BertCheckpoint, load_encoder, read_checkpoint
+from keras_bert.checkpoints.loading import (
+    BertCheckpoint,
+    load_encoder,
+    load_encoder_and_vocab,
+    read_checkpoint,
+)
 from keras_bert.checkpoints.tf1_checkpoint import save_tf1_checkpoint
 
 __all__ = [
@@ -10,6 +15,7 @@ __all__ = [
     "CheckpointError",
     "default_checkpoint_path",
     "load_encoder",
+    "load_encoder_and_vocab",
     "read_checkpoint",
     "save_tf1_checkpoint",
 ]

@@ -127,7 +127,45 @@ def load_encoder(path):
     path = os.fspath(path)
     if path.endswith(".keras"):
         return _load_keras_file(path)
-    checkpoint = read_checkpoint(path)
+    return _encoder_from(read_checkpoint(path))
+
+
+def load_encoder_and_vocab(path=None, vocab_file=None):
+    """`(encoder, vocab_file)`: what every fine-tuning script starts from.
+
+    Args:
+        path: any layout `load_encoder` reads; default: the embedded
+            all-MiniLM-L6-v2 weights (`default_checkpoint_path`).
+        vocab_file: default: the `vocab.txt` beside the checkpoint.
+
+    Raises:
+        FileNotFoundError: no vocabulary was given or found beside it.
+        ValueError: the vocabulary has more tokens than the encoder's
+            embedding table has rows (ids would fall outside it).
+    """
+    from keras_bert.checkpoints.default_weights import default_checkpoint_path
+    from keras_bert.text.vocab import load_vocab
+
+    path = os.fspath(path or default_checkpoint_path())
+    if path.endswith(".keras"):
+        encoder, found_vocab = _load_keras_file(path), None
+    else:
+        checkpoint = read_checkpoint(path)
+        encoder, found_vocab = _encoder_from(checkpoint), checkpoint.vocab_file
+    vocab_file = vocab_file or found_vocab
+    if vocab_file is None:
+        raise FileNotFoundError(f"No vocab.txt beside {path}; pass the vocabulary file explicitly.")
+    vocab_size = len(load_vocab(vocab_file))
+    if vocab_size > encoder.config.vocab_size:
+        raise ValueError(
+            f"{vocab_file} has {vocab_size} tokens but the checkpoint's vocab_size is "
+            f"{encoder.config.vocab_size}; use the vocabulary released with {path}."
+        )
+    return encoder, vocab_file
+
+
+def _encoder_from(checkpoint):
+    """A `BertEncoder` holding a read checkpoint's weights; unused variables logged."""
     encoder = BertEncoder.from_bert_config(checkpoint.config)
     unused = checkpoint.unused + assign_weights(encoder, checkpoint.weights, checkpoint.source)
     if unused:

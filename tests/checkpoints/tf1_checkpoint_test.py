@@ -152,3 +152,17 @@ def test_keras_file_of_another_model_is_refused(tmp_path):
     model.save(tmp_path / "other.keras")
     with pytest.raises(CheckpointError, match="holds a Sequential, not a BertEncoder"):
         keras_bert.load_encoder(tmp_path / "other.keras")
+
+
+def test_load_encoder_and_vocab_checks_the_vocabulary_size(toy_dir, tmp_path):
+    from keras_bert.checkpoints import load_encoder_and_vocab
+
+    encoder, vocab_file = load_encoder_and_vocab(toy_dir)
+    assert vocab_file == str(toy_dir / "vocab.txt") and encoder.config.vocab_size == 15
+    big = tmp_path / "vocab.txt"
+    big.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(20)]))
+    with pytest.raises(ValueError, match=r"has 25 tokens but the checkpoint's vocab_size is 15"):
+        load_encoder_and_vocab(toy_dir, big)
+    os.remove(toy_dir / "vocab.txt")
+    with pytest.raises(FileNotFoundError, match="No vocab.txt beside"):
+        load_encoder_and_vocab(toy_dir)
