@@ -15,12 +15,12 @@ import sys
 
 from absl import app, flags
 
+import common_flags
+
+common_flags.define_checkpoint_flags()
 flags.DEFINE_string("input_file", None, "Text file, one example a line.")
 flags.DEFINE_string("output_file", None, "Ends in .jsonl or .npz.")
 flags.DEFINE_list("layers", ["-1", "-2", "-3", "-4"], "Layer indices, -1 the last.")
-flags.DEFINE_string("init_checkpoint", None, "Any layout load_encoder reads. Default: all-MiniLM-L6-v2.")
-flags.DEFINE_string("vocab_file", None, "Default: the vocab.txt beside the checkpoint.")
-flags.DEFINE_bool("do_lower_case", True, "Whether the vocabulary is uncased.")
 flags.DEFINE_integer("max_seq_length", 128, "Packed length.")
 flags.DEFINE_integer("batch_size", 32, "")
 flags.mark_flags_as_required(["input_file", "output_file"])

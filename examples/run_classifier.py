@@ -21,8 +21,11 @@ import time
 
 from absl import app, flags, logging
 
+import common_flags
+
 _EXAMPLES = os.path.dirname(os.path.abspath(__file__))
 
+common_flags.define_fine_tuning_flags("/tmp/keras_bert_classifier")
 flags.DEFINE_string("task", "sst2", "GLUE task (cola, sst2, mrpc, stsb, qqp, mnli, qnli, rte, wnli), "
                     "or csv for any CSV/TSV file with the column flags below.")
 flags.DEFINE_string("data_dir", None, "Folder with the task's official train.tsv/dev.tsv. "
@@ -34,18 +37,8 @@ flags.DEFINE_string("dev_file", None, "--task=csv: evaluation file.")
 flags.DEFINE_string("text_a_column", "sentence", "--task=csv: column of the (first) text.")
 flags.DEFINE_string("text_b_column", None, "--task=csv: column of the second text, for pairs.")
 flags.DEFINE_string("label_column", "label", "--task=csv: column of the label.")
-flags.DEFINE_string("init_checkpoint", None, "Any layout load_encoder reads. Default: all-MiniLM-L6-v2.")
-flags.DEFINE_string("vocab_file", None, "Default: the vocab.txt beside the checkpoint.")
-flags.DEFINE_bool("do_lower_case", True, "Whether the vocabulary is uncased.")
-flags.DEFINE_string("output_dir", "/tmp/keras_bert_classifier", "Where results and the model go.")
-flags.DEFINE_integer("max_seq_length", 128, "Packed length; batches are trimmed to their longest row.")
-flags.DEFINE_integer("train_batch_size", 32, "")
 flags.DEFINE_integer("eval_batch_size", 64, "")
-flags.DEFINE_float("learning_rate", 5e-5, "Peak AdamW learning rate.")
-flags.DEFINE_float("num_train_epochs", 3.0, "Epochs (fractions allowed).")
-flags.DEFINE_float("warmup_proportion", 0.1, "Share of steps with linear warmup.")
 flags.DEFINE_float("weight_decay", 0.01, "AdamW decoupled weight decay.")
-flags.DEFINE_integer("seed", 42, "Seeds weight init, dropout and data order.")
 flags.DEFINE_bool("do_train", True, "Fine-tune on train.tsv.")
 flags.DEFINE_bool("do_eval", True, "Evaluate on the dev set(s).")
 flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA.")

@@ -17,19 +17,14 @@ import time
 
 from absl import app, flags
 
+import common_flags
+
+common_flags.define_fine_tuning_flags(
+    "/tmp/keras_bert_swag", train_batch_size=16, learning_rate=2e-5  # the paper's SWAG setting
+)
 flags.DEFINE_string("train_file", None, "SWAG-format CSV to train on.")
 flags.DEFINE_string("eval_file", None, "SWAG-format CSV to evaluate on.")
-flags.DEFINE_string("init_checkpoint", None, "Any layout load_encoder reads. Default: all-MiniLM-L6-v2.")
-flags.DEFINE_string("vocab_file", None, "Default: the vocab.txt beside the checkpoint.")
-flags.DEFINE_bool("do_lower_case", True, "Whether the vocabulary is uncased.")
-flags.DEFINE_string("output_dir", "/tmp/keras_bert_swag", "Where results and the model go.")
-flags.DEFINE_integer("max_seq_length", 128, "Packed length of each (context, ending) pair.")
-flags.DEFINE_integer("train_batch_size", 16, "Questions per batch (each has four pairs).")
 flags.DEFINE_integer("eval_batch_size", 32, "")
-flags.DEFINE_float("learning_rate", 2e-5, "Peak AdamW learning rate (the paper's SWAG setting).")
-flags.DEFINE_float("num_train_epochs", 3.0, "Epochs (fractions allowed).")
-flags.DEFINE_float("warmup_proportion", 0.1, "Share of steps with linear warmup.")
-flags.DEFINE_integer("seed", 42, "")
 flags.mark_flags_as_required(["train_file", "eval_file"])
 FLAGS = flags.FLAGS
 

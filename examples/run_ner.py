@@ -19,21 +19,14 @@ import time
 
 from absl import app, flags
 
+import common_flags
+
+common_flags.define_fine_tuning_flags("/tmp/keras_bert_ner", num_train_epochs=2.0)
 flags.DEFINE_string("train_file", None, "CoNLL file to train on.")
 flags.DEFINE_string("eval_file", None, "CoNLL file to evaluate on.")
 flags.DEFINE_string("test_file", None, "Optional CoNLL file to predict and score.")
-flags.DEFINE_string("init_checkpoint", None, "Any layout load_encoder reads. Default: all-MiniLM-L6-v2.")
-flags.DEFINE_string("vocab_file", None, "Default: the vocab.txt beside the checkpoint.")
-flags.DEFINE_bool("do_lower_case", True, "Whether the vocabulary is uncased.")
-flags.DEFINE_string("output_dir", "/tmp/keras_bert_ner", "Where results, predictions and the model go.")
-flags.DEFINE_integer("max_seq_length", 128, "Window length; longer sentences are split.")
-flags.DEFINE_integer("train_batch_size", 32, "")
 flags.DEFINE_integer("eval_batch_size", 64, "")
-flags.DEFINE_float("learning_rate", 5e-5, "Peak AdamW learning rate (1e-3 suits --feature_based).")
-flags.DEFINE_float("num_train_epochs", 2.0, "Epochs (fractions allowed).")
-flags.DEFINE_float("warmup_proportion", 0.1, "Share of steps with linear warmup.")
-flags.DEFINE_integer("seed", 42, "")
-flags.DEFINE_bool("feature_based", False, "Frozen encoder + BiLSTM on the last four layers.")
+flags.DEFINE_bool("feature_based", False, "Frozen encoder + BiLSTM on the last four layers (use --learning_rate=1e-3).")
 flags.mark_flags_as_required(["train_file", "eval_file"])
 FLAGS = flags.FLAGS
 

@@ -18,25 +18,18 @@ import time
 
 from absl import app, flags
 
+import common_flags
+
+common_flags.define_fine_tuning_flags("/tmp/keras_bert_squad", max_seq_length=384, num_train_epochs=2.0)
 flags.DEFINE_string("train_file", None, "SQuAD JSON to train on.")
 flags.DEFINE_string("predict_file", None, "SQuAD JSON to answer and score.")
 flags.DEFINE_bool("version_2_with_negative", False, "SQuAD v2.0: questions may have no answer.")
 flags.DEFINE_float("null_score_diff_threshold", 0.0, "v2.0: answer empty if null score - best > this.")
-flags.DEFINE_string("init_checkpoint", None, "Any layout load_encoder reads. Default: all-MiniLM-L6-v2.")
-flags.DEFINE_string("vocab_file", None, "Default: the vocab.txt beside the checkpoint.")
-flags.DEFINE_bool("do_lower_case", True, "Whether the vocabulary is uncased.")
-flags.DEFINE_string("output_dir", "/tmp/keras_bert_squad", "Where predictions, results and the model go.")
-flags.DEFINE_integer("max_seq_length", 384, "Window length.")
 flags.DEFINE_integer("doc_stride", 128, "Pieces between window starts.")
 flags.DEFINE_integer("max_query_length", 64, "Question pieces kept.")
 flags.DEFINE_integer("n_best_size", 20, "Start/end candidates per window.")
 flags.DEFINE_integer("max_answer_length", 30, "Longest answer in pieces.")
-flags.DEFINE_integer("train_batch_size", 32, "")
 flags.DEFINE_integer("predict_batch_size", 64, "")
-flags.DEFINE_float("learning_rate", 5e-5, "Peak AdamW learning rate.")
-flags.DEFINE_float("num_train_epochs", 2.0, "Epochs (fractions allowed).")
-flags.DEFINE_float("warmup_proportion", 0.1, "Share of steps with linear warmup.")
-flags.DEFINE_integer("seed", 42, "")
 flags.mark_flags_as_required(["predict_file"])
 FLAGS = flags.FLAGS
 

@@ -70,6 +70,7 @@ def test_tfds_source_through_the_real_script(tmp_path):
     script = (
         "import runpy, sys\n"
         "import tensorflow_datasets as tfds\n"
+        "sys.path.insert(0, 'examples')  # as `python examples/run_classifier.py` would\n"
         f"sys.argv = ['run_classifier.py', '--tfds_name=glue/cola', '--output_dir={tmp_path}',\n"
         "            '--num_train_epochs=1', '--max_seq_length=16', '--train_batch_size=8']\n"
         "with tfds.testing.mock_data(num_examples=16):\n"

@@ -1,0 +1,26 @@
+"""Flags shared by the example scripts, defined once so their names and help agree."""
+
+from absl import flags
+
+
+def define_checkpoint_flags():
+    """--init_checkpoint, --vocab_file, --do_lower_case."""
+    flags.DEFINE_string("init_checkpoint", None, "Any layout load_encoder reads. Default: all-MiniLM-L6-v2.")
+    flags.DEFINE_string("vocab_file", None, "Default: the vocab.txt beside the checkpoint.")
+    flags.DEFINE_bool("do_lower_case", True, "Whether the vocabulary is uncased.")
+
+
+def define_fine_tuning_flags(output_dir, max_seq_length=128, train_batch_size=32, learning_rate=5e-5,
+                             num_train_epochs=3.0):
+    """The checkpoint flags plus the training flags every fine-tuning script takes.
+
+    The arguments are the script's defaults.
+    """
+    define_checkpoint_flags()
+    flags.DEFINE_string("output_dir", output_dir, "Where results, predictions and the model go.")
+    flags.DEFINE_integer("max_seq_length", max_seq_length, "Packed length, [CLS] and [SEP] included.")
+    flags.DEFINE_integer("train_batch_size", train_batch_size, "Examples per training step.")
+    flags.DEFINE_float("learning_rate", learning_rate, "Peak AdamW learning rate.")
+    flags.DEFINE_float("num_train_epochs", num_train_epochs, "Epochs (fractions allowed).")
+    flags.DEFINE_float("warmup_proportion", 0.1, "Share of steps with linear warmup, then linear decay.")
+    flags.DEFINE_integer("seed", 42, "Seeds weight init, dropout and data order.")
