@@ -14,10 +14,8 @@ examples/export_saved_model.py.
 """
 
 import json
-import math
 import os
 import sys
-import time
 
 from absl import app, flags, logging
 
@@ -53,7 +51,13 @@ def main(argv):
     from keras_bert.data import classification_dataset
     from keras_bert.metrics import accuracy, glue_metrics
     from keras_bert.text import BertPreprocessor
-    from keras_bert.training import compile_classifier, confusion_matrix, predict_classifier
+    from keras_bert.training import (
+        compile_classifier,
+        confusion_matrix,
+        fit_for_steps,
+        predict_classifier,
+        training_steps,
+    )
 
     keras.utils.set_random_seed(FLAGS.seed)
     task = FLAGS.tfds_name.split("/")[-1] if FLAGS.tfds_name else FLAGS.task
@@ -73,13 +77,12 @@ def main(argv):
 
     classifier = keras_bert.BertClassifier(encoder, num_classes=max(len(label_names), 1))
     if FLAGS.do_train:
-        steps_per_epoch = math.ceil(len(train) / FLAGS.train_batch_size)
-        total_steps = max(1, int(steps_per_epoch * FLAGS.num_train_epochs))
+        steps = training_steps(len(train), FLAGS.train_batch_size, FLAGS.num_train_epochs, FLAGS.warmup_proportion)
         compile_classifier(
             classifier,
             FLAGS.learning_rate,
-            total_steps,
-            warmup_steps=int(total_steps * FLAGS.warmup_proportion),
+            steps.total_steps,
+            warmup_steps=steps.warmup_steps,
             weight_decay=FLAGS.weight_decay,
             jit_compile=FLAGS.jit_compile,
         )
@@ -87,17 +90,9 @@ def main(argv):
             train, preprocessor, FLAGS.train_batch_size, shuffle=True, seed=FLAGS.seed
         ).repeat()
         _log_first_examples(train_data, vocab_file)
-        print(f"Fine-tuning on {len(train):,} {task} examples for {total_steps} steps "
-              f"({FLAGS.num_train_epochs:g} epochs of {steps_per_epoch}).")
-        start = time.time()
-        classifier.fit(
-            train_data,
-            epochs=math.ceil(FLAGS.num_train_epochs),
-            steps_per_epoch=min(steps_per_epoch, total_steps),
-            shuffle=False,  # the dataset reshuffles itself every epoch
-            verbose=1 if sys.stdout.isatty() else 2,
-        )
-        print(f"Trained in {time.time() - start:.0f} s.")
+        print(f"Fine-tuning on {len(train):,} {task} examples for {steps.total_steps} steps "
+              f"({FLAGS.num_train_epochs:g} epochs of {steps.steps_per_epoch}).")
+        print(f"Trained in {fit_for_steps(classifier, train_data, steps):.0f} s.")
         classifier.save(os.path.join(FLAGS.output_dir, "classifier.keras"))
         _save_serving_settings(vocab_file, label_names, pair=train.text_b is not None)
 

@@ -10,10 +10,8 @@ over the four scores is trained. Writes OUTPUT_DIR/eval_results.json
 """
 
 import json
-import math
 import os
 import sys
-import time
 
 from absl import app, flags
 
@@ -36,7 +34,7 @@ def main(argv):
     import keras_bert
     from keras_bert.data import multiple_choice_dataset, read_swag_csv
     from keras_bert.text import BertPreprocessor
-    from keras_bert.training import compile_for_fine_tuning, predict_classifier
+    from keras_bert.training import compile_for_fine_tuning, fit_for_steps, predict_classifier, training_steps
 
     keras.utils.set_random_seed(FLAGS.seed)
     try:
@@ -48,25 +46,17 @@ def main(argv):
         sys.exit(f"run_multiple_choice.py: {e}")
 
     model = keras_bert.BertMultipleChoice(encoder, num_choices=4)
-    steps_per_epoch = math.ceil(len(train) / FLAGS.train_batch_size)
-    total_steps = max(1, int(steps_per_epoch * FLAGS.num_train_epochs))
+    steps = training_steps(len(train), FLAGS.train_batch_size, FLAGS.num_train_epochs, FLAGS.warmup_proportion)
     compile_for_fine_tuning(
         model,
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),  # softmax over the choices
         FLAGS.learning_rate,
-        total_steps,
-        int(total_steps * FLAGS.warmup_proportion),
+        steps.total_steps,
+        steps.warmup_steps,
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
-    start = time.time()
-    model.fit(
-        multiple_choice_dataset(train, preprocessor, FLAGS.train_batch_size, shuffle=True, seed=FLAGS.seed).repeat(),
-        epochs=math.ceil(FLAGS.num_train_epochs),
-        steps_per_epoch=min(steps_per_epoch, total_steps),
-        shuffle=False,
-        verbose=1 if sys.stdout.isatty() else 2,
-    )
-    print(f"Trained in {time.time() - start:.0f} s.")
+    train_data = multiple_choice_dataset(train, preprocessor, FLAGS.train_batch_size, shuffle=True, seed=FLAGS.seed)
+    print(f"Trained in {fit_for_steps(model, train_data.repeat(), steps):.0f} s.")
     model.save(os.path.join(FLAGS.output_dir, "multiple_choice.keras"))
     labels, predictions, _ = predict_classifier(
         model, multiple_choice_dataset(evaluation, preprocessor, FLAGS.eval_batch_size)

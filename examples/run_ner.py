@@ -12,10 +12,8 @@ two-layer BiLSTM).
 """
 
 import json
-import math
 import os
 import sys
-import time
 
 from absl import app, flags
 
@@ -44,7 +42,7 @@ def main(argv):
     )
     from keras_bert.metrics import conll_scores
     from keras_bert.text import BertTokenizer
-    from keras_bert.training import compile_tagger, predict_logits
+    from keras_bert.training import compile_tagger, fit_for_steps, predict_logits, training_steps
 
     keras.utils.set_random_seed(FLAGS.seed)
     try:
@@ -73,18 +71,10 @@ def main(argv):
         model = keras_bert.models.BertFeatureTagger(encoder, len(label_names))
     else:
         model = keras_bert.BertTokenClassifier(encoder, len(label_names))
-    steps_per_epoch = math.ceil(num_windows / FLAGS.train_batch_size)
-    total_steps = max(1, int(steps_per_epoch * FLAGS.num_train_epochs))
-    compile_tagger(model, FLAGS.learning_rate, total_steps, int(total_steps * FLAGS.warmup_proportion))
-    start = time.time()
-    model.fit(
-        token_classification_dataset(train_features, FLAGS.train_batch_size, shuffle=True, seed=FLAGS.seed).repeat(),
-        epochs=math.ceil(FLAGS.num_train_epochs),
-        steps_per_epoch=min(steps_per_epoch, total_steps),
-        shuffle=False,
-        verbose=1 if sys.stdout.isatty() else 2,
-    )
-    print(f"Trained in {time.time() - start:.0f} s.")
+    steps = training_steps(num_windows, FLAGS.train_batch_size, FLAGS.num_train_epochs, FLAGS.warmup_proportion)
+    compile_tagger(model, FLAGS.learning_rate, steps.total_steps, steps.warmup_steps)
+    train_data = token_classification_dataset(train_features, FLAGS.train_batch_size, shuffle=True, seed=FLAGS.seed)
+    print(f"Trained in {fit_for_steps(model, train_data.repeat(), steps):.0f} s.")
     model.save(os.path.join(FLAGS.output_dir, "tagger.keras"))
 
     results = {}

@@ -11,10 +11,8 @@ eval_results.json (exact_match, f1) and the model.
 """
 
 import json
-import math
 import os
 import sys
-import time
 
 from absl import app, flags
 
@@ -46,7 +44,7 @@ def main(argv):
     from keras_bert.data import read_squad, squad_answers, squad_features, trim_to_longest
     from keras_bert.metrics import squad_scores
     from keras_bert.text import BertTokenizer
-    from keras_bert.training import compile_for_fine_tuning
+    from keras_bert.training import compile_for_fine_tuning, fit_for_steps, training_steps
 
     keras.utils.set_random_seed(FLAGS.seed)
     window_flags = dict(seq_length=FLAGS.max_seq_length, doc_stride=FLAGS.doc_stride,
@@ -67,15 +65,14 @@ def main(argv):
     model = keras_bert.BertSpanLabeler(encoder)
     if train_features is not None:
         windows = len(train_features["start_positions"])
-        steps_per_epoch = math.ceil(windows / FLAGS.train_batch_size)
-        total_steps = max(1, int(steps_per_epoch * FLAGS.num_train_epochs))
+        steps = training_steps(windows, FLAGS.train_batch_size, FLAGS.num_train_epochs, FLAGS.warmup_proportion)
         compile_for_fine_tuning(
             model,
             {name: keras.losses.SparseCategoricalCrossentropy(from_logits=True)
              for name in ("start_logits", "end_logits")},
             FLAGS.learning_rate,
-            total_steps,
-            int(total_steps * FLAGS.warmup_proportion),
+            steps.total_steps,
+            steps.warmup_steps,
             loss_weights={"start_logits": 0.5, "end_logits": 0.5},  # the original averages the two
         )
         dataset = tf.data.Dataset.from_tensor_slices((
@@ -84,11 +81,8 @@ def main(argv):
         ))
         dataset = (dataset.shuffle(windows, seed=FLAGS.seed).repeat().batch(FLAGS.train_batch_size)
                    .map(lambda x, y: (trim_to_longest(x), y)).prefetch(tf.data.AUTOTUNE))
-        print(f"Training on {windows:,} windows for {total_steps} steps.")
-        start = time.time()
-        model.fit(dataset, epochs=math.ceil(FLAGS.num_train_epochs), steps_per_epoch=min(steps_per_epoch, total_steps),
-                  shuffle=False, verbose=1 if sys.stdout.isatty() else 2)
-        print(f"Trained in {time.time() - start:.0f} s.")
+        print(f"Training on {windows:,} windows for {steps.total_steps} steps.")
+        print(f"Trained in {fit_for_steps(model, dataset, steps):.0f} s.")
         model.save(os.path.join(FLAGS.output_dir, "span_labeler.keras"))
 
     starts, ends = [], []

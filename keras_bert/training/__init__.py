@@ -1,23 +1,29 @@
 """Training: optimizer, learning-rate schedule, fine-tuning helpers."""
 
 from keras_bert.training.fine_tuning import (
+    TrainingSteps,
     compile_classifier,
     compile_for_fine_tuning,
     compile_tagger,
     confusion_matrix,
+    fit_for_steps,
     predict_classifier,
     predict_logits,
+    training_steps,
 )
 from keras_bert.training.optimizer import create_optimizer
 from keras_bert.training.warmup_linear_decay import WarmupLinearDecay
 
 __all__ = [
+    "TrainingSteps",
     "WarmupLinearDecay",
     "compile_classifier",
     "compile_for_fine_tuning",
     "compile_tagger",
     "confusion_matrix",
     "create_optimizer",
+    "fit_for_steps",
     "predict_classifier",
     "predict_logits",
+    "training_steps",
 ]

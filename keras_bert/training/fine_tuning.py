@@ -1,10 +1,66 @@
-"""Compiling and evaluating fine-tuned models: classifiers and taggers."""
+"""Compiling, training and evaluating fine-tuned models: classifiers and taggers."""
+
+import dataclasses
+import math
+import sys
+import time
 
 import keras
 import numpy as np
 
 from keras_bert.data.token_classification import IGNORED_LABEL
 from keras_bert.training.optimizer import create_optimizer
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingSteps:
+    """How long a fine-tuning run is, in optimizer steps.
+
+    Attributes:
+        steps_per_epoch: batches in one pass over the data.
+        total_steps: steps of the whole run (at least 1).
+        warmup_steps: steps of linear warmup.
+        epochs: Keras epochs to run (fractions of an epoch round up).
+    """
+
+    steps_per_epoch: int
+    total_steps: int
+    warmup_steps: int
+    epochs: int
+
+
+def training_steps(num_examples, batch_size, num_epochs, warmup_proportion):
+    """The `TrainingSteps` of `num_epochs` (fractions allowed) over `num_examples`.
+
+    Example:
+    >>> training_steps(1000, 32, 1.5, 0.1)
+    TrainingSteps(steps_per_epoch=32, total_steps=48, warmup_steps=4, epochs=2)
+    """
+    steps_per_epoch = math.ceil(num_examples / batch_size)
+    total_steps = max(1, int(steps_per_epoch * num_epochs))
+    return TrainingSteps(steps_per_epoch, total_steps, int(total_steps * warmup_proportion), math.ceil(num_epochs))
+
+
+def fit_for_steps(model, dataset, steps):
+    """Trains a compiled model for `steps` (a `TrainingSteps`); returns the seconds taken.
+
+    Args:
+        model: a compiled Keras model.
+        dataset: an endless (`.repeat()`ed) dataset that reshuffles itself,
+            so Keras' own shuffling is off.
+        steps: `TrainingSteps`.
+
+    A progress bar on a terminal, one line per epoch otherwise (logs).
+    """
+    start = time.time()
+    model.fit(
+        dataset,
+        epochs=steps.epochs,
+        steps_per_epoch=min(steps.steps_per_epoch, steps.total_steps),
+        shuffle=False,
+        verbose=1 if sys.stdout.isatty() else 2,
+    )
+    return time.time() - start
 
 
 def compile_for_fine_tuning(
