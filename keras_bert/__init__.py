@@ -16,6 +16,7 @@ from keras_bert.models import (
     BertClassifier,
     BertEncoder,
     BertMultipleChoice,
+    BertPretrainer,
     BertSpanLabeler,
     BertTokenClassifier,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "BertConfig",
     "BertEncoder",
     "BertMultipleChoice",
+    "BertPretrainer",
     "BertSpanLabeler",
     "BertTokenClassifier",
     "CheckpointError",

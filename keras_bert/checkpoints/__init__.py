@@ -1,9 +1,10 @@
-"""Reading and writing BERT checkpoints: Google TF1, Hugging Face, `.keras`."""
+"""Reading and writing BERT checkpoints: Google TF1, Hugging Face, `.keras`, run directories."""
 
-from keras_bert.checkpoints.default_weights import default_checkpoint_path
+from keras_bert.checkpoints.default_weights import default_checkpoint_path, default_vocab_file
 from keras_bert.checkpoints.errors import CheckpointError
 from keras_bert.checkpoints.loading import (
     BertCheckpoint,
+    assign_weights,
     load_encoder,
     load_encoder_and_vocab,
     read_checkpoint,
@@ -13,7 +14,9 @@ from keras_bert.checkpoints.tf1_checkpoint import save_tf1_checkpoint
 __all__ = [
     "BertCheckpoint",
     "CheckpointError",
+    "assign_weights",
     "default_checkpoint_path",
+    "default_vocab_file",
     "load_encoder",
     "load_encoder_and_vocab",
     "read_checkpoint",

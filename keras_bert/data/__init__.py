@@ -12,6 +12,13 @@ from keras_bert.data.glue import (
     tfds_splits,
 )
 from keras_bert.data.multiple_choice import MultipleChoiceExamples, multiple_choice_dataset, read_swag_csv
+from keras_bert.data.pretraining_data import (
+    PretrainingInstance,
+    create_instances,
+    read_documents,
+    write_instances,
+)
+from keras_bert.data.pretraining_dataset import MaskingOptions, pretraining_dataset, record_layout
 from keras_bert.data.squad import SquadExample, read_squad, squad_answers, squad_features
 from keras_bert.data.text_files import expand_file_patterns, text_lines_dataset
 from keras_bert.data.token_classification import (
@@ -25,12 +32,17 @@ __all__ = [
     "ConllSentences",
     "GLUE_TASKS",
     "IGNORED_LABEL",
+    "MaskingOptions",
     "MultipleChoiceExamples",
+    "PretrainingInstance",
     "SquadExample",
     "GlueExamples",
     "classification_dataset",
+    "create_instances",
     "expand_file_patterns",
     "multiple_choice_dataset",
+    "pretraining_dataset",
+    "read_documents",
     "read_conll",
     "read_glue_split",
     "read_glue_tfds",
@@ -38,6 +50,7 @@ __all__ = [
     "read_labelled_csv",
     "read_squad",
     "read_swag_csv",
+    "record_layout",
     "squad_answers",
     "squad_features",
     "text_lines_dataset",
@@ -46,4 +59,5 @@ __all__ = [
     "token_classification_features",
     "trim_to_longest",
     "word_predictions",
+    "write_instances",
 ]

@@ -4,6 +4,7 @@ from keras_bert.models.bert_classifier import BertClassifier
 from keras_bert.models.bert_encoder import BertEncoder
 from keras_bert.models.bert_feature_tagger import BertFeatureTagger
 from keras_bert.models.bert_multiple_choice import BertMultipleChoice
+from keras_bert.models.bert_pretrainer import BertPretrainer
 from keras_bert.models.bert_span_labeler import BertSpanLabeler
 from keras_bert.models.bert_token_classifier import BertTokenClassifier
 from keras_bert.models.layer_features import layer_features
@@ -13,6 +14,7 @@ __all__ = [
     "BertEncoder",
     "BertFeatureTagger",
     "BertMultipleChoice",
+    "BertPretrainer",
     "BertSpanLabeler",
     "BertTokenClassifier",
     "layer_features",

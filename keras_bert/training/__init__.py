@@ -1,4 +1,6 @@
-"""Training: optimizer, learning-rate schedule, fine-tuning helpers."""
+"""Training: optimizer, learning-rate schedule, distribution, pretraining and fine-tuning loops."""
+
+from keras_bert.training import distribution
 
 from keras_bert.training.fine_tuning import (
     TrainingSteps,
@@ -12,6 +14,7 @@ from keras_bert.training.fine_tuning import (
     training_steps,
 )
 from keras_bert.training.optimizer import create_optimizer
+from keras_bert.training.pretraining import pretrain, restore_run
 from keras_bert.training.warmup_linear_decay import WarmupLinearDecay
 
 __all__ = [
@@ -25,5 +28,7 @@ __all__ = [
     "fit_for_steps",
     "predict_classifier",
     "predict_logits",
+    "pretrain",
+    "restore_run",
     "training_steps",
 ]

@@ -15,6 +15,7 @@ def create_optimizer(
     weight_decay=0.01,
     optimizer="adamw",
     clipnorm=1.0,
+    gradient_accumulation_steps=1,
 ):
     """The optimizer BERT is trained and fine-tuned with.
 
@@ -30,6 +31,10 @@ def create_optimizer(
         weight_decay: float. Defaults to `0.01`.
         optimizer: `"adamw"` or `"lamb"`.
         clipnorm: float or None. Global gradient-norm clip. Defaults to `1.0`.
+        gradient_accumulation_steps: int. Average the gradients of this many
+            batches before each update (Keras' own accumulation; clipping and
+            the update apply to the average). `total_steps` and
+            `warmup_steps` count updates. Defaults to `1`.
 
     Returns:
         A `keras.optimizers.Optimizer`.
@@ -39,7 +44,7 @@ def create_optimizer(
     >>> type(opt).__name__, opt.epsilon, opt.global_clipnorm
     ('AdamW', 1e-06, 1.0)
     """
-    schedule = WarmupLinearDecay(learning_rate, total_steps, warmup_steps)
+    schedule = WarmupLinearDecay(learning_rate, total_steps, warmup_steps, gradient_accumulation_steps)
     kwargs = dict(
         learning_rate=schedule,
         weight_decay=weight_decay,
@@ -47,6 +52,7 @@ def create_optimizer(
         beta_2=0.999,
         epsilon=1e-6,
         global_clipnorm=clipnorm,
+        gradient_accumulation_steps=gradient_accumulation_steps if gradient_accumulation_steps > 1 else None,
     )
     if optimizer == "adamw":
         result = keras.optimizers.AdamW(**kwargs)

@@ -17,6 +17,9 @@ class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         learning_rate: float. Peak rate, reached at `warmup_steps`.
         total_steps: int. Step at which the rate reaches 0.
         warmup_steps: int. Defaults to `0`.
+        gradient_accumulation_steps: int. Keras counts every micro-batch when
+            gradients are accumulated; the count is divided by this so the
+            rate follows optimizer updates. Defaults to `1`.
 
     Example:
     >>> schedule = WarmupLinearDecay(1.0, total_steps=10, warmup_steps=2)
@@ -24,7 +27,7 @@ class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
     [0.0, 0.5, 1.0, 0.5, 0.0, 0.0]
     """
 
-    def __init__(self, learning_rate, total_steps, warmup_steps=0):
+    def __init__(self, learning_rate, total_steps, warmup_steps=0, gradient_accumulation_steps=1):
         if total_steps < 1 or not 0 <= warmup_steps <= total_steps:
             raise ValueError(
                 f"Need 0 <= warmup_steps <= total_steps and total_steps >= 1; got "
@@ -33,9 +36,10 @@ class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         self.learning_rate = learning_rate
         self.total_steps = total_steps
         self.warmup_steps = warmup_steps
+        self.gradient_accumulation_steps = gradient_accumulation_steps
 
     def __call__(self, step):
-        step = keras.ops.cast(step, "float32")
+        step = keras.ops.cast(keras.ops.floor_divide(step, self.gradient_accumulation_steps), "float32")
         warmup = step / max(self.warmup_steps, 1)
         decay = (self.total_steps - step) / max(self.total_steps - self.warmup_steps, 1)
         factor = keras.ops.where(step < self.warmup_steps, warmup, decay)
@@ -46,4 +50,5 @@ class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
             "learning_rate": self.learning_rate,
             "total_steps": self.total_steps,
             "warmup_steps": self.warmup_steps,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
         }

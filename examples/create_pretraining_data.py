@@ -1,0 +1,79 @@
+"""Turns raw text into TFRecords of BERT pretraining instances (sentence pairs + NSP labels).
+
+    python examples/create_pretraining_data.py \
+        --input_file='../shared/data/wiki/wiki_*' --output_file=/tmp/wiki.tfrecord \
+        --vocab_file=../shared/data/vocab/bert-base-uncased-vocab.txt --max_seq_length=128
+    python examples/create_pretraining_data.py --tfds_name=wikipedia/20230601.en ...
+
+Text: WikiExtractor `<doc>` files or the original format (one sentence per line, a blank
+line between documents), or a tensorflow-datasets text dataset. Masks are drawn later
+in the input pipeline (dynamic masking) unless --static_masking draws them here, as
+the original did; records are read by examples/run_pretraining.py.
+"""
+
+import sys
+
+from absl import app, flags
+
+flags.DEFINE_string("input_file", None, "Comma-separated globs of text files.")
+flags.DEFINE_string("tfds_name", None, "A tensorflow-datasets text dataset, instead of --input_file.")
+flags.DEFINE_string("tfds_split", "train", "")
+flags.DEFINE_string("tfds_text_key", "text", "The feature holding each document's text.")
+flags.DEFINE_string("tfds_data_dir", None, "tensorflow-datasets data directory.")
+flags.DEFINE_string("output_file", None, "Comma-separated output TFRecord paths (one shard each).")
+flags.DEFINE_string("vocab_file", None, "WordPiece vocabulary. Default: all-MiniLM-L6-v2's (BERT uncased).")
+flags.DEFINE_bool("do_lower_case", True, "Whether the vocabulary is uncased.")
+flags.DEFINE_bool("split_sentences", True, "Break lines into sentences (for a paragraph per line).")
+flags.DEFINE_integer("max_seq_length", 128, "")
+flags.DEFINE_float("short_seq_prob", 0.1, "Probability of a shorter target length.")
+flags.DEFINE_integer("dupe_factor", 10, "Passes over the text, each pairing it differently.")
+flags.DEFINE_integer("random_seed", 12345, "")
+flags.DEFINE_bool("static_masking", False, "Draw the masks now (the original's way) instead of per read.")
+flags.DEFINE_bool("do_whole_word_mask", False, "With --static_masking: mask whole words.")
+flags.DEFINE_integer("max_predictions_per_seq", 20, "With --static_masking.")
+flags.DEFINE_float("masked_lm_prob", 0.15, "With --static_masking.")
+flags.mark_flags_as_mutual_exclusive(["input_file", "tfds_name"], required=True)
+flags.mark_flag_as_required("output_file")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    from keras_bert.checkpoints.default_weights import default_vocab_file
+    from keras_bert.data import pretraining_data, pretraining_dataset
+    from keras_bert.data.text_files import expand_file_patterns
+    from keras_bert.text import BertTokenizer
+
+    try:
+        vocab_file = FLAGS.vocab_file or default_vocab_file()
+        tokenizer = BertTokenizer(vocab_file, lower_case=FLAGS.do_lower_case)
+        if FLAGS.tfds_name:
+            documents = pretraining_data.read_tfds_documents(
+                FLAGS.tfds_name, tokenizer, FLAGS.tfds_split, FLAGS.tfds_text_key, FLAGS.tfds_data_dir,
+                FLAGS.split_sentences,
+            )
+        else:
+            documents = pretraining_data.read_documents(
+                expand_file_patterns(FLAGS.input_file), tokenizer, FLAGS.split_sentences
+            )
+        masking = None
+        if FLAGS.static_masking:
+            masking = pretraining_dataset.MaskingOptions.from_vocab_file(
+                vocab_file, max_predictions_per_seq=FLAGS.max_predictions_per_seq,
+                masked_lm_prob=FLAGS.masked_lm_prob, whole_word_masking=FLAGS.do_whole_word_mask,
+            )
+    except (OSError, ValueError) as e:
+        sys.exit(f"create_pretraining_data.py: {e}")
+    print(f"Read {len(documents):,} documents, {sum(len(d) for d in documents):,} segments.")
+    instances = pretraining_data.create_instances(
+        documents, FLAGS.max_seq_length, tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]"),
+        FLAGS.short_seq_prob, FLAGS.dupe_factor, FLAGS.random_seed, show_progress=True,
+    )
+    outputs = FLAGS.output_file.split(",")
+    pretraining_data.write_instances(instances, outputs, FLAGS.max_seq_length, masking)
+    random_next = sum(i.next_sentence_label for i in instances) / max(len(instances), 1)
+    print(f"Wrote {len(instances):,} instances to {len(outputs)} file(s); {random_next:.1%} random next.")
+
+
+if __name__ == "__main__":
+    app.run(main)

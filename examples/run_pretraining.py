@@ -1,0 +1,189 @@
+"""Pretrains BERT with masked LM + next-sentence prediction; resumes where it stopped.
+
+    python examples/run_pretraining.py     # a tiny BERT on the bundled Wikipedia sample, a few minutes
+    python examples/run_pretraining.py --input_files='/tmp/wiki-*.tfrecord' --model_size=base \
+        --model_dir=/tmp/bert_base --train_batch_size=256 --num_train_steps=1000000 \
+        --distribution_strategy=mirrored --mixed_precision=bfloat16
+
+--input_files takes TFRecords from create_pretraining_data.py (or the original's), or raw
+text files, which are made into instances once under MODEL_DIR/data. Masks are drawn
+afresh on every read unless the records carry static masks. Started again with the same
+flags, a run continues from its newest checkpoint. At the end MODEL_DIR holds a
+Google-format checkpoint (bert_model.ckpt, bert_config.json, vocab.txt) that the
+fine-tuning scripts take as --init_checkpoint; keras_bert.load_encoder(MODEL_DIR) also
+reads the newest checkpoint while a run is going.
+"""
+
+import json
+import os
+import shutil
+import sys
+
+from absl import app, flags
+
+_EXAMPLES = os.path.dirname(os.path.abspath(__file__))
+_SAMPLE = os.path.join(_EXAMPLES, "data", "wiki_sample")
+MODEL_SIZES = {  # layers, hidden, heads (Google's BERT miniatures and the paper's two sizes)
+    "tiny": (2, 128, 2), "mini": (4, 256, 4), "small": (4, 512, 8),
+    "medium": (8, 512, 8), "base": (12, 768, 12), "large": (24, 1024, 16),
+}
+
+flags.DEFINE_string("input_files", os.path.join(_SAMPLE, "train.txt"), "Comma-separated globs: TFRecords or text.")
+flags.DEFINE_string("eval_input_files", os.path.join(_SAMPLE, "heldout.txt"), "Held-out data, same kinds.")
+flags.DEFINE_string("bert_config_file", None, "A bert_config.json; else --model_size.")
+flags.DEFINE_enum("model_size", "tiny", list(MODEL_SIZES), "Architecture when no config or checkpoint is given.")
+flags.DEFINE_string("vocab_file", None, "Default: the init checkpoint's, else all-MiniLM-L6-v2's (BERT uncased).")
+flags.DEFINE_bool("do_lower_case", True, "Whether the vocabulary is uncased.")
+flags.DEFINE_string("init_checkpoint", None, "Continue pretraining from any layout load_encoder reads.")
+flags.DEFINE_string("model_dir", "/tmp/keras_bert_pretraining", "Run directory: checkpoints, logs, results.")
+flags.DEFINE_bool("do_train", True, "")
+flags.DEFINE_bool("do_eval", True, "Report MLM/NSP accuracy on --eval_input_files.")
+flags.DEFINE_integer("train_batch_size", 32, "Sequences per micro-batch (per update without accumulation).")
+flags.DEFINE_integer("eval_batch_size", 64, "")
+flags.DEFINE_integer("max_eval_steps", 100, "")
+flags.DEFINE_integer("max_seq_length", 128, "")
+flags.DEFINE_integer("max_predictions_per_seq", 20, "")
+flags.DEFINE_float("masked_lm_prob", 0.15, "")
+flags.DEFINE_bool("whole_word_masking", False, "Mask all WordPieces of a word together.")
+flags.DEFINE_integer("dupe_factor", 1, "For text input: passes over the text when making instances.")
+flags.DEFINE_integer("num_train_steps", 600, "Optimizer updates.")
+flags.DEFINE_integer("num_warmup_steps", 60, "")
+flags.DEFINE_float("learning_rate", 5e-4, "Peak learning rate.")
+flags.DEFINE_enum("optimizer", "adamw", ["adamw", "lamb"], "")
+flags.DEFINE_float("weight_decay", 0.01, "")
+flags.DEFINE_integer("grad_accum_steps", 1, "Micro-batches averaged per update.")
+flags.DEFINE_string("mixed_precision", "float32", "float32, bfloat16 or float16 (mixed; fp32 variables).")
+flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA.")
+flags.DEFINE_integer("steps_per_loop", 100, "Updates per log line.")
+flags.DEFINE_integer("save_checkpoints_steps", 200, "A multiple of --steps_per_loop.")
+flags.DEFINE_integer("seed", 12345, "")
+flags.DEFINE_enum("distribution_strategy", "one_device",
+                  ["one_device", "mirrored", "multi_worker_mirrored", "tpu"], "")
+flags.DEFINE_string("tpu", None, "TPU name or grpc:// address for --distribution_strategy=tpu.")
+flags.DEFINE_integer("num_gpus", None, "GPUs for mirrored (default: all).")
+flags.DEFINE_integer("num_cpu_devices", None, "Split the CPU into this many devices (mirrored without GPUs).")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    import keras
+
+    import keras_bert
+    from keras_bert.checkpoints.default_weights import default_vocab_file
+    from keras_bert.data import MaskingOptions, pretraining_dataset
+    from keras_bert.training import create_optimizer, distribution, pretrain, restore_run
+
+    try:
+        if FLAGS.num_cpu_devices:
+            distribution.split_cpu(FLAGS.num_cpu_devices)
+        distribution.set_precision(FLAGS.mixed_precision)
+        strategy = distribution.get_strategy(FLAGS.distribution_strategy, FLAGS.num_gpus, FLAGS.tpu)
+        keras.utils.set_random_seed(FLAGS.seed)
+        checkpoint = keras_bert.read_checkpoint(FLAGS.init_checkpoint) if FLAGS.init_checkpoint else None
+        vocab_file = FLAGS.vocab_file or (checkpoint and checkpoint.vocab_file) or default_vocab_file()
+        masking = MaskingOptions.from_vocab_file(
+            vocab_file, max_predictions_per_seq=FLAGS.max_predictions_per_seq,
+            masked_lm_prob=FLAGS.masked_lm_prob, whole_word_masking=FLAGS.whole_word_masking,
+        )
+        config = checkpoint.config if checkpoint else _config(masking.vocab_size)
+        _prepare_model_dir(config, vocab_file, strategy)
+        train_files = _instance_files(FLAGS.input_files, "train", vocab_file, strategy) if FLAGS.do_train else []
+        eval_files = _instance_files(FLAGS.eval_input_files, "eval", vocab_file, strategy) if FLAGS.do_eval else []
+    except (OSError, ValueError, keras_bert.CheckpointError) as e:
+        sys.exit(f"run_pretraining.py: {e}")
+
+    with strategy.scope():
+        encoder = keras_bert.BertEncoder.from_bert_config(config)
+        pretrainer = keras_bert.BertPretrainer(encoder)
+        if checkpoint:
+            keras_bert.checkpoints.assign_weights(encoder, checkpoint.weights, checkpoint.source)
+            if checkpoint.heads:
+                pretrainer.load_head_weights(checkpoint.heads, checkpoint.source)
+        pretrainer.compile(
+            optimizer=create_optimizer(
+                FLAGS.learning_rate, FLAGS.num_train_steps, FLAGS.num_warmup_steps, FLAGS.weight_decay,
+                FLAGS.optimizer, gradient_accumulation_steps=FLAGS.grad_accum_steps,
+            ),
+            jit_compile=FLAGS.jit_compile,
+        )
+    if FLAGS.do_train:
+        pretrain(
+            pretrainer,
+            lambda skip: pretraining_dataset(
+                train_files, FLAGS.train_batch_size, FLAGS.max_seq_length, masking, seed=FLAGS.seed, skip_batches=skip
+            ),
+            FLAGS.model_dir,
+            FLAGS.num_train_steps,
+            FLAGS.train_batch_size,
+            FLAGS.steps_per_loop,
+            FLAGS.save_checkpoints_steps,
+        )
+        if distribution.is_chief(strategy):
+            keras_bert.save_tf1_checkpoint(encoder, FLAGS.model_dir, extra_weights=pretrainer.head_weights())
+            print(f"Google-format checkpoint: {FLAGS.model_dir}/bert_model.ckpt")
+    if FLAGS.do_eval:
+        if not FLAGS.do_train and not restore_run(pretrainer, FLAGS.model_dir)[1]:
+            sys.exit(f"run_pretraining.py: --do_train=false, but {FLAGS.model_dir} has no checkpoint to evaluate.")
+        data = pretraining_dataset(eval_files, FLAGS.eval_batch_size, FLAGS.max_seq_length, masking, training=False)
+        results = pretrainer.evaluate(data.take(FLAGS.max_eval_steps), return_dict=True, verbose=2)
+        print("Held-out: " + ", ".join(f"{k} {v:.4f}" for k, v in results.items()))
+        if distribution.is_chief(strategy):
+            with open(os.path.join(FLAGS.model_dir, "eval_results.json"), "w") as f:
+                json.dump(results, f, indent=2)
+
+
+def _config(vocab_size):
+    from keras_bert import BertConfig
+
+    if FLAGS.bert_config_file:
+        return BertConfig.from_json_file(FLAGS.bert_config_file)
+    layers, hidden, heads = MODEL_SIZES[FLAGS.model_size]
+    return BertConfig(vocab_size=vocab_size, hidden_size=hidden, num_layers=layers, num_attention_heads=heads,
+                      intermediate_size=4 * hidden)
+
+
+def _prepare_model_dir(config, vocab_file, strategy):
+    """Writes bert_config.json and vocab.txt; refuses a directory of another run's shape."""
+    from keras_bert import BertConfig
+    from keras_bert.training.distribution import is_chief
+
+    config_path = os.path.join(FLAGS.model_dir, "bert_config.json")
+    if os.path.isfile(config_path) and BertConfig.from_json_file(config_path) != config:
+        raise ValueError(
+            f"{FLAGS.model_dir} holds a run of another shape ({config_path}); "
+            "use a new --model_dir or the same model flags."
+        )
+    if is_chief(strategy):
+        os.makedirs(FLAGS.model_dir, exist_ok=True)
+        config.to_json_file(config_path, dialect="google")
+        shutil.copyfile(vocab_file, os.path.join(FLAGS.model_dir, "vocab.txt"))
+
+
+def _instance_files(patterns, name, vocab_file, strategy):
+    """TFRecords as given, or made once from text under MODEL_DIR/data."""
+    from keras_bert.data import create_instances, read_documents, write_instances
+    from keras_bert.data.text_files import expand_file_patterns
+    from keras_bert.text import BertTokenizer
+    from keras_bert.training.distribution import writable_dir
+
+    files = expand_file_patterns(patterns)
+    if all(".tfrecord" in os.path.basename(f) for f in files):
+        return files
+    output = os.path.join(writable_dir(strategy, os.path.join(FLAGS.model_dir, "data")), f"{name}.tfrecord")
+    if not os.path.exists(output):
+        tokenizer = BertTokenizer(vocab_file, lower_case=FLAGS.do_lower_case)
+        documents = read_documents(files, tokenizer)
+        instances = create_instances(
+            documents, FLAGS.max_seq_length, tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]"),
+            dupe_factor=FLAGS.dupe_factor, seed=FLAGS.seed,
+        )
+        os.makedirs(os.path.dirname(output), exist_ok=True)
+        write_instances(instances, [output + ".tmp"], FLAGS.max_seq_length)
+        os.replace(output + ".tmp", output)  # a killed run never leaves half a file behind
+        print(f"Made {len(instances):,} {name} instances from {len(documents):,} documents: {output}")
+    return [output]
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,255 @@
+"""Pretraining instances as in the original `create_pretraining_data.py`.
+
+Documents of tokenized sentences become `[CLS] A [SEP] B [SEP]` pairs that
+fill `max_seq_length` (shorter with probability `short_seq_prob`). B is the
+actual continuation of A (NSP label 0, IsNext) or, half of the time and
+always when A's chunk holds a single segment, text from a random other
+document (label 1). One-segment documents are used only as random B text,
+which keeps the labels near 50/50 on Wikipedia. Instances are written as TFRecords with the original
+feature names, so records made by google-research/bert's script are read too.
+"""
+
+import dataclasses
+import random
+
+import keras
+import numpy as np
+import tensorflow as tf
+import tensorflow_text as tf_text
+
+IS_NEXT, IS_RANDOM_NEXT = 0, 1
+
+
+@dataclasses.dataclass
+class PretrainingInstance:
+    """One sentence pair: ids `[CLS] A [SEP] B [SEP]` (unpadded), segment ids, NSP label."""
+
+    input_ids: list
+    segment_ids: list
+    next_sentence_label: int
+
+
+def read_documents(files, tokenizer, split_sentences=True):
+    """Reads text files into documents of tokenized segments.
+
+    Both layouts of the original are accepted: WikiExtractor output (an
+    article per `<doc ...>` ... `</doc>` block, blank lines inside ignored)
+    and plain text (one sentence per line, a blank line between documents).
+
+    Args:
+        files: list of paths.
+        tokenizer: a `BertTokenizer`.
+        split_sentences: bool. Break each line into sentences (tensorflow-text's
+            `StateBasedSentenceBreaker`), for corpora with a paragraph per line.
+
+    Returns:
+        A list of documents; each a list of int32 numpy arrays (segments).
+
+    Raises:
+        ValueError: a file is not UTF-8 (naming the file and line), or no
+            file holds any text.
+    """
+    documents = []
+    for path in files:
+        with open(path, "rb") as f:
+            in_doc, current = False, None
+            for number, raw in enumerate(f, 1):
+                try:
+                    line = raw.decode("utf-8").strip()
+                except UnicodeDecodeError as e:
+                    raise ValueError(f"{path}:{number} is not UTF-8 ({e}); convert the file to UTF-8.") from None
+                if line.startswith("<doc ") or line == "<doc>":
+                    in_doc, current = True, None
+                elif line == "</doc>":
+                    in_doc, current = False, None
+                elif line:
+                    if current is None:
+                        current = []
+                        documents.append(current)
+                    current.append(line)
+                elif not in_doc:
+                    current = None
+    if not documents:
+        raise ValueError(f"No text in {list(files)}; pretraining needs non-empty text files.")
+    return tokenize_documents(documents, tokenizer, split_sentences)
+
+
+def read_tfds_documents(name, tokenizer, split="train", text_key="text", data_dir=None, split_sentences=True):
+    """Documents from a tensorflow-datasets text dataset (e.g. `wikipedia/20230601.en`).
+
+    Each example's `text_key` feature is one document, its lines paragraphs.
+    Otherwise as `read_documents`.
+    """
+    import tensorflow_datasets as tfds
+
+    dataset = tfds.load(name, split=split, data_dir=data_dir)
+    documents = []
+    for example in dataset.as_numpy_iterator():
+        if text_key not in example:
+            raise ValueError(f"{name} has no feature {text_key!r} (it has {sorted(example)}); pass --tfds_text_key.")
+        lines = [line.strip() for line in example[text_key].decode("utf-8").splitlines() if line.strip()]
+        if lines:
+            documents.append(lines)
+    if not documents:
+        raise ValueError(f"{name} split {split!r} holds no text.")
+    return tokenize_documents(documents, tokenizer, split_sentences)
+
+
+def tokenize_documents(documents, tokenizer, split_sentences=True, batch_lines=4096):
+    """Documents of text lines -> documents of token-id segments (in-graph, in batches)."""
+    lines = [line for document in documents for line in document]
+    owners = [n for n, document in enumerate(documents) for _ in document]
+    tokenized = [[] for _ in documents]
+    breaker = tf_text.StateBasedSentenceBreaker() if split_sentences else None
+    for start in range(0, len(lines), batch_lines):
+        batch = tf.constant(lines[start:start + batch_lines])
+        if breaker is not None:
+            sentences = breaker.break_sentences(batch)
+            per_line = tf.RaggedTensor.from_row_splits(tokenizer(sentences.flat_values), sentences.row_splits)
+        else:
+            per_line = tf.expand_dims(tokenizer(batch), 1)
+        for owner, segments in zip(owners[start:start + batch_lines], per_line.to_list()):
+            tokenized[owner].extend(np.asarray(s, np.int32) for s in segments if s)
+    return [d for d in tokenized if d]
+
+
+def _truncate_pair(tokens_a, tokens_b, max_num_tokens, rng):
+    """Trims the longer side, from the front or back at random (the original rule)."""
+    while len(tokens_a) + len(tokens_b) > max_num_tokens:
+        longer = tokens_a if len(tokens_a) > len(tokens_b) else tokens_b
+        del longer[0 if rng.random() < 0.5 else -1]
+
+
+def create_instances(
+    documents, max_seq_length, cls_id, sep_id, short_seq_prob=0.1, dupe_factor=1, seed=12345, show_progress=False
+):
+    """All instances of `dupe_factor` passes over `documents`, shuffled, as the original.
+
+    Args:
+        documents: from `read_documents`.
+        max_seq_length: int. Length of `[CLS] A [SEP] B [SEP]` at most.
+        cls_id, sep_id: ids of `[CLS]` and `[SEP]`.
+        short_seq_prob: float. Probability of a shorter target length.
+        dupe_factor: int. Passes over the corpus (each with other pairs).
+        seed: int.
+        show_progress: bool. A progress bar over the documents.
+
+    Returns:
+        A list of `PretrainingInstance`.
+
+    Example:
+    >>> docs = [[np.array([5, 6]), np.array([7])], [np.array([8, 9, 10])]]
+    >>> instances = create_instances(docs, 8, cls_id=2, sep_id=3, seed=1)
+    >>> [(i.input_ids, i.segment_ids, i.next_sentence_label) for i in instances]
+    [([2, 7, 3, 8, 9, 10, 3], [0, 0, 0, 1, 1, 1, 1], 1), ([2, 5, 6, 3, 8, 9, 10, 3], [0, 0, 0, 0, 1, 1, 1, 1], 1)]
+    """
+    if max_seq_length < 5:
+        raise ValueError(f"max_seq_length={max_seq_length}; a pair needs at least 5 positions.")
+    if len(documents) < 2:
+        raise ValueError("Next-sentence prediction needs at least 2 documents; give more text.")
+    rng = random.Random(seed)
+    instances = []
+    progress = keras.utils.Progbar(dupe_factor * len(documents), unit_name="document") if show_progress else None
+    for _ in range(dupe_factor):
+        for index in range(len(documents)):
+            if progress and index % 1000 == 0:
+                progress.add(min(1000, len(documents) - index))
+            # A one-segment document (WikiExtractor's title-only stubs) has
+            # no next sentence: it would only add random-next pairs and tilt
+            # NSP away from 50/50. It still serves as a random B.
+            if len(documents[index]) < 2:
+                continue
+            instances.extend(_document_instances(documents, index, max_seq_length, short_seq_prob, cls_id, sep_id, rng))
+    rng.shuffle(instances)
+    return instances
+
+
+def _document_instances(documents, index, max_seq_length, short_seq_prob, cls_id, sep_id, rng):
+    document = documents[index]
+    max_num_tokens = max_seq_length - 3
+    target_length = rng.randint(2, max_num_tokens) if rng.random() < short_seq_prob else max_num_tokens
+    instances, chunk, chunk_length, i = [], [], 0, 0
+    while i < len(document):
+        chunk.append(document[i])
+        chunk_length += len(document[i])
+        if i == len(document) - 1 or chunk_length >= target_length:
+            a_end = rng.randint(1, len(chunk) - 1) if len(chunk) >= 2 else 1
+            tokens_a = [int(t) for segment in chunk[:a_end] for t in segment]
+            tokens_b = []
+            if len(chunk) == 1 or rng.random() < 0.5:
+                label = IS_RANDOM_NEXT
+                other = index
+                for _ in range(10):
+                    other = rng.randint(0, len(documents) - 1)
+                    if other != index:
+                        break
+                random_document = documents[other]
+                for segment in random_document[rng.randint(0, len(random_document) - 1):]:
+                    tokens_b.extend(int(t) for t in segment)
+                    if len(tokens_b) >= target_length - len(tokens_a):
+                        break
+                i -= len(chunk) - a_end  # the unused segments start the next chunk
+            else:
+                label = IS_NEXT
+                tokens_b = [int(t) for segment in chunk[a_end:] for t in segment]
+            _truncate_pair(tokens_a, tokens_b, max_num_tokens, rng)
+            if tokens_a and tokens_b:
+                ids = [cls_id, *tokens_a, sep_id, *tokens_b, sep_id]
+                segment_ids = [0] * (len(tokens_a) + 2) + [1] * (len(tokens_b) + 1)
+                instances.append(PretrainingInstance(ids, segment_ids, label))
+            chunk, chunk_length = [], 0
+        i += 1
+    return instances
+
+
+def _int_feature(values):
+    return tf.train.Feature(int64_list=tf.train.Int64List(value=list(values)))
+
+
+def _float_feature(values):
+    return tf.train.Feature(float_list=tf.train.FloatList(value=list(values)))
+
+
+def write_instances(instances, output_files, max_seq_length, masking=None, batch_size=1024):
+    """Writes instances round-robin over `output_files` as padded TFRecords.
+
+    Features (the original names): `input_ids`, `input_mask`, `segment_ids`
+    (int64 `[max_seq_length]`) and `next_sentence_labels` (`[1]`). Without
+    `masking`, masks are drawn later, afresh on every read
+    (`pretraining_dataset`). With a `MaskingOptions`, masks are drawn once
+    here (static masking, as the original) and `masked_lm_positions`,
+    `masked_lm_ids`, `masked_lm_weights` are written too.
+
+    Returns:
+        The number of records written.
+    """
+    writers = [tf.io.TFRecordWriter(path) for path in output_files]
+    try:
+        for start in range(0, len(instances), batch_size):
+            batch = instances[start:start + batch_size]
+            ids = np.zeros((len(batch), max_seq_length), np.int32)
+            segments, masks = np.zeros_like(ids), np.zeros_like(ids)
+            for row, instance in enumerate(batch):
+                if len(instance.input_ids) > max_seq_length:
+                    raise ValueError(f"An instance of length {len(instance.input_ids)} exceeds {max_seq_length}.")
+                ids[row, :len(instance.input_ids)] = instance.input_ids
+                segments[row, :len(instance.segment_ids)] = instance.segment_ids
+                masks[row, :len(instance.input_ids)] = 1
+            masked = {k: v.numpy() for k, v in masking.mask(tf.constant(ids)).items()} if masking else None
+            for row, instance in enumerate(batch):
+                feature = {
+                    "input_ids": _int_feature((masked["input_word_ids"] if masked else ids)[row]),
+                    "input_mask": _int_feature(masks[row]),
+                    "segment_ids": _int_feature(segments[row]),
+                    "next_sentence_labels": _int_feature([instance.next_sentence_label]),
+                }
+                if masked:
+                    feature["masked_lm_positions"] = _int_feature(masked["masked_lm_positions"][row])
+                    feature["masked_lm_ids"] = _int_feature(masked["masked_lm_ids"][row])
+                    feature["masked_lm_weights"] = _float_feature(masked["masked_lm_weights"][row])
+                example = tf.train.Example(features=tf.train.Features(feature=feature))
+                writers[(start + row) % len(writers)].write(example.SerializeToString())
+    finally:
+        for writer in writers:
+            writer.close()
+    return len(instances)

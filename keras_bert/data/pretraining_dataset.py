@@ -1,0 +1,167 @@
+"""`pretraining_dataset`: TFRecords of instances -> masked batches for `BertPretrainer`."""
+
+import dataclasses
+
+import tensorflow as tf
+
+from keras_bert.text.masking import mask_tokens
+from keras_bert.text.vocab import load_vocab
+
+# Written by google-research/bert's create_pretraining_data.py with static masks.
+STATIC_MASK_FEATURES = ("masked_lm_positions", "masked_lm_ids", "masked_lm_weights")
+
+
+@dataclasses.dataclass(frozen=True)
+class MaskingOptions:
+    """What dynamic masking needs to know of the vocabulary, and its rates.
+
+    Build it with `MaskingOptions.from_vocab_file(path, ...)`.
+    """
+
+    vocab_size: int
+    mask_id: int
+    special_ids: tuple
+    continuation_ids: tuple  # ids of `##` pieces, for whole-word masking
+    max_predictions_per_seq: int = 20
+    masked_lm_prob: float = 0.15
+    mask_token_rate: float = 0.8
+    random_token_rate: float = 0.1
+    whole_word_masking: bool = False
+
+    @classmethod
+    def from_vocab_file(cls, vocab_file, **kwargs):
+        vocab = load_vocab(vocab_file)
+        missing = [t for t in ("[PAD]", "[CLS]", "[SEP]", "[MASK]") if t not in vocab]
+        if missing:
+            raise ValueError(f"{vocab_file} lacks {missing}; masked-LM pretraining needs them.")
+        return cls(
+            vocab_size=len(vocab),
+            mask_id=vocab.index("[MASK]"),
+            special_ids=tuple(vocab.index(t) for t in ("[PAD]", "[CLS]", "[SEP]")),
+            continuation_ids=tuple(i for i, t in enumerate(vocab) if t.startswith("##")),
+            **kwargs,
+        )
+
+    def mask(self, input_word_ids):
+        """`mask_tokens` with these options on an int32 `(batch, seq_length)` batch."""
+        is_continuation = None
+        if self.whole_word_masking:
+            table = tf.scatter_nd(
+                tf.constant(self.continuation_ids, tf.int32)[:, None],
+                tf.ones([len(self.continuation_ids)], tf.bool),
+                [self.vocab_size],
+            )
+            is_continuation = tf.gather(table, input_word_ids)
+        return mask_tokens(
+            input_word_ids,
+            self.vocab_size,
+            self.mask_id,
+            self.special_ids,
+            self.max_predictions_per_seq,
+            self.masked_lm_prob,
+            self.mask_token_rate,
+            self.random_token_rate,
+            is_continuation=is_continuation,
+        )
+
+
+def record_layout(path):
+    """`(seq_length, has_static_masks)` of the first record in a TFRecord file."""
+    for raw in tf.data.TFRecordDataset(path).take(1):
+        features = tf.train.Example.FromString(raw.numpy()).features.feature
+        if "input_ids" not in features or "next_sentence_labels" not in features:
+            raise ValueError(
+                f"{path} does not hold pretraining instances (features {sorted(features)}); "
+                "make them with examples/create_pretraining_data.py."
+            )
+        return len(features["input_ids"].int64_list.value), "masked_lm_positions" in features
+    raise ValueError(f"{path} holds no records; it may be empty or still being written.")
+
+
+def pretraining_dataset(
+    files,
+    batch_size,
+    max_seq_length,
+    masking,
+    training=True,
+    seed=None,
+    skip_batches=0,
+    shuffle_buffer=10000,
+):
+    """Batches of `(inputs, labels, weights)` for `BertPretrainer` from instance TFRecords.
+
+    Records without masks (ours, or the original's with `dupe_factor`
+    replaced by repetition) are masked afresh each time they are read
+    (dynamic masking); records with the original's static masks are used
+    as they are.
+
+    Args:
+        files: list of TFRecord paths.
+        batch_size: int. Global batch size.
+        max_seq_length: int. Must equal the records' length.
+        masking: `MaskingOptions`.
+        training: bool. Shuffle (seeded) and repeat forever; else one pass.
+        seed: optional int, for the shuffle. The masks follow the global
+            seed (`keras.utils.set_random_seed`).
+        skip_batches: int. Batches to skip, to resume a run where it stopped.
+        shuffle_buffer: int.
+
+    Returns:
+        A `tf.data.Dataset` of `(inputs, labels, weights)`. `inputs`:
+        `input_word_ids`, `input_mask`, `input_type_ids` (int32
+        `(batch, max_seq_length)`), `masked_lm_positions` (int32
+        `(batch, max_predictions_per_seq)`). `labels`: `mlm`, the original
+        ids at those positions, and `nsp`, the next-sentence labels (int32
+        `(batch,)`). `weights`: `mlm`, 1.0 for real predictions and 0.0 for
+        padding slots, and `nsp`, ones.
+    """
+    if not files:
+        raise ValueError("No pretraining files given.")
+    seq_length, static = record_layout(files[0])
+    if seq_length != max_seq_length:
+        raise ValueError(
+            f"{files[0]} holds instances of length {seq_length}, not max_seq_length="
+            f"{max_seq_length}; pass --max_seq_length={seq_length} or remake the data."
+        )
+    spec = {
+        name: tf.io.FixedLenFeature([max_seq_length], tf.int64)
+        for name in ("input_ids", "input_mask", "segment_ids")
+    }
+    spec["next_sentence_labels"] = tf.io.FixedLenFeature([1], tf.int64)
+    if static:
+        for name in STATIC_MASK_FEATURES:
+            dtype = tf.float32 if name == "masked_lm_weights" else tf.int64
+            spec[name] = tf.io.FixedLenFeature([masking.max_predictions_per_seq], dtype)
+
+    dataset = tf.data.TFRecordDataset(files)
+    if training:
+        dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
+        dataset = dataset.batch(batch_size, drop_remainder=True)
+    else:
+        # A known length: Keras' evaluate under a strategy otherwise runs one
+        # empty step at the end that skews the per-output loss means.
+        num_records = int(dataset.reduce(0, lambda count, _: count + 1))
+        dataset = dataset.batch(batch_size).apply(tf.data.experimental.assert_cardinality(-(-num_records // batch_size)))
+    if skip_batches:
+        dataset = dataset.skip(skip_batches)
+    dataset = dataset.map(lambda records: tf.io.parse_example(records, spec), num_parallel_calls=tf.data.AUTOTUNE)
+
+    def to_model_inputs(batch):
+        batch = {k: tf.cast(v, tf.float32 if v.dtype == tf.float32 else tf.int32) for k, v in batch.items()}
+        if static:
+            masked = {"input_word_ids": batch["input_ids"], **{k: batch[k] for k in STATIC_MASK_FEATURES}}
+        else:
+            masked = masking.mask(batch["input_ids"])
+        inputs = {
+            "input_word_ids": masked["input_word_ids"],
+            "input_mask": batch["input_mask"],
+            "input_type_ids": batch["segment_ids"],
+            "masked_lm_positions": masked["masked_lm_positions"],
+        }
+        labels = {"mlm": masked["masked_lm_ids"], "nsp": batch["next_sentence_labels"][:, 0]}
+        weights = {"mlm": masked["masked_lm_weights"], "nsp": tf.ones_like(labels["nsp"], tf.float32)}
+        return inputs, labels, weights
+
+    # Sequential, so that under a global seed (`keras.utils.set_random_seed`)
+    # the masks are the same from run to run.
+    return dataset.map(to_model_inputs).prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,133 @@
+"""`BertPretrainer`: the encoder with the masked-LM and next-sentence heads."""
+
+import keras
+import numpy as np
+
+from keras_bert.layers.masked_lm_head import MaskedLMHead
+from keras_bert.models.bert_encoder import BertEncoder  # noqa: F401 (used by the doctest)
+from keras_bert.models.bert_encoder import INPUT_NAMES
+from keras_bert.models.bert_task_model import BertTaskModel, encoder_inputs
+
+# Our head variables' paths (after the model name) -> Google's names.
+_HEAD_NAMES = {
+    "masked_lm/dense/kernel": "cls/predictions/transform/dense/kernel",
+    "masked_lm/dense/bias": "cls/predictions/transform/dense/bias",
+    "masked_lm/layer_norm/gamma": "cls/predictions/transform/LayerNorm/gamma",
+    "masked_lm/layer_norm/beta": "cls/predictions/transform/LayerNorm/beta",
+    "masked_lm/output_bias": "cls/predictions/output_bias",
+    "nsp/kernel": "cls/seq_relationship/output_weights",  # stored transposed
+    "nsp/bias": "cls/seq_relationship/output_bias",
+}
+
+
+@keras.saving.register_keras_serializable(package="keras_bert")
+class BertPretrainer(BertTaskModel):
+    """BERT's pretraining model: masked LM over chosen positions plus next-sentence prediction.
+
+    The masked-LM head (`MaskedLMHead`) shares the encoder's word embeddings;
+    the next-sentence head is a 2-way dense layer on `pooled_output` (label
+    0 = IsNext). `compile` defaults to the paper's loss: the mean
+    cross-entropy over real masked positions (weighted by
+    `masked_lm_weights`) plus the next-sentence cross-entropy, with
+    `mlm_accuracy` and `nsp_accuracy` as metrics.
+
+    Args:
+        encoder: a `BertEncoder`.
+        **kwargs: Passed to `keras.Model`.
+
+    Inputs: the encoder's input dict plus `masked_lm_positions`, int32
+        `(batch, max_predictions_per_seq)`.
+
+    Outputs: a dict: `mlm` float32 logits `(batch, max_predictions_per_seq,
+        vocab_size)` and `nsp` logits `(batch, 2)`.
+
+    Example:
+    >>> import numpy as np
+    >>> encoder = BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
+    ...                       num_attention_heads=2, intermediate_size=12)
+    >>> pretrainer = BertPretrainer(encoder)
+    >>> inputs = {"input_word_ids": np.ones((2, 5), "int32"), "input_mask": np.ones((2, 5), "int32"),
+    ...           "input_type_ids": np.zeros((2, 5), "int32"),
+    ...           "masked_lm_positions": np.array([[1, 2], [3, 0]], "int32")}
+    >>> {k: tuple(v.shape) for k, v in pretrainer(inputs).items()}
+    {'mlm': (2, 2, 23), 'nsp': (2, 2)}
+    """
+
+    def __init__(self, encoder, **kwargs):
+        inputs = encoder_inputs()
+        inputs["masked_lm_positions"] = keras.Input(shape=(None,), dtype="int32", name="masked_lm_positions")
+        outputs = encoder({name: inputs[name] for name in INPUT_NAMES})
+        config = encoder.config
+        mlm = MaskedLMHead(
+            encoder.embeddings,
+            activation=config.hidden_act,
+            layer_norm_epsilon=config.layer_norm_epsilon,
+            initializer_range=config.initializer_range,
+            name="masked_lm",
+        )(outputs["sequence_output"], inputs["masked_lm_positions"])
+        nsp = keras.layers.Dense(
+            2,
+            kernel_initializer=keras.initializers.TruncatedNormal(stddev=config.initializer_range),
+            dtype="float32",
+            name="nsp",
+        )(outputs["pooled_output"])
+        super().__init__(inputs, {"mlm": mlm, "nsp": nsp}, encoder, {}, **kwargs)
+
+    def compile(self, optimizer="adam", loss=None, metrics=None, weighted_metrics=None, **kwargs):
+        """`keras.Model.compile` with BERT's pretraining loss and metrics as defaults.
+
+        Feed `(inputs, labels, sample_weights)` with labels
+        `{"mlm": masked_lm_ids, "nsp": next_sentence_labels}` and weights
+        `{"mlm": masked_lm_weights, "nsp": ones}` (as `pretraining_dataset`
+        yields them).
+        """
+        if loss is None:
+            loss = {
+                # Divided by the number of real predictions, not of slots.
+                "mlm": keras.losses.SparseCategoricalCrossentropy(
+                    from_logits=True, reduction="mean_with_sample_weight"
+                ),
+                "nsp": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            }
+        if weighted_metrics is None:
+            weighted_metrics = {
+                "mlm": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+                "nsp": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+            }
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, weighted_metrics=weighted_metrics, **kwargs)
+
+    def _head_variables(self):
+        prefix_length = len(self.name) + 1
+        table = {}
+        for layer_name in ("masked_lm", "nsp"):
+            for variable in self.get_layer(layer_name).weights:
+                path = variable.path
+                path = path[path.index(layer_name + "/"):] if layer_name + "/" in path else path[prefix_length:]
+                table[_HEAD_NAMES[path]] = variable
+        return table
+
+    def head_weights(self):
+        """The heads' weights as `{google_name: numpy array}` (Google's shapes)."""
+        weights = {name: variable.numpy() for name, variable in self._head_variables().items()}
+        weights["cls/seq_relationship/output_weights"] = weights["cls/seq_relationship/output_weights"].T
+        return weights
+
+    def load_head_weights(self, weights, source="the checkpoint"):
+        """Assigns `{google_name: array}` head weights (as `read_checkpoint(...).heads`).
+
+        Raises:
+            ValueError: naming each head variable missing or of another shape.
+        """
+        problems = []
+        for name, variable in self._head_variables().items():
+            value = weights.get(name)
+            if value is None:
+                problems.append(f"{name}: missing")
+                continue
+            value = np.asarray(value).T if name == "cls/seq_relationship/output_weights" else np.asarray(value)
+            if value.shape != tuple(variable.shape):
+                problems.append(f"{name}: expected {tuple(variable.shape)}, found {value.shape}")
+            else:
+                variable.assign(value)
+        if problems:
+            raise ValueError(f"{source} has no usable pretraining heads:\n  " + "\n  ".join(problems))

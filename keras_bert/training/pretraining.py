@@ -1,0 +1,135 @@
+"""`pretrain`: `model.fit` for a step budget, with checkpoints that make runs resumable.
+
+A run directory (`MODEL_DIR`) holds `checkpoints/ckpt-N` (model, optimizer
+and step, by `tf.train.CheckpointManager`), `logs/` (TensorBoard) and
+`metrics.jsonl` (one line per `steps_per_loop` steps). Started again with
+the same arguments, a run restores its newest readable checkpoint and goes
+on from that step, with the input continuing where it stopped.
+"""
+
+import json
+import math
+import os
+import sys
+import time
+
+import keras
+import tensorflow as tf
+
+from keras_bert.checkpoints.run_directory import CHECKPOINTS_SUBDIR, restore_latest
+from keras_bert.training.distribution import is_chief, writable_dir
+
+
+class _RunLog(keras.callbacks.Callback):
+    """Adds `step` and `sequences_per_second` to each loop's logs and appends them to a JSON-lines file."""
+
+    def __init__(self, path, batch_size, accumulation):
+        super().__init__()
+        self.path, self.batch_size, self.accumulation = path, batch_size, accumulation
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start, self._start_step = time.time(), int(self.model.optimizer.iterations)
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = int(self.model.optimizer.iterations)
+        elapsed = time.time() - self._start
+        logs["step"] = step
+        logs["sequences_per_second"] = (step - self._start_step) * self.batch_size * self.accumulation / elapsed
+        if self.path:
+            with open(self.path, "a") as f:
+                f.write(json.dumps({k: float(v) for k, v in logs.items()}) + "\n")
+
+
+class _SaveAndStop(keras.callbacks.Callback):
+    """Saves every `save_steps` updates and at the end; stops at `total_steps`."""
+
+    def __init__(self, manager, save_steps, total_steps):
+        super().__init__()
+        self.manager, self.save_steps, self.total_steps = manager, save_steps, total_steps
+
+    def on_train_batch_end(self, batch, logs=None):
+        if int(self.model.optimizer.iterations) >= self.total_steps:
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = int(self.model.optimizer.iterations)
+        if step % self.save_steps == 0 or step >= self.total_steps:
+            self.manager.save(checkpoint_number=step)
+
+
+def restore_run(model, model_dir):
+    """Restores a compiled model and its optimizer from the run's newest readable checkpoint.
+
+    Returns:
+        `(checkpoint, restored_path)`: the `tf.train.Checkpoint` over the model
+        and optimizer, and the path restored (None for a fresh run).
+    """
+    with model.distribute_strategy.scope():
+        # Built now, so that the restore fills the slots rather than deferring.
+        model.optimizer.build(model.trainable_variables)
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
+    return checkpoint, restore_latest(checkpoint, model_dir)
+
+
+def pretrain(
+    model,
+    make_dataset,
+    model_dir,
+    total_steps,
+    batch_size,
+    steps_per_loop=100,
+    save_checkpoints_steps=1000,
+    max_checkpoints=5,
+):
+    """Trains a compiled model for `total_steps` optimizer updates, resumably.
+
+    Args:
+        model: a compiled Keras model (a `BertPretrainer`), built in the
+            strategy's scope.
+        make_dataset: `make_dataset(skip_batches)` returns the endless
+            training dataset with its first `skip_batches` batches skipped,
+            so that a resumed run reads on from where it stopped.
+        model_dir: str. The run directory.
+        total_steps: int. Optimizer updates of the whole run.
+        batch_size: int. Global batch size (for the throughput figure).
+        steps_per_loop: int. Updates between log lines (one Keras epoch).
+        save_checkpoints_steps: int. A multiple of `steps_per_loop`.
+        max_checkpoints: int. Newest checkpoints kept.
+
+    Returns:
+        The step the run started from (0 for a fresh run).
+    """
+    if save_checkpoints_steps % steps_per_loop:
+        raise ValueError(
+            f"save_checkpoints_steps={save_checkpoints_steps} must be a multiple of "
+            f"steps_per_loop={steps_per_loop}."
+        )
+    strategy = model.distribute_strategy  # the scope the model was built in
+    optimizer = model.optimizer
+    checkpoint, restored = restore_run(model, model_dir)
+    start_step = int(optimizer.iterations)
+    if restored:
+        print(f"Resuming from {restored} at step {start_step} of {total_steps}.")
+    if start_step >= total_steps:
+        print(f"{model_dir} already holds step {start_step}; nothing to train.")
+        return start_step
+    chief = is_chief(strategy)
+    manager = tf.train.CheckpointManager(
+        checkpoint, writable_dir(strategy, os.path.join(model_dir, CHECKPOINTS_SUBDIR)), max_to_keep=max_checkpoints
+    )
+    accumulation = optimizer.gradient_accumulation_steps or 1
+    callbacks = [
+        _RunLog(os.path.join(model_dir, "metrics.jsonl") if chief else None, batch_size, accumulation),
+        keras.callbacks.TensorBoard(writable_dir(strategy, os.path.join(model_dir, "logs"))),
+        _SaveAndStop(manager, save_checkpoints_steps, total_steps),
+    ]
+    model.fit(
+        make_dataset(start_step * accumulation),
+        initial_epoch=start_step // steps_per_loop,
+        epochs=math.ceil(total_steps / steps_per_loop),
+        steps_per_epoch=steps_per_loop * accumulation,
+        callbacks=callbacks,
+        shuffle=False,
+        verbose=1 if sys.stdout.isatty() else 2,
+    )
+    return start_step
