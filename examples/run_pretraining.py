@@ -73,6 +73,7 @@ def main(argv):
     from keras_bert.checkpoints.default_weights import default_vocab_file
     from keras_bert.data import MaskingOptions, pretraining_dataset
     from keras_bert.training import create_optimizer, distribution, pretrain, restore_run
+    from keras_bert.training.run_plots import plot_pretraining_curves
 
     try:
         if FLAGS.num_cpu_devices:
@@ -122,6 +123,9 @@ def main(argv):
         if distribution.is_chief(strategy):
             keras_bert.save_tf1_checkpoint(encoder, FLAGS.model_dir, extra_weights=pretrainer.head_weights())
             print(f"Google-format checkpoint: {FLAGS.model_dir}/bert_model.ckpt")
+            curves = os.path.join(FLAGS.model_dir, "curves.png")
+            plot_pretraining_curves(os.path.join(FLAGS.model_dir, "metrics.jsonl"), curves)
+            print(f"Curves: {curves}")
     if FLAGS.do_eval:
         if not FLAGS.do_train and not restore_run(pretrainer, FLAGS.model_dir)[1]:
             sys.exit(f"run_pretraining.py: --do_train=false, but {FLAGS.model_dir} has no checkpoint to evaluate.")

@@ -1,11 +1,58 @@
 """`create_optimizer`: BERT's AdamW (or LAMB) with warmup, decay and clipping."""
 
 import keras
+import tensorflow as tf
 
 from keras_bert.training.warmup_linear_decay import WarmupLinearDecay
 
 # LayerNorm scales/offsets and biases are not decayed (as in the original).
 NO_WEIGHT_DECAY = ("gamma", "beta", "bias")
+
+
+class _DenseGradients:
+    """Applies embedding gradients densely, as the original BERT and PyTorch do.
+
+    Embedding lookups give `tf.IndexedSlices` gradients, and Keras' Adam
+    family then updates the moments of the looked-up rows only (a lazy
+    Adam): rows absent from a batch keep stale moments, which the original
+    optimizer and `torch.optim.AdamW` decay at every step. It also breaks
+    gradient accumulation, which sums slices into a dense buffer.
+    """
+
+    def apply(self, grads, trainable_variables=None):
+        grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
+        return super().apply(grads, trainable_variables)
+
+
+@keras.saving.register_keras_serializable(package="keras_bert")
+class BertAdamW(_DenseGradients, keras.optimizers.AdamW):
+    """AdamW computed exactly as `torch.optim.AdamW`, with dense embedding updates.
+
+    Keras' Adam adds epsilon to the uncorrected `sqrt(v)`; PyTorch (and so
+    Hugging Face fine-tuning) adds it after bias correction:
+    `p -= lr * m_hat / (sqrt(v_hat) + epsilon)`. Early in training, when
+    `1 - beta_2**t` is small, the two differ; this class follows PyTorch.
+    Decoupled weight decay is Keras' (`p -= lr * weight_decay * p`), which is
+    PyTorch's too. Built by `create_optimizer`.
+    """
+
+    def update_step(self, gradient, variable, learning_rate):
+        ops = keras.ops
+        dtype = variable.dtype
+        lr, gradient = ops.cast(learning_rate, dtype), ops.cast(gradient, dtype)
+        step = ops.cast(self.iterations + 1, dtype)
+        correction_1 = 1 - ops.power(ops.cast(self.beta_1, dtype), step)
+        correction_2 = 1 - ops.power(ops.cast(self.beta_2, dtype), step)
+        m = self._momentums[self._get_variable_index(variable)]
+        v = self._velocities[self._get_variable_index(variable)]
+        self.assign_add(m, (gradient - m) * (1 - self.beta_1))
+        self.assign_add(v, (ops.square(gradient) - v) * (1 - self.beta_2))
+        self.assign_sub(variable, lr / correction_1 * m / (ops.sqrt(v / correction_2) + self.epsilon))
+
+
+@keras.saving.register_keras_serializable(package="keras_bert")
+class BertLamb(_DenseGradients, keras.optimizers.Lamb):
+    """`keras.optimizers.Lamb` with dense embedding updates (see `create_optimizer`)."""
 
 
 def create_optimizer(
@@ -21,8 +68,10 @@ def create_optimizer(
 
     AdamW (beta 0.9 / 0.999, epsilon 1e-6, decoupled weight decay not applied
     to LayerNorm parameters or biases), the `WarmupLinearDecay` schedule and
-    global-norm gradient clipping. `optimizer="lamb"` gives Keras' LAMB with
-    the same schedule, decay exclusions and clipping.
+    global-norm gradient clipping. `optimizer="lamb"` gives LAMB with the same
+    schedule, decay exclusions and clipping. Embedding rows are updated
+    densely at every step, as in the original (Keras' own Adam would update
+    only the rows a batch looked up).
 
     Args:
         learning_rate: float. Peak learning rate.
@@ -42,7 +91,7 @@ def create_optimizer(
     Example:
     >>> opt = create_optimizer(5e-5, total_steps=100, warmup_steps=10)
     >>> type(opt).__name__, opt.epsilon, opt.global_clipnorm
-    ('AdamW', 1e-06, 1.0)
+    ('BertAdamW', 1e-06, 1.0)
     """
     schedule = WarmupLinearDecay(learning_rate, total_steps, warmup_steps, gradient_accumulation_steps)
     kwargs = dict(
@@ -55,9 +104,9 @@ def create_optimizer(
         gradient_accumulation_steps=gradient_accumulation_steps if gradient_accumulation_steps > 1 else None,
     )
     if optimizer == "adamw":
-        result = keras.optimizers.AdamW(**kwargs)
+        result = BertAdamW(**kwargs)
     elif optimizer == "lamb":
-        result = keras.optimizers.Lamb(**kwargs)
+        result = BertLamb(**kwargs)
     else:
         raise ValueError(f"optimizer={optimizer!r} is not supported; use 'adamw' or 'lamb'.")
     result.exclude_from_weight_decay(var_names=list(NO_WEIGHT_DECAY))

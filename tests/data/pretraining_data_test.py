@@ -1,0 +1,181 @@
+"""Pretraining instances (the original's algorithm) and the masked input pipeline."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_bert.data import (
+    MaskingOptions,
+    create_instances,
+    pretraining_dataset,
+    read_documents,
+    write_instances,
+)
+from keras_bert.data.pretraining_data import IS_NEXT, read_tfds_documents
+from keras_bert.text import BertTokenizer
+
+CLS, SEP = 101, 102
+
+
+def _vocab(tmp_path):
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "dog", "ran", "##s", ".", "a"]
+    path = tmp_path / "vocab.txt"
+    path.write_text("\n".join(words) + "\n")
+    return str(path)
+
+
+def test_read_documents_both_layouts(tmp_path):
+    tokenizer = BertTokenizer(_vocab(tmp_path))
+    wiki = tmp_path / "wiki"
+    wiki.write_text('<doc id="1" title="Cat">\nCat\n\nthe cat sat. the dog ran.\n</doc>\n<doc id="2">\nDogs\n</doc>\n')
+    plain = tmp_path / "plain"
+    plain.write_text("the cat sat\nthe dog ran\n\na dog\n")
+    assert [[s.tolist() for s in d] for d in read_documents([str(wiki)], tokenizer)] == [
+        [[6], [5, 6, 7, 11], [5, 8, 9, 11]],  # title, then one segment per sentence
+        [[8, 10]],
+    ]
+    assert [[s.tolist() for s in d] for d in read_documents([str(plain)], tokenizer, split_sentences=False)] == [
+        [[5, 6, 7], [5, 8, 9]],
+        [[12, 8]],
+    ]
+
+
+def test_read_documents_rejects_bad_files(tmp_path):
+    tokenizer = BertTokenizer(_vocab(tmp_path))
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"the cat\n\xff\xfe sat\n")
+    with pytest.raises(ValueError, match=r"bad.txt:2 is not UTF-8"):
+        read_documents([str(bad)], tokenizer)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n")
+    with pytest.raises(ValueError, match="No text"):
+        read_documents([str(empty)], tokenizer)
+
+
+def _labelled_corpus(rng, num_docs=40):
+    """Token id = 1000 * doc + 10 * sentence + position: every token says where it came from."""
+    return [
+        [np.array([1000 * d + 10 * s + p for p in range(rng.integers(3, 10))]) for s in range(rng.integers(2, 12))]
+        for d in range(1, num_docs + 1)
+    ]
+
+
+def test_instances_follow_the_original_rules():
+    documents = _labelled_corpus(np.random.default_rng(0))
+    instances = create_instances(documents, 32, CLS, SEP, dupe_factor=3, seed=7)
+    assert len(instances) > 300
+    for instance in instances:
+        ids, segments = instance.input_ids, instance.segment_ids
+        assert len(ids) <= 32 and len(ids) == len(segments)
+        assert ids[0] == CLS and ids[-1] == SEP and ids.count(SEP) == 2
+        split = ids.index(SEP)
+        a, b = ids[1:split], ids[split + 1:-1]
+        assert a and b
+        assert segments == [0] * (split + 1) + [1] * (len(b) + 1)
+        a_docs, b_docs = {t // 1000 for t in a}, {t // 1000 for t in b}
+        assert len(a_docs) == 1 and len(b_docs) == 1
+        if instance.next_sentence_label == IS_NEXT:
+            # B is the actual continuation: same document, later sentences.
+            assert a_docs == b_docs
+            assert max(t % 1000 // 10 for t in a) < min(t % 1000 // 10 for t in b)
+        else:
+            assert a_docs != b_docs
+    # The coin is fair, but like the original, a chunk of one segment (often a
+    # document's last) can only take a random B: short documents tilt the share.
+    random_share = np.mean([i.next_sentence_label for i in instances])
+    assert 0.5 < random_share < 0.75, random_share
+    # Same seed, same instances; another seed, others.
+    again = create_instances(documents, 32, CLS, SEP, dupe_factor=3, seed=7)
+    assert [i.input_ids for i in again] == [i.input_ids for i in instances]
+    assert [i.input_ids for i in create_instances(documents, 32, CLS, SEP, dupe_factor=3, seed=8)] != [
+        i.input_ids for i in instances
+    ]
+
+
+def test_short_seq_prob_makes_some_short_instances():
+    documents = _labelled_corpus(np.random.default_rng(1), num_docs=200)
+    lengths = [len(i.input_ids) for i in create_instances(documents, 64, CLS, SEP, short_seq_prob=0.5, seed=3)]
+    long_only = [len(i.input_ids) for i in create_instances(documents, 64, CLS, SEP, short_seq_prob=0.0, seed=3)]
+    assert np.mean(lengths) < np.mean(long_only) - 5
+
+
+def test_too_few_documents_is_a_clear_error():
+    with pytest.raises(ValueError, match="at least 2 documents"):
+        create_instances([[np.array([5, 6])]], 16, CLS, SEP)
+
+
+def _written(tmp_path, masking=None):
+    documents = _labelled_corpus(np.random.default_rng(2), num_docs=20)
+    # Keep ids inside a 30,522 vocabulary for masking.
+    documents = [[segment % 20000 + 1000 for segment in document] for document in documents]
+    instances = create_instances(documents, 48, CLS, SEP, seed=1)
+    files = [str(tmp_path / "a.tfrecord"), str(tmp_path / "b.tfrecord")]
+    write_instances(instances, files, 48, masking=masking)
+    return instances, files
+
+
+def _masking(**kwargs):
+    special = {"[PAD]": 0, "[CLS]": CLS, "[SEP]": SEP}
+    return MaskingOptions(30522, 103, tuple(special.values()), (), **kwargs)
+
+
+def test_dynamic_masking_pipeline_restores_originals(tmp_path):
+    instances, files = _written(tmp_path)
+    originals = {tuple(i.input_ids): i for i in instances}
+    dataset = pretraining_dataset(files, 8, 48, _masking(max_predictions_per_seq=7), training=False)
+    seen = 0
+    for inputs, labels, weights in dataset:
+        ids = inputs["input_word_ids"].numpy()
+        positions, real = inputs["masked_lm_positions"].numpy(), weights["mlm"].numpy() > 0
+        rows, slots = np.nonzero(real)
+        ids[rows, positions[rows, slots]] = labels["mlm"].numpy()[rows, slots]
+        for row in range(len(ids)):
+            length = int(inputs["input_mask"][row].numpy().sum())
+            instance = originals[tuple(ids[row, :length].tolist())]
+            assert labels["nsp"][row] == instance.next_sentence_label
+            assert inputs["input_type_ids"][row, :length].numpy().tolist() == instance.segment_ids
+            seen += 1
+    assert seen == len(instances)
+
+
+def test_static_masks_are_read_as_written_and_dynamic_ones_change(tmp_path):
+    masking = _masking(max_predictions_per_seq=7)
+    _, static_files = _written(tmp_path, masking=masking)
+    read = lambda files: [  # noqa: E731
+        x["masked_lm_positions"].numpy() for x, _, _ in pretraining_dataset(files, 4, 48, masking, training=False)
+    ]
+    np.testing.assert_array_equal(np.concatenate(read(static_files)), np.concatenate(read(static_files)))
+    dynamic_dir = tmp_path / "dynamic"
+    dynamic_dir.mkdir()
+    _, dynamic_files = _written(dynamic_dir)
+    assert not np.array_equal(np.concatenate(read(dynamic_files)), np.concatenate(read(dynamic_files)))
+
+
+def test_pipeline_checks_sequence_length_and_skips_to_resume(tmp_path):
+    _, files = _written(tmp_path)
+    with pytest.raises(ValueError, match="--max_seq_length=48"):
+        pretraining_dataset(files, 4, 128, _masking())
+    full = pretraining_dataset(files, 4, 48, _masking(), seed=5)
+    resumed = pretraining_dataset(files, 4, 48, _masking(), seed=5, skip_batches=3)
+    first = [batch[0]["input_mask"].numpy() for batch in full.take(5)]
+    np.testing.assert_array_equal(next(iter(resumed))[0]["input_mask"].numpy(), first[3])
+
+
+def test_tfds_text_dataset_through_mock_data():
+    import tensorflow_datasets as tfds
+
+    texts = ["the cat sat. the dog ran.\nthe cats sat.", "a dog ran. the cat sat.", "dogs. cats."]
+
+    def as_dataset(self, *args, **kwargs):
+        return tf.data.Dataset.from_tensor_slices({"text": texts, "title": ["x"] * 3})
+
+    with tfds.testing.mock_data(as_dataset_fn=as_dataset):
+        documents = read_tfds_documents("wikipedia/20230601.en", _tokenizer_for_tfds())
+    assert [len(d) for d in documents] == [3, 2, 2]
+
+
+def _tokenizer_for_tfds():
+    import tempfile
+    from pathlib import Path
+
+    return BertTokenizer(_vocab(Path(tempfile.mkdtemp())))
