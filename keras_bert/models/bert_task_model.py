@@ -1,6 +1,7 @@
 """`BertTaskModel`: the one base class of the task models built on a `BertEncoder`."""
 
 import keras
+import tensorflow as tf
 
 from keras_bert.models.bert_encoder import INPUT_NAMES
 
@@ -40,3 +41,37 @@ class BertTaskModel(keras.Model):
         config = dict(config)
         config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
         return cls(**config)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras 3 builds metrics from a first batch, averaging its per-replica
+        # values as one nest; MultiWorkerMirroredStrategy rejects that for
+        # dict inputs. One replica's local batch has the shapes it needs.
+        if iterator is not None and self._distribute_strategy is not None:
+            for _, _, it in iterator:
+                data_batch = tf.nest.map_structure(
+                    lambda x: self.distribute_strategy.experimental_local_results(x)[0]
+                    if isinstance(x, tf.distribute.DistributedValues) else x,
+                    next(it),
+                )
+                break
+        return super()._maybe_symbolic_build(data_batch=data_batch)
+
+    def train_step(self, data):
+        return _as_vectors_across_workers(self.distribute_strategy, super().train_step(data))
+
+    def test_step(self, data):
+        return _as_vectors_across_workers(self.distribute_strategy, super().test_step(data))
+
+
+def _as_vectors_across_workers(strategy, logs):
+    """Shapes scalar logs `(1,)` when several workers train together.
+
+    Keras 3 averages each replica's logs across workers with
+    `strategy.reduce("MEAN", value, axis=0)`, which fails on scalars
+    ("Invalid reduction dimension 0", tensorflow/tensorflow#72388); on
+    `(1,)` vectors it gives the intended scalar mean.
+    """
+    in_multi_worker_mode = getattr(strategy.extended, "_in_multi_worker_mode", lambda: False)
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and in_multi_worker_mode():
+        return {name: tf.reshape(value, [1]) for name, value in logs.items()}
+    return logs

@@ -1,0 +1,117 @@
+"""examples/run_pretraining.py end to end: train, evaluate, export, resume after SIGKILL, fine-tune."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import REPO_ROOT
+from keras_bert import load_encoder, read_checkpoint
+from keras_bert.checkpoints import tf1_checkpoint
+
+SMALL = [
+    "--model_size=tiny", "--train_batch_size=8", "--max_seq_length=64", "--max_predictions_per_seq=10",
+    "--eval_batch_size=16", "--max_eval_steps=2", "--num_warmup_steps=5", "--learning_rate=1e-3",
+    "--steps_per_loop=10", "--save_checkpoints_steps=10",
+]
+
+
+def _command(model_dir, *flags):
+    return [sys.executable, "examples/run_pretraining.py", f"--model_dir={model_dir}", *SMALL, *flags]
+
+
+def _run(model_dir, *flags):
+    return subprocess.run(_command(model_dir, *flags), cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory, minilm_path):
+    model_dir = tmp_path_factory.mktemp("run")
+    result = _run(model_dir, "--num_train_steps=40")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return model_dir, result
+
+
+def test_trains_evaluates_and_exports(trained_run):
+    model_dir, result = trained_run
+    rows = [json.loads(line) for line in (model_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in rows] == [10, 20, 30, 40]
+    assert rows[-1]["mlm_loss"] < rows[0]["mlm_loss"] - 1.0  # the loss falls
+    assert all(row["sequences_per_second"] > 0 for row in rows)
+    results = json.loads((model_dir / "eval_results.json").read_text())
+    assert {"mlm_accuracy", "nsp_accuracy", "mlm_loss", "nsp_loss", "loss"} <= set(results)
+    assert (model_dir / "curves.png").stat().st_size > 10_000
+    assert list((model_dir / "logs").iterdir())  # TensorBoard event files
+    assert "Made" in result.stdout and "Held-out:" in result.stdout
+
+
+def test_run_directory_and_google_export_hold_the_same_weights(trained_run):
+    model_dir, _ = trained_run
+    from_run = read_checkpoint(str(model_dir))
+    assert from_run.source.endswith("ckpt-40")
+    exported = read_checkpoint(tf1_checkpoint.find_checkpoint_prefix(str(model_dir)))
+    assert sorted(exported.heads) == sorted(from_run.heads) and len(exported.heads) == 7
+    for name, value in exported.weights.items():
+        np.testing.assert_array_equal(from_run.weights[name], value, err_msg=name)
+    assert load_encoder(str(model_dir)).config.num_layers == 2
+
+
+def test_fine_tunes_from_the_pretrained_run(trained_run, tmp_path):
+    model_dir, _ = trained_run
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, rows in (("train.tsv", 64), ("dev.tsv", 32)):
+        lines = (REPO_ROOT / "examples/data/sst2" / name).read_text(encoding="utf-8").splitlines()
+        (data / name).write_text("\n".join(lines[: rows + 1]) + "\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "examples/run_classifier.py", f"--init_checkpoint={model_dir}", f"--data_dir={data}",
+         f"--output_dir={tmp_path / 'out'}", "--num_train_epochs=1", "--train_batch_size=16", "--max_seq_length=32"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "accuracy" in json.loads((tmp_path / "out/eval_results.json").read_text())
+
+
+def test_resumes_after_sigkill(trained_run, tmp_path):
+    model_dir = tmp_path / "killed"
+    model_dir.mkdir()
+    # Reuse the instances made by the first run: the kill should hit training.
+    os.symlink(trained_run[0] / "data", model_dir / "data")
+    process = subprocess.Popen(
+        _command(model_dir, "--num_train_steps=200", "--do_eval=false"),
+        cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    state = model_dir / "checkpoints/checkpoint"
+    deadline = time.time() + 300
+    while time.time() < deadline and not (state.exists() and "ckpt-20" in state.read_text()):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed_at = [json.loads(line)["step"] for line in (model_dir / "metrics.jsonl").read_text().splitlines()]
+    assert 20 <= killed_at[-1] < 200, killed_at
+
+    result = _run(model_dir, "--num_train_steps=200", "--do_eval=false")
+    assert result.returncode == 0, result.stderr[-3000:]
+    resumed_from = int(result.stdout.split("at step ")[1].split()[0])
+    assert 20 <= resumed_from < 200 and resumed_from % 10 == 0
+    steps = [json.loads(line)["step"] for line in (model_dir / "metrics.jsonl").read_text().splitlines()]
+    # The restart goes on from the checkpoint (no step-0 restart) to the same end.
+    assert steps[len(killed_at):][0] == resumed_from + 10 and steps[-1] == 200
+    assert read_checkpoint(str(model_dir)).source.endswith("ckpt-200")
+
+    # Started again when done, it trains nothing more.
+    again = _run(model_dir, "--num_train_steps=200", "--do_eval=false")
+    assert "nothing to train" in again.stdout
+
+
+def test_errors_name_the_problem(trained_run, tmp_path):
+    model_dir, _ = trained_run
+    other_shape = _run(model_dir, "--model_size=mini", "--num_train_steps=40")
+    assert other_shape.returncode != 0 and "holds a run of another shape" in other_shape.stderr
+    missing = _run(tmp_path / "x", "--input_files=/nonexistent/*.txt")
+    assert missing.returncode != 0 and "No files match ['/nonexistent/*.txt']" in missing.stderr

@@ -1,0 +1,60 @@
+"""A few pretraining steps under a strategy; run as its own process by distribution_test.py.
+
+    python distributed_run.py STRATEGY OUTPUT.npz
+
+STRATEGY: one_device, mirrored (over 2 logical CPUs), or multi_worker_mirrored
+(TF_CONFIG set by the caller). Writes the per-step losses and final weights.
+"""
+
+import sys
+
+from keras_bert.training import distribution
+
+STEPS, GLOBAL_BATCH = 4, 8
+
+
+def main(strategy_name, output):
+    if strategy_name == "mirrored":
+        distribution.split_cpu(2)  # before TensorFlow touches a device
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from keras_bert import BertEncoder, BertPretrainer
+    from keras_bert.training import create_optimizer
+
+    strategy = distribution.get_strategy(strategy_name)
+    rng = np.random.default_rng(0)
+    rows = STEPS * GLOBAL_BATCH
+    inputs = {
+        "input_word_ids": rng.integers(5, 60, (rows, 16)).astype("int32"),
+        "input_mask": np.ones((rows, 16), "int32"),
+        "input_type_ids": np.repeat([[0] * 8 + [1] * 8], rows, 0).astype("int32"),
+        "masked_lm_positions": np.tile(np.arange(1, 6, dtype="int32"), (rows, 1)),
+    }
+    labels = {"mlm": rng.integers(5, 60, (rows, 5)).astype("int32"), "nsp": rng.integers(0, 2, rows).astype("int32")}
+    # Full prediction slots in every row: each replica's mean is a mean over
+    # as many predictions, so the replicas' average is the global mean.
+    weights = {"mlm": np.ones((rows, 5), "float32"), "nsp": np.ones(rows, "float32")}
+    dataset = tf.data.Dataset.from_tensor_slices((inputs, labels, weights)).batch(GLOBAL_BATCH)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    dataset = dataset.with_options(options)
+    with strategy.scope():
+        keras.utils.set_random_seed(0)
+        encoder = BertEncoder(vocab_size=60, hidden_size=16, num_layers=2, num_attention_heads=2,
+                              intermediate_size=32, max_position_embeddings=16,
+                              hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+        pretrainer = BertPretrainer(encoder)
+        pretrainer.compile(optimizer=create_optimizer(1e-3, total_steps=STEPS, warmup_steps=1))
+    history = pretrainer.fit(dataset.repeat(), epochs=STEPS, steps_per_epoch=1, shuffle=False, verbose=0)
+    np.savez(
+        output,
+        losses=np.array(history.history["loss"]),
+        replicas=strategy.num_replicas_in_sync,
+        **{f"w{i}": np.asarray(w) for i, w in enumerate(pretrainer.weights)},
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
