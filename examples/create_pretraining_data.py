@@ -6,7 +6,8 @@
     python examples/create_pretraining_data.py --tfds_name=wikipedia/20230601.en ...
 
 Text: WikiExtractor `<doc>` files or the original format (one sentence per line, a blank
-line between documents), or a tensorflow-datasets text dataset. Masks are drawn later
+line between documents), or a tensorflow-datasets text dataset. For Chinese whole-word
+masking, give the text word-segmented with spaces and --segmented_words. Masks are drawn later
 in the input pipeline (dynamic masking) unless --static_masking draws them here, as
 the original did; records are read by examples/run_pretraining.py.
 """
@@ -24,6 +25,8 @@ flags.DEFINE_string("output_file", None, "Comma-separated output TFRecord paths 
 flags.DEFINE_string("vocab_file", None, "WordPiece vocabulary. Default: all-MiniLM-L6-v2's (BERT uncased).")
 flags.DEFINE_bool("do_lower_case", True, "Whether the vocabulary is uncased.")
 flags.DEFINE_bool("split_sentences", True, "Break lines into sentences (for a paragraph per line).")
+flags.DEFINE_bool("segmented_words", False, "The text is word-segmented with spaces (e.g. Chinese through jieba): "
+                  "whole-word masking then masks each such word whole.")
 flags.DEFINE_integer("max_seq_length", 128, "")
 flags.DEFINE_float("short_seq_prob", 0.1, "Probability of a shorter target length.")
 flags.DEFINE_integer("dupe_factor", 10, "Passes over the text, each pairing it differently.")
@@ -54,7 +57,7 @@ def main(argv):
             )
         else:
             documents = pretraining_data.read_documents(
-                expand_file_patterns(FLAGS.input_file), tokenizer, FLAGS.split_sentences
+                expand_file_patterns(FLAGS.input_file), tokenizer, FLAGS.split_sentences, FLAGS.segmented_words
             )
         masking = None
         if FLAGS.static_masking:

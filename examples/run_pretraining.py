@@ -45,6 +45,8 @@ flags.DEFINE_integer("max_seq_length", 128, "")
 flags.DEFINE_integer("max_predictions_per_seq", 20, "")
 flags.DEFINE_float("masked_lm_prob", 0.15, "")
 flags.DEFINE_bool("whole_word_masking", False, "Mask all WordPieces of a word together.")
+flags.DEFINE_bool("segmented_words", False, "Text input is word-segmented with spaces (Chinese): words for "
+                  "--whole_word_masking are those.")
 flags.DEFINE_integer("dupe_factor", 1, "For text input: passes over the text when making instances.")
 flags.DEFINE_integer("num_train_steps", 600, "Optimizer updates.")
 flags.DEFINE_integer("num_warmup_steps", 60, "")
@@ -91,23 +93,23 @@ def main(argv):
         _prepare_model_dir(config, vocab_file, strategy)
         train_files = _instance_files(FLAGS.input_files, "train", vocab_file, strategy) if FLAGS.do_train else []
         eval_files = _instance_files(FLAGS.eval_input_files, "eval", vocab_file, strategy) if FLAGS.do_eval else []
+        with strategy.scope():
+            encoder = keras_bert.BertEncoder.from_bert_config(config)
+            pretrainer = keras_bert.BertPretrainer(encoder)
+            if checkpoint:
+                keras_bert.checkpoints.assign_weights(encoder, checkpoint.weights, checkpoint.source)
+                if checkpoint.heads:
+                    pretrainer.load_head_weights(checkpoint.heads, checkpoint.source)
+            pretrainer.compile(
+                optimizer=create_optimizer(
+                    FLAGS.learning_rate, FLAGS.num_train_steps, FLAGS.num_warmup_steps, FLAGS.weight_decay,
+                    FLAGS.optimizer, gradient_accumulation_steps=FLAGS.grad_accum_steps,
+                ),
+                jit_compile=FLAGS.jit_compile,
+            )
     except (OSError, ValueError, keras_bert.CheckpointError) as e:
         sys.exit(f"run_pretraining.py: {e}")
 
-    with strategy.scope():
-        encoder = keras_bert.BertEncoder.from_bert_config(config)
-        pretrainer = keras_bert.BertPretrainer(encoder)
-        if checkpoint:
-            keras_bert.checkpoints.assign_weights(encoder, checkpoint.weights, checkpoint.source)
-            if checkpoint.heads:
-                pretrainer.load_head_weights(checkpoint.heads, checkpoint.source)
-        pretrainer.compile(
-            optimizer=create_optimizer(
-                FLAGS.learning_rate, FLAGS.num_train_steps, FLAGS.num_warmup_steps, FLAGS.weight_decay,
-                FLAGS.optimizer, gradient_accumulation_steps=FLAGS.grad_accum_steps,
-            ),
-            jit_compile=FLAGS.jit_compile,
-        )
     if FLAGS.do_train:
         pretrain(
             pretrainer,
@@ -177,7 +179,7 @@ def _instance_files(patterns, name, vocab_file, strategy):
     output = os.path.join(writable_dir(strategy, os.path.join(FLAGS.model_dir, "data")), f"{name}.tfrecord")
     if not os.path.exists(output):
         tokenizer = BertTokenizer(vocab_file, lower_case=FLAGS.do_lower_case)
-        documents = read_documents(files, tokenizer)
+        documents = read_documents(files, tokenizer, segmented_words=FLAGS.segmented_words)
         instances = create_instances(
             documents, FLAGS.max_seq_length, tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]"),
             dupe_factor=FLAGS.dupe_factor, seed=FLAGS.seed,

@@ -19,6 +19,11 @@ import tensorflow_text as tf_text
 
 IS_NEXT, IS_RANDOM_NEXT = 0, 1
 
+# Word-segmented text (`segmented_words=True`) marks each piece that continues a
+# word by adding this to its id, so the flag travels through pairing and
+# truncation with the id itself; instances split them apart again.
+_CONTINUES_WORD = 1 << 24
+
 
 @dataclasses.dataclass
 class PretrainingInstance:
@@ -27,9 +32,10 @@ class PretrainingInstance:
     input_ids: list
     segment_ids: list
     next_sentence_label: int
+    is_continuation: list = None  # per id, from word-segmented text (whole-word masking)
 
 
-def read_documents(files, tokenizer, split_sentences=True):
+def read_documents(files, tokenizer, split_sentences=True, segmented_words=False):
     """Reads text files into documents of tokenized segments.
 
     Both layouts of the original are accepted: WikiExtractor output (an
@@ -41,6 +47,8 @@ def read_documents(files, tokenizer, split_sentences=True):
         tokenizer: a `BertTokenizer`.
         split_sentences: bool. Break each line into sentences (tensorflow-text's
             `StateBasedSentenceBreaker`), for corpora with a paragraph per line.
+        segmented_words: bool. The text is word-segmented with spaces; see
+            `tokenize_documents`.
 
     Returns:
         A list of documents; each a list of int32 numpy arrays (segments).
@@ -71,7 +79,7 @@ def read_documents(files, tokenizer, split_sentences=True):
                     current = None
     if not documents:
         raise ValueError(f"No text in {list(files)}; pretraining needs non-empty text files.")
-    return tokenize_documents(documents, tokenizer, split_sentences)
+    return tokenize_documents(documents, tokenizer, split_sentences, segmented_words)
 
 
 def read_tfds_documents(name, tokenizer, split="train", text_key="text", data_dir=None, split_sentences=True):
@@ -95,19 +103,32 @@ def read_tfds_documents(name, tokenizer, split="train", text_key="text", data_di
     return tokenize_documents(documents, tokenizer, split_sentences)
 
 
-def tokenize_documents(documents, tokenizer, split_sentences=True, batch_lines=4096):
-    """Documents of text lines -> documents of token-id segments (in-graph, in batches)."""
+def tokenize_documents(documents, tokenizer, split_sentences=True, segmented_words=False, batch_lines=4096):
+    """Documents of text lines -> documents of token-id segments (in-graph, in batches).
+
+    With `segmented_words`, the text is word-segmented with spaces (Chinese
+    run through a word segmenter such as jieba or LTP, say): the pieces of
+    each space-separated word are marked as one word for whole-word masking.
+    BERT's tokenizer drops the spaces, so the ids are those of the plain text.
+    """
     lines = [line for document in documents for line in document]
     owners = [n for n, document in enumerate(documents) for _ in document]
     tokenized = [[] for _ in documents]
     breaker = tf_text.StateBasedSentenceBreaker() if split_sentences else None
     for start in range(0, len(lines), batch_lines):
         batch = tf.constant(lines[start:start + batch_lines])
-        if breaker is not None:
-            sentences = breaker.break_sentences(batch)
-            per_line = tf.RaggedTensor.from_row_splits(tokenizer(sentences.flat_values), sentences.row_splits)
+        sentences = (
+            breaker.break_sentences(batch) if breaker is not None else tf.RaggedTensor.from_tensor(batch[:, None])
+        )
+        if segmented_words:
+            words = tf.strings.split(sentences.flat_values)  # [sentence, (word)]
+            pieces = tokenizer(words.flat_values)  # [word, (piece)]
+            continues = tf.cast(tf.ragged.range(pieces.row_lengths()) > 0, tf.int32) * _CONTINUES_WORD
+            flat = pieces.with_values(pieces.values + tf.cast(continues.values, pieces.dtype))
+            ids = tf.RaggedTensor.from_row_splits(flat.values, tf.gather(flat.row_splits, words.row_splits))
         else:
-            per_line = tf.expand_dims(tokenizer(batch), 1)
+            ids = tokenizer(sentences.flat_values)
+        per_line = tf.RaggedTensor.from_row_splits(ids, sentences.row_splits)
         for owner, segments in zip(owners[start:start + batch_lines], per_line.to_list()):
             tokenized[owner].extend(np.asarray(s, np.int32) for s in segments if s)
     return [d for d in tokenized if d]
@@ -196,7 +217,9 @@ def _document_instances(documents, index, max_seq_length, short_seq_prob, cls_id
             if tokens_a and tokens_b:
                 ids = [cls_id, *tokens_a, sep_id, *tokens_b, sep_id]
                 segment_ids = [0] * (len(tokens_a) + 2) + [1] * (len(tokens_b) + 1)
-                instances.append(PretrainingInstance(ids, segment_ids, label))
+                continuation = [t >= _CONTINUES_WORD for t in ids]
+                ids = [t % _CONTINUES_WORD for t in ids]
+                instances.append(PretrainingInstance(ids, segment_ids, label, continuation if any(continuation) else None))
             chunk, chunk_length = [], 0
         i += 1
     return instances
@@ -229,13 +252,19 @@ def write_instances(instances, output_files, max_seq_length, masking=None, batch
             batch = instances[start:start + batch_size]
             ids = np.zeros((len(batch), max_seq_length), np.int32)
             segments, masks = np.zeros_like(ids), np.zeros_like(ids)
+            continuation = np.zeros(ids.shape, bool)
             for row, instance in enumerate(batch):
                 if len(instance.input_ids) > max_seq_length:
                     raise ValueError(f"An instance of length {len(instance.input_ids)} exceeds {max_seq_length}.")
                 ids[row, :len(instance.input_ids)] = instance.input_ids
                 segments[row, :len(instance.segment_ids)] = instance.segment_ids
                 masks[row, :len(instance.input_ids)] = 1
-            masked = {k: v.numpy() for k, v in masking.mask(tf.constant(ids)).items()} if masking else None
+                if instance.is_continuation is not None:
+                    continuation[row, :len(instance.is_continuation)] = instance.is_continuation
+            masked = None
+            if masking:
+                flags = tf.constant(continuation) if continuation.any() else None
+                masked = {k: v.numpy() for k, v in masking.mask(tf.constant(ids), flags).items()}
             for row, instance in enumerate(batch):
                 feature = {
                     "input_ids": _int_feature((masked["input_word_ids"] if masked else ids)[row]),
@@ -243,6 +272,10 @@ def write_instances(instances, output_files, max_seq_length, masking=None, batch
                     "segment_ids": _int_feature(segments[row]),
                     "next_sentence_labels": _int_feature([instance.next_sentence_label]),
                 }
+                if instance.is_continuation is not None:
+                    flags = np.zeros(max_seq_length, np.int64)
+                    flags[:len(instance.is_continuation)] = instance.is_continuation
+                    feature["is_continuation"] = _int_feature(flags)
                 if masked:
                     feature["masked_lm_positions"] = _int_feature(masked["masked_lm_positions"][row])
                     feature["masked_lm_ids"] = _int_feature(masked["masked_lm_ids"][row])

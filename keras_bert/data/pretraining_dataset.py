@@ -42,10 +42,15 @@ class MaskingOptions:
             **kwargs,
         )
 
-    def mask(self, input_word_ids):
-        """`mask_tokens` with these options on an int32 `(batch, seq_length)` batch."""
-        is_continuation = None
-        if self.whole_word_masking:
+    def mask(self, input_word_ids, is_continuation=None):
+        """`mask_tokens` with these options on an int32 `(batch, seq_length)` batch.
+
+        With whole-word masking, words are the given `is_continuation` flags
+        (from word-segmented text), else a piece and its `##` pieces.
+        """
+        if not self.whole_word_masking:
+            is_continuation = None
+        elif is_continuation is None:
             table = tf.scatter_nd(
                 tf.constant(self.continuation_ids, tf.int32)[:, None],
                 tf.ones([len(self.continuation_ids)], tf.bool),
@@ -66,7 +71,7 @@ class MaskingOptions:
 
 
 def record_layout(path):
-    """`(seq_length, has_static_masks)` of the first record in a TFRecord file."""
+    """`(seq_length, feature_names)` of the first record in a TFRecord file."""
     for raw in tf.data.TFRecordDataset(path).take(1):
         features = tf.train.Example.FromString(raw.numpy()).features.feature
         if "input_ids" not in features or "next_sentence_labels" not in features:
@@ -74,7 +79,7 @@ def record_layout(path):
                 f"{path} does not hold pretraining instances (features {sorted(features)}); "
                 "make them with examples/create_pretraining_data.py."
             )
-        return len(features["input_ids"].int64_list.value), "masked_lm_positions" in features
+        return len(features["input_ids"].int64_list.value), set(features)
     raise ValueError(f"{path} holds no records; it may be empty or still being written.")
 
 
@@ -93,7 +98,8 @@ def pretraining_dataset(
     Records without masks (ours, or the original's with `dupe_factor`
     replaced by repetition) are masked afresh each time they are read
     (dynamic masking); records with the original's static masks are used
-    as they are.
+    as they are. Records from word-segmented text carry `is_continuation`,
+    which whole-word masking then uses for word boundaries.
 
     Args:
         files: list of TFRecord paths.
@@ -117,7 +123,9 @@ def pretraining_dataset(
     """
     if not files:
         raise ValueError("No pretraining files given.")
-    seq_length, static = record_layout(files[0])
+    seq_length, features = record_layout(files[0])
+    static = "masked_lm_positions" in features
+    segmented = "is_continuation" in features
     if seq_length != max_seq_length:
         raise ValueError(
             f"{files[0]} holds instances of length {seq_length}, not max_seq_length="
@@ -128,6 +136,8 @@ def pretraining_dataset(
         for name in ("input_ids", "input_mask", "segment_ids")
     }
     spec["next_sentence_labels"] = tf.io.FixedLenFeature([1], tf.int64)
+    if segmented:
+        spec["is_continuation"] = tf.io.FixedLenFeature([max_seq_length], tf.int64)
     if static:
         for name in STATIC_MASK_FEATURES:
             dtype = tf.float32 if name == "masked_lm_weights" else tf.int64
@@ -151,7 +161,7 @@ def pretraining_dataset(
         if static:
             masked = {"input_word_ids": batch["input_ids"], **{k: batch[k] for k in STATIC_MASK_FEATURES}}
         else:
-            masked = masking.mask(batch["input_ids"])
+            masked = masking.mask(batch["input_ids"], batch["is_continuation"] > 0 if segmented else None)
         inputs = {
             "input_word_ids": masked["input_word_ids"],
             "input_mask": batch["input_mask"],

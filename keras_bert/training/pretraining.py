@@ -117,7 +117,8 @@ def pretrain(
     manager = tf.train.CheckpointManager(
         checkpoint, writable_dir(strategy, os.path.join(model_dir, CHECKPOINTS_SUBDIR)), max_to_keep=max_checkpoints
     )
-    accumulation = optimizer.gradient_accumulation_steps or 1
+    # float16 wraps the optimizer in a LossScaleOptimizer; the settings are inside.
+    accumulation = getattr(optimizer, "inner_optimizer", optimizer).gradient_accumulation_steps or 1
     callbacks = [
         _RunLog(os.path.join(model_dir, "metrics.jsonl") if chief else None, batch_size, accumulation),
         keras.callbacks.TensorBoard(writable_dir(strategy, os.path.join(model_dir, "logs"))),

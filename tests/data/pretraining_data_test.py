@@ -179,3 +179,44 @@ def _tokenizer_for_tfds():
     from pathlib import Path
 
     return BertTokenizer(_vocab(Path(tempfile.mkdtemp())))
+
+
+def test_chinese_whole_word_masking_from_segmented_text(tmp_path, shared_data):
+    vocab = str(shared_data / "vocab/bert-base-chinese-vocab.txt")
+    tokenizer = BertTokenizer(vocab)
+    segmented = tmp_path / "zh.txt"
+    # Word-segmented text (as a segmenter such as jieba writes it), two documents.
+    segmented.write_text(
+        "我 喜欢 北京 天安门 。\n今天 天气 很 好 。\n我们 一起 去 公园 散步 。\n\n"
+        "中华人民共和国 成立 于 一九四九年 。\n研究生 命 起源 。\n自然语言 处理 很 有趣 。\n",
+        encoding="utf-8",
+    )
+    documents = read_documents([str(segmented)], tokenizer, split_sentences=False, segmented_words=True)
+    plain = read_documents([str(segmented)], tokenizer, split_sentences=False)
+    # Same ids as the unsegmented text: the flags ride on top.
+    assert [[(s % (1 << 24)).tolist() for s in d] for d in documents] == [[s.tolist() for s in d] for d in plain]
+    instances = create_instances(documents * 30, 40, tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]"),
+                                 dupe_factor=2, seed=0)
+    files = [str(tmp_path / "zh.tfrecord")]
+    write_instances(instances, files, 40)
+    masking = MaskingOptions.from_vocab_file(vocab, max_predictions_per_seq=8, whole_word_masking=True)
+    words_seen = 0
+    for inputs, labels, weights in pretraining_dataset(files, 16, 40, masking, training=False):
+        rows, slots = np.nonzero(weights["mlm"].numpy())
+        positions = inputs["masked_lm_positions"].numpy()
+        for row in set(rows):
+            instance = next(i for i in instances if i.input_ids == _unmasked(inputs, labels, weights, row))
+            starts = np.cumsum([not c for c in instance.is_continuation])  # word number per piece
+            chosen = set(positions[row][weights["mlm"].numpy()[row] > 0])
+            for word in {starts[p] for p in chosen}:
+                members = [p for p in range(len(starts)) if starts[p] == word]
+                assert set(members) <= chosen, (instance.input_ids, members, chosen)
+                words_seen += len(members) > 1
+    assert words_seen > 50  # multi-character words were masked whole
+
+
+def _unmasked(inputs, labels, weights, row):
+    ids = inputs["input_word_ids"].numpy()[row].copy()
+    real = weights["mlm"].numpy()[row] > 0
+    ids[inputs["masked_lm_positions"].numpy()[row][real]] = labels["mlm"].numpy()[row][real]
+    return ids[: int(inputs["input_mask"].numpy()[row].sum())].tolist()
