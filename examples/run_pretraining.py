@@ -111,17 +111,21 @@ def main(argv):
         sys.exit(f"run_pretraining.py: {e}")
 
     if FLAGS.do_train:
-        pretrain(
-            pretrainer,
-            lambda skip: pretraining_dataset(
-                train_files, FLAGS.train_batch_size, FLAGS.max_seq_length, masking, seed=FLAGS.seed, skip_batches=skip
-            ),
-            FLAGS.model_dir,
-            FLAGS.num_train_steps,
-            FLAGS.train_batch_size,
-            FLAGS.steps_per_loop,
-            FLAGS.save_checkpoints_steps,
-        )
+        try:
+            pretrain(
+                pretrainer,
+                lambda skip: pretraining_dataset(
+                    train_files, FLAGS.train_batch_size, FLAGS.max_seq_length, masking, seed=FLAGS.seed,
+                    skip_batches=skip,
+                ),
+                FLAGS.model_dir,
+                FLAGS.num_train_steps,
+                FLAGS.train_batch_size,
+                FLAGS.steps_per_loop,
+                FLAGS.save_checkpoints_steps,
+            )
+        except FloatingPointError as e:
+            sys.exit(f"run_pretraining.py: {e}")
         if distribution.is_chief(strategy):
             keras_bert.save_tf1_checkpoint(encoder, FLAGS.model_dir, extra_weights=pretrainer.head_weights())
             print(f"Google-format checkpoint: {FLAGS.model_dir}/bert_model.ckpt")

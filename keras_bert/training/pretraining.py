@@ -41,19 +41,25 @@ class _RunLog(keras.callbacks.Callback):
 
 
 class _SaveAndStop(keras.callbacks.Callback):
-    """Saves every `save_steps` updates and at the end; stops at `total_steps`."""
+    """Saves every `save_steps` updates and at the end; stops at `total_steps` or a non-finite loss."""
 
     def __init__(self, manager, save_steps, total_steps):
         super().__init__()
         self.manager, self.save_steps, self.total_steps = manager, save_steps, total_steps
+        self.bad_loss = None  # (step, loss) once the loss is NaN or infinite
 
     def on_train_batch_end(self, batch, logs=None):
-        if int(self.model.optimizer.iterations) >= self.total_steps:
+        step = int(self.model.optimizer.iterations)
+        loss = float((logs or {}).get("loss", 0.0))
+        if not math.isfinite(loss):
+            self.bad_loss = (step, loss)
+            self.model.stop_training = True
+        elif step >= self.total_steps:
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
         step = int(self.model.optimizer.iterations)
-        if step % self.save_steps == 0 or step >= self.total_steps:
+        if self.bad_loss is None and (step % self.save_steps == 0 or step >= self.total_steps):
             self.manager.save(checkpoint_number=step)
 
 
@@ -98,6 +104,10 @@ def pretrain(
 
     Returns:
         The step the run started from (0 for a fresh run).
+
+    Raises:
+        FloatingPointError: the loss became NaN or infinite; nothing is saved
+            after that, so the newest checkpoint is the last good one.
     """
     if save_checkpoints_steps % steps_per_loop:
         raise ValueError(
@@ -119,10 +129,11 @@ def pretrain(
     )
     # float16 wraps the optimizer in a LossScaleOptimizer; the settings are inside.
     accumulation = getattr(optimizer, "inner_optimizer", optimizer).gradient_accumulation_steps or 1
+    saver = _SaveAndStop(manager, save_checkpoints_steps, total_steps)
     callbacks = [
         _RunLog(os.path.join(model_dir, "metrics.jsonl") if chief else None, batch_size, accumulation),
         keras.callbacks.TensorBoard(writable_dir(strategy, os.path.join(model_dir, "logs"))),
-        _SaveAndStop(manager, save_checkpoints_steps, total_steps),
+        saver,
     ]
     model.fit(
         make_dataset(start_step * accumulation),
@@ -133,4 +144,11 @@ def pretrain(
         shuffle=False,
         verbose=1 if sys.stdout.isatty() else 2,
     )
+    if saver.bad_loss:
+        step, loss = saver.bad_loss
+        raise FloatingPointError(
+            f"The training loss became {loss} at step {step}; stopped without saving. The newest "
+            f"checkpoint ({manager.latest_checkpoint or 'none yet'}) is the last good one: restart from it "
+            "with a lower --learning_rate (or more --num_warmup_steps, or float32)."
+        )
     return start_step

@@ -130,3 +130,18 @@ def test_mixed_precision_accumulation_and_whole_word_masking(trained_run, tmp_pa
     assert all(np.isfinite(row["loss"]) for row in rows) and rows[1]["mlm_loss"] < rows[0]["mlm_loss"]
     # Variables stay float32 under a mixed policy, so the export is float32.
     assert read_checkpoint(str(model_dir)).weights["bert/pooler/dense/kernel"].dtype == np.float32
+
+
+def test_a_diverging_run_stops_and_keeps_its_last_good_checkpoint(trained_run, tmp_path):
+    model_dir = tmp_path / "diverged"
+    model_dir.mkdir()
+    os.symlink(trained_run[0] / "data", model_dir / "data")
+    good = _run(model_dir, "--num_train_steps=10", "--do_eval=false")
+    assert good.returncode == 0, good.stderr[-3000:]
+    # Continue the same run at an absurd learning rate: the loss overflows.
+    result = _run(model_dir, "--num_train_steps=60", "--learning_rate=1e30", "--num_warmup_steps=0", "--do_eval=false")
+    assert result.returncode != 0
+    assert "The training loss became" in result.stderr and "at step" in result.stderr
+    assert "ckpt-10) is the last good one" in result.stderr
+    assert read_checkpoint(str(model_dir)).source.endswith("ckpt-10")
+    assert all(np.isfinite(v).all() for v in read_checkpoint(str(model_dir)).weights.values())
