@@ -43,7 +43,7 @@ def restore_latest(checkpoint, directory):
         try:
             checkpoint.read(path).assert_existing_objects_matched().expect_partial()
             return path
-        except (tf.errors.OpError, ValueError, AssertionError) as e:
+        except Exception as e:  # a damaged file fails in TF (OpError), in Python (IndexError), ...
             message = getattr(e, "message", str(e)).strip().splitlines()[0]
             logging.warning("Checkpoint %s is unreadable (%s); trying the one before it.", path, message)
     if checkpoint_paths(directory):

@@ -145,3 +145,14 @@ def test_a_diverging_run_stops_and_keeps_its_last_good_checkpoint(trained_run, t
     assert "ckpt-10) is the last good one" in result.stderr
     assert read_checkpoint(str(model_dir)).source.endswith("ckpt-10")
     assert all(np.isfinite(v).all() for v in read_checkpoint(str(model_dir)).weights.values())
+
+
+def test_an_unreadable_newest_checkpoint_falls_back_to_the_one_before(trained_run, tmp_path):
+    import shutil
+
+    model_dir = tmp_path / "copy"
+    shutil.copytree(trained_run[0], model_dir, ignore=shutil.ignore_patterns("data"))
+    newest = next((model_dir / "checkpoints").glob("ckpt-40.data-*"))
+    newest.write_bytes(newest.read_bytes()[:100])  # a write cut short
+    checkpoint = read_checkpoint(str(model_dir))
+    assert checkpoint.source.endswith("ckpt-30")
