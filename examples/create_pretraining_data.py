@@ -43,7 +43,7 @@ FLAGS = flags.FLAGS
 def main(argv):
     del argv
     from keras_bert.checkpoints.default_weights import default_vocab_file
-    from keras_bert.data import pretraining_data, pretraining_dataset
+    from keras_bert.data import MaskingOptions, pretraining_data
     from keras_bert.data.text_files import expand_file_patterns
     from keras_bert.text import BertTokenizer
 
@@ -61,7 +61,7 @@ def main(argv):
             )
         masking = None
         if FLAGS.static_masking:
-            masking = pretraining_dataset.MaskingOptions.from_vocab_file(
+            masking = MaskingOptions.from_vocab_file(
                 vocab_file, max_predictions_per_seq=FLAGS.max_predictions_per_seq,
                 masked_lm_prob=FLAGS.masked_lm_prob, whole_word_masking=FLAGS.do_whole_word_mask,
             )
