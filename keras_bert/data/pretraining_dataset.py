@@ -120,6 +120,19 @@ def pretraining_dataset(
         ids at those positions, and `nsp`, the next-sentence labels (int32
         `(batch,)`). `weights`: `mlm`, 1.0 for real predictions and 0.0 for
         padding slots, and `nsp`, ones.
+
+    Example:
+    >>> import tempfile
+    >>> from keras_bert.data.pretraining_data import PretrainingInstance, write_instances
+    >>> path = tempfile.mktemp(suffix=".tfrecord")
+    >>> _ = write_instances([PretrainingInstance([2, 7, 8, 3, 9, 3], [0, 0, 0, 0, 1, 1], 0)] * 4, [path], 8)
+    >>> masking = MaskingOptions(vocab_size=10, mask_id=4, special_ids=(0, 2, 3), continuation_ids=(),
+    ...                          max_predictions_per_seq=2)
+    >>> inputs, labels, weights = next(iter(pretraining_dataset([path], 4, 8, masking, training=False)))
+    >>> tuple(inputs["input_word_ids"].shape), tuple(inputs["masked_lm_positions"].shape)
+    ((4, 8), (4, 2))
+    >>> weights["mlm"].numpy()[0].tolist()  # round(0.15 * 3 maskable) = 0, raised to 1
+    [1.0, 0.0]
     """
     if not files:
         raise ValueError("No pretraining files given.")

@@ -75,6 +75,12 @@ def set_precision(precision):
     `"float32"`, `"bfloat16"` (mixed: bfloat16 compute, float32 variables) or
     `"float16"` (mixed, with loss scaling added by `Model.compile`). The
     `mixed_` spellings are accepted too. Call it before building models.
+
+    Example:
+    >>> set_precision("bfloat16")
+    >>> keras.mixed_precision.global_policy().name
+    'mixed_bfloat16'
+    >>> set_precision("float32")
     """
     if precision not in PRECISIONS:
         raise ValueError(f"mixed_precision={precision!r}; use float32, bfloat16 or float16.")
