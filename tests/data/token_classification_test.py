@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from keras_bert.data import IGNORED_LABEL, ConllSentences, read_conll, token_classification_features
