@@ -90,16 +90,20 @@ def main(argv):
             masked_lm_prob=FLAGS.masked_lm_prob, whole_word_masking=FLAGS.whole_word_masking,
         )
         config = checkpoint.config if checkpoint else _config(masking.vocab_size)
+        keras_bert.checkpoints.check_vocab_fits(
+            vocab_file, config, FLAGS.init_checkpoint or FLAGS.bert_config_file or "--model_size"
+        )
         _prepare_model_dir(config, vocab_file, strategy)
         train_files = _instance_files(FLAGS.input_files, "train", vocab_file, strategy) if FLAGS.do_train else []
         eval_files = _instance_files(FLAGS.eval_input_files, "eval", vocab_file, strategy) if FLAGS.do_eval else []
         with strategy.scope():
-            encoder = keras_bert.BertEncoder.from_bert_config(config)
-            pretrainer = keras_bert.BertPretrainer(encoder)
             if checkpoint:
-                keras_bert.checkpoints.assign_weights(encoder, checkpoint.weights, checkpoint.source)
-                if checkpoint.heads:
-                    pretrainer.load_head_weights(checkpoint.heads, checkpoint.source)
+                encoder = keras_bert.checkpoints.encoder_from_checkpoint(checkpoint)
+            else:
+                encoder = keras_bert.BertEncoder.from_bert_config(config)
+            pretrainer = keras_bert.BertPretrainer(encoder)
+            if checkpoint and checkpoint.heads:
+                pretrainer.load_head_weights(checkpoint.heads, checkpoint.source)
             pretrainer.compile(
                 optimizer=create_optimizer(
                     FLAGS.learning_rate, FLAGS.num_train_steps, FLAGS.num_warmup_steps, FLAGS.weight_decay,

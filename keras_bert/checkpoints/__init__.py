@@ -4,7 +4,8 @@ from keras_bert.checkpoints.default_weights import default_checkpoint_path, defa
 from keras_bert.checkpoints.errors import CheckpointError
 from keras_bert.checkpoints.loading import (
     BertCheckpoint,
-    assign_weights,
+    check_vocab_fits,
+    encoder_from_checkpoint,
     load_encoder,
     load_encoder_and_vocab,
     read_checkpoint,
@@ -14,9 +15,10 @@ from keras_bert.checkpoints.tf1_checkpoint import save_tf1_checkpoint
 __all__ = [
     "BertCheckpoint",
     "CheckpointError",
-    "assign_weights",
+    "check_vocab_fits",
     "default_checkpoint_path",
     "default_vocab_file",
+    "encoder_from_checkpoint",
     "load_encoder",
     "load_encoder_and_vocab",
     "read_checkpoint",

@@ -131,7 +131,7 @@ def load_encoder(path):
     path = os.fspath(path)
     if path.endswith(".keras"):
         return _load_keras_file(path)
-    return _encoder_from(read_checkpoint(path))
+    return encoder_from_checkpoint(read_checkpoint(path))
 
 
 def load_encoder_and_vocab(path=None, vocab_file=None):
@@ -148,28 +148,62 @@ def load_encoder_and_vocab(path=None, vocab_file=None):
             embedding table has rows (ids would fall outside it).
     """
     from keras_bert.checkpoints.default_weights import default_checkpoint_path
-    from keras_bert.text.vocab import load_vocab
 
     path = os.fspath(path or default_checkpoint_path())
     if path.endswith(".keras"):
         encoder, found_vocab = _load_keras_file(path), None
     else:
         checkpoint = read_checkpoint(path)
-        encoder, found_vocab = _encoder_from(checkpoint), checkpoint.vocab_file
+        encoder, found_vocab = encoder_from_checkpoint(checkpoint), checkpoint.vocab_file
     vocab_file = vocab_file or found_vocab
     if vocab_file is None:
         raise FileNotFoundError(f"No vocab.txt beside {path}; pass the vocabulary file explicitly.")
-    vocab_size = len(load_vocab(vocab_file))
-    if vocab_size > encoder.config.vocab_size:
-        raise ValueError(
-            f"{vocab_file} has {vocab_size} tokens but the checkpoint's vocab_size is "
-            f"{encoder.config.vocab_size}; use the vocabulary released with {path}."
-        )
+    check_vocab_fits(vocab_file, encoder.config, path)
     return encoder, vocab_file
 
 
-def _encoder_from(checkpoint):
-    """A `BertEncoder` holding a read checkpoint's weights; unused variables logged."""
+def check_vocab_fits(vocab_file, config, source):
+    """Raises ValueError when `vocab_file` has more tokens than `config.vocab_size`.
+
+    Ids past the embedding table would otherwise fail deep inside
+    TensorFlow, or (on some devices) silently read zeros.
+
+    Example:
+    >>> import tempfile
+    >>> from keras_bert import BertConfig
+    >>> vocab = tempfile.mktemp()
+    >>> _ = open(vocab, "w").write("\\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]))
+    >>> check_vocab_fits(vocab, BertConfig(vocab_size=5), "x")
+    >>> check_vocab_fits(vocab, BertConfig(vocab_size=4), "x")
+    Traceback (most recent call last):
+    ...
+    ValueError: ... has 5 tokens but the checkpoint's vocab_size is 4; use the vocabulary released with x.
+    """
+    from keras_bert.text.vocab import load_vocab
+
+    vocab_size = len(load_vocab(vocab_file))
+    if vocab_size > config.vocab_size:
+        raise ValueError(
+            f"{vocab_file} has {vocab_size} tokens but the checkpoint's vocab_size is "
+            f"{config.vocab_size}; use the vocabulary released with {source}."
+        )
+
+
+def encoder_from_checkpoint(checkpoint):
+    """A `BertEncoder` built from a read `BertCheckpoint` and holding its weights.
+
+    Variables the encoder does not use are logged by name. Call it inside a
+    `tf.distribute` strategy's scope to place the encoder there.
+
+    Example:
+    >>> import tempfile
+    >>> from keras_bert import BertEncoder, save_tf1_checkpoint
+    >>> directory = tempfile.mkdtemp()
+    >>> _ = save_tf1_checkpoint(BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
+    ...     num_attention_heads=2, intermediate_size=12), directory)
+    >>> encoder_from_checkpoint(read_checkpoint(directory)).config.num_layers
+    1
+    """
     encoder = BertEncoder.from_bert_config(checkpoint.config)
     unused = checkpoint.unused + assign_weights(encoder, checkpoint.weights, checkpoint.source)
     if unused:

@@ -115,6 +115,12 @@ def test_errors_name_the_problem(trained_run, tmp_path):
     assert other_shape.returncode != 0 and "holds a run of another shape" in other_shape.stderr
     missing = _run(tmp_path / "x", "--input_files=/nonexistent/*.txt")
     assert missing.returncode != 0 and "No files match ['/nonexistent/*.txt']" in missing.stderr
+    small = tmp_path / "bert_config.json"
+    small.write_text('{"vocab_size": 100, "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, '
+                     '"intermediate_size": 32}')
+    too_small = _run(tmp_path / "y", f"--bert_config_file={small}")
+    assert too_small.returncode != 0
+    assert "has 30522 tokens but the checkpoint's vocab_size is 100" in too_small.stderr
 
 
 @pytest.mark.parametrize("precision", ["bfloat16", "float16"])
