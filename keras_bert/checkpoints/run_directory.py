@@ -39,14 +39,15 @@ def restore_latest(checkpoint, directory):
     Returns:
         The restored prefix, or None when the run has no checkpoint yet.
     """
-    for path in checkpoint_paths(directory):
+    paths = checkpoint_paths(directory)
+    for path in paths:
         try:
             checkpoint.read(path).assert_existing_objects_matched().expect_partial()
             return path
         except Exception as e:  # a damaged file fails in TF (OpError), in Python (IndexError), ...
             message = getattr(e, "message", str(e)).strip().splitlines()[0]
             logging.warning("Checkpoint %s is unreadable (%s); trying the one before it.", path, message)
-    if checkpoint_paths(directory):
+    if paths:
         raise CheckpointError(f"No checkpoint in {directory}/{CHECKPOINTS_SUBDIR} can be read.")
     return None
 

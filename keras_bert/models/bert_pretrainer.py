@@ -97,13 +97,12 @@ class BertPretrainer(BertTaskModel):
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, weighted_metrics=weighted_metrics, **kwargs)
 
     def _head_variables(self):
-        prefix_length = len(self.name) + 1
         table = {}
         for layer_name in ("masked_lm", "nsp"):
             for variable in self.get_layer(layer_name).weights:
+                # Paths start at the layer ("masked_lm/dense/kernel"), maybe after a prefix.
                 path = variable.path
-                path = path[path.index(layer_name + "/"):] if layer_name + "/" in path else path[prefix_length:]
-                table[_HEAD_NAMES[path]] = variable
+                table[_HEAD_NAMES[path[path.index(layer_name + "/"):]]] = variable
         return table
 
     def head_weights(self):
