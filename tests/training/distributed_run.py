@@ -22,21 +22,13 @@ def main(strategy_name, output):
 
     from keras_bert import BertEncoder, BertPretrainer
     from keras_bert.training import create_optimizer
+    from pretraining_batches import full_prediction_batch
 
     strategy = distribution.get_strategy(strategy_name)
-    rng = np.random.default_rng(0)
-    rows = STEPS * GLOBAL_BATCH
-    inputs = {
-        "input_word_ids": rng.integers(5, 60, (rows, 16)).astype("int32"),
-        "input_mask": np.ones((rows, 16), "int32"),
-        "input_type_ids": np.repeat([[0] * 8 + [1] * 8], rows, 0).astype("int32"),
-        "masked_lm_positions": np.tile(np.arange(1, 6, dtype="int32"), (rows, 1)),
-    }
-    labels = {"mlm": rng.integers(5, 60, (rows, 5)).astype("int32"), "nsp": rng.integers(0, 2, rows).astype("int32")}
     # Full prediction slots in every row: each replica's mean is a mean over
     # as many predictions, so the replicas' average is the global mean.
-    weights = {"mlm": np.ones((rows, 5), "float32"), "nsp": np.ones(rows, "float32")}
-    dataset = tf.data.Dataset.from_tensor_slices((inputs, labels, weights)).batch(GLOBAL_BATCH)
+    data = full_prediction_batch(np.random.default_rng(0), STEPS * GLOBAL_BATCH, 16, 5, 60)
+    dataset = tf.data.Dataset.from_tensor_slices(data).batch(GLOBAL_BATCH)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     dataset = dataset.with_options(options)

@@ -6,23 +6,9 @@ import tensorflow as tf
 
 from keras_bert import BertEncoder, BertPretrainer
 from keras_bert.training import create_optimizer
+from pretraining_batches import full_prediction_batch
 
 UPDATES, MICRO, ACCUMULATION = 3, 2, 4
-
-
-def _data(rng):
-    batch = UPDATES * MICRO * ACCUMULATION
-    inputs = {
-        "input_word_ids": rng.integers(5, 40, (batch, 12)).astype("int32"),
-        "input_mask": np.ones((batch, 12), "int32"),
-        "input_type_ids": np.repeat([[0] * 6 + [1] * 6], batch, 0).astype("int32"),
-        "masked_lm_positions": np.tile(np.arange(1, 5, dtype="int32"), (batch, 1)),
-    }
-    labels = {"mlm": rng.integers(5, 40, (batch, 4)).astype("int32"), "nsp": rng.integers(0, 2, batch).astype("int32")}
-    # Every row has all 4 predictions: equal counts per micro-batch, so the mean
-    # of micro-batch means is the mean over the large batch.
-    weights = {"mlm": np.ones((batch, 4), "float32"), "nsp": np.ones(batch, "float32")}
-    return inputs, labels, weights
 
 
 def _pretrainer(accumulation):
@@ -43,7 +29,7 @@ def _train(data, batch_size, accumulation):
 
 
 def test_accumulated_updates_equal_large_batch_updates():
-    data = _data(np.random.default_rng(0))
+    data = full_prediction_batch(np.random.default_rng(0), UPDATES * MICRO * ACCUMULATION, 12, 4, 40)
     large = _train(data, MICRO * ACCUMULATION, accumulation=1)
     accumulated = _train(data, MICRO, accumulation=ACCUMULATION)
     initial = _pretrainer(1)
