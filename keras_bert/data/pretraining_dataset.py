@@ -16,6 +16,14 @@ class MaskingOptions:
     """What dynamic masking needs to know of the vocabulary, and its rates.
 
     Build it with `MaskingOptions.from_vocab_file(path, ...)`.
+
+    Example:
+    >>> import tempfile
+    >>> vocab = tempfile.mktemp()
+    >>> _ = open(vocab, "w").write("\\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "play", "##ing"]))
+    >>> options = MaskingOptions.from_vocab_file(vocab, max_predictions_per_seq=2)
+    >>> options.mask_id, options.special_ids, options.continuation_ids
+    (4, (0, 2, 3), (6,))
     """
 
     vocab_size: int

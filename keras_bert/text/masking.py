@@ -28,6 +28,13 @@ class BudgetedItemSelector(tf_text.RandomItemSelector):
         selection_rate: float. Fraction of selectable pieces to choose.
         max_selections: int. Most pieces chosen per row.
         unselectable_ids: ids never chosen (`[CLS]`, `[SEP]`, `[PAD]`).
+
+    Example:
+    >>> words = tf.ragged.constant([[[2], [7, 8], [9], [5], [3]]], ragged_rank=2)
+    >>> chosen = BudgetedItemSelector(0.5, 4, [2, 3]).get_selection_mask(words)
+    >>> pieces = tf.ragged.boolean_mask(words, chosen).flat_values
+    >>> 1 <= int(tf.size(pieces)) <= 2  # the budget: round(0.5 * 4 selectable pieces)
+    True
     """
 
     def __init__(self, selection_rate, max_selections, unselectable_ids):
