@@ -24,3 +24,32 @@ def define_fine_tuning_flags(output_dir, max_seq_length=128, train_batch_size=32
     flags.DEFINE_float("num_train_epochs", num_train_epochs, "Epochs (fractions allowed).")
     flags.DEFINE_float("warmup_proportion", 0.1, "Share of steps with linear warmup, then linear decay.")
     flags.DEFINE_integer("seed", 42, "Seeds weight init, dropout and data order.")
+    define_distribution_flags()
+
+
+def define_distribution_flags():
+    """--distribution_strategy, --tpu, --num_gpus, --num_cpu_devices, --mixed_precision, --jit_compile."""
+    flags.DEFINE_enum("distribution_strategy", "one_device",
+                      ["one_device", "mirrored", "multi_worker_mirrored", "tpu"],
+                      "tf.distribute strategy; multi_worker_mirrored reads TF_CONFIG.")
+    flags.DEFINE_string("tpu", None, "TPU name or grpc:// address for --distribution_strategy=tpu.")
+    flags.DEFINE_integer("num_gpus", None, "GPUs for mirrored (default: all).")
+    flags.DEFINE_integer("num_cpu_devices", None, "Split the CPU into this many devices (mirrored without GPUs).")
+    flags.DEFINE_string("mixed_precision", "float32", "float32, bfloat16 or float16 (mixed; fp32 variables).")
+    flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA.")
+
+
+def strategy_from_flags():
+    """Applies --num_cpu_devices and --mixed_precision; returns the --distribution_strategy strategy.
+
+    Build and compile models in the returned strategy's `scope()`.
+
+    Raises:
+        ValueError: for a bad flag value (the message names the fix).
+    """
+    from keras_bert.training import distribution
+
+    if flags.FLAGS.num_cpu_devices:
+        distribution.split_cpu(flags.FLAGS.num_cpu_devices)
+    distribution.set_precision(flags.FLAGS.mixed_precision)
+    return distribution.get_strategy(flags.FLAGS.distribution_strategy, flags.FLAGS.num_gpus, flags.FLAGS.tpu)

@@ -39,7 +39,6 @@ flags.DEFINE_integer("eval_batch_size", 64, "")
 flags.DEFINE_float("weight_decay", 0.01, "AdamW decoupled weight decay.")
 flags.DEFINE_bool("do_train", True, "Fine-tune on train.tsv.")
 flags.DEFINE_bool("do_eval", True, "Evaluate on the dev set(s).")
-flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA.")
 FLAGS = flags.FLAGS
 
 
@@ -64,7 +63,11 @@ def main(argv):
     try:
         train, dev_sets = _read_task(task)
         label_names = train.label_names if train else next(iter(dev_sets.values())).label_names
-        encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(FLAGS.init_checkpoint, FLAGS.vocab_file)
+        strategy = common_flags.strategy_from_flags()
+        with strategy.scope():
+            encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(
+                FLAGS.init_checkpoint, FLAGS.vocab_file
+            )
         if FLAGS.max_seq_length > encoder.config.max_position_embeddings:
             raise ValueError(
                 f"--max_seq_length={FLAGS.max_seq_length} exceeds the checkpoint's "
@@ -75,17 +78,19 @@ def main(argv):
     except (ImportError, OSError, ValueError) as e:
         sys.exit(f"run_classifier.py: {e}")
 
-    classifier = keras_bert.BertClassifier(encoder, num_classes=max(len(label_names), 1))
+    with strategy.scope():
+        classifier = keras_bert.BertClassifier(encoder, num_classes=max(len(label_names), 1))
     if FLAGS.do_train:
         steps = training_steps(len(train), FLAGS.train_batch_size, FLAGS.num_train_epochs, FLAGS.warmup_proportion)
-        compile_classifier(
-            classifier,
-            FLAGS.learning_rate,
-            steps.total_steps,
-            warmup_steps=steps.warmup_steps,
-            weight_decay=FLAGS.weight_decay,
-            jit_compile=FLAGS.jit_compile,
-        )
+        with strategy.scope():
+            compile_classifier(
+                classifier,
+                FLAGS.learning_rate,
+                steps.total_steps,
+                warmup_steps=steps.warmup_steps,
+                weight_decay=FLAGS.weight_decay,
+                jit_compile=FLAGS.jit_compile,
+            )
         train_data = classification_dataset(
             train, preprocessor, FLAGS.train_batch_size, shuffle=True, seed=FLAGS.seed
         ).repeat()

@@ -39,22 +39,28 @@ def main(argv):
     keras.utils.set_random_seed(FLAGS.seed)
     try:
         train, evaluation = read_swag_csv(FLAGS.train_file), read_swag_csv(FLAGS.eval_file)
-        encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(FLAGS.init_checkpoint, FLAGS.vocab_file)
+        strategy = common_flags.strategy_from_flags()
+        with strategy.scope():
+            encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(
+                FLAGS.init_checkpoint, FLAGS.vocab_file
+            )
         preprocessor = BertPreprocessor(vocab_file, FLAGS.max_seq_length, lower_case=FLAGS.do_lower_case)
         os.makedirs(FLAGS.output_dir, exist_ok=True)
     except (ImportError, OSError, ValueError) as e:
         sys.exit(f"run_multiple_choice.py: {e}")
 
-    model = keras_bert.BertMultipleChoice(encoder, num_choices=4)
     steps = training_steps(len(train), FLAGS.train_batch_size, FLAGS.num_train_epochs, FLAGS.warmup_proportion)
-    compile_for_fine_tuning(
-        model,
-        keras.losses.SparseCategoricalCrossentropy(from_logits=True),  # softmax over the choices
-        FLAGS.learning_rate,
-        steps.total_steps,
-        steps.warmup_steps,
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-    )
+    with strategy.scope():
+        model = keras_bert.BertMultipleChoice(encoder, num_choices=4)
+        compile_for_fine_tuning(
+            model,
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True),  # softmax over the choices
+            FLAGS.learning_rate,
+            steps.total_steps,
+            steps.warmup_steps,
+            metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+            jit_compile=FLAGS.jit_compile,
+        )
     train_data = multiple_choice_dataset(train, preprocessor, FLAGS.train_batch_size, shuffle=True, seed=FLAGS.seed)
     print(f"Trained in {fit_for_steps(model, train_data.repeat(), steps):.0f} s.")
     model.save(os.path.join(FLAGS.output_dir, "multiple_choice.keras"))

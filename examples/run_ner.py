@@ -52,7 +52,11 @@ def main(argv):
             evaluations["test"] = read_conll(FLAGS.test_file)
         # O first, then the entity tags in a fixed order.
         label_names = ["O"] + sorted({t for s in train.tags for t in s} - {"O"})
-        encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(FLAGS.init_checkpoint, FLAGS.vocab_file)
+        strategy = common_flags.strategy_from_flags()
+        with strategy.scope():
+            encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(
+                FLAGS.init_checkpoint, FLAGS.vocab_file
+            )
         tokenizer = BertTokenizer(vocab_file, lower_case=FLAGS.do_lower_case)
         seq_length = FLAGS.max_seq_length
         train_features = token_classification_features(train, tokenizer, label_names, seq_length)
@@ -67,12 +71,14 @@ def main(argv):
     num_windows = len(train_features["labels"])
     print(f"{len(train):,} training sentences -> {num_windows:,} windows of at most {seq_length} pieces; "
           f"tags: {' '.join(label_names)}")
-    if FLAGS.feature_based:
-        model = keras_bert.models.BertFeatureTagger(encoder, len(label_names))
-    else:
-        model = keras_bert.BertTokenClassifier(encoder, len(label_names))
     steps = training_steps(num_windows, FLAGS.train_batch_size, FLAGS.num_train_epochs, FLAGS.warmup_proportion)
-    compile_tagger(model, FLAGS.learning_rate, steps.total_steps, steps.warmup_steps)
+    with strategy.scope():
+        if FLAGS.feature_based:
+            model = keras_bert.models.BertFeatureTagger(encoder, len(label_names))
+        else:
+            model = keras_bert.BertTokenClassifier(encoder, len(label_names))
+        compile_tagger(model, FLAGS.learning_rate, steps.total_steps, steps.warmup_steps,
+                       jit_compile=FLAGS.jit_compile)
     train_data = token_classification_dataset(train_features, FLAGS.train_batch_size, shuffle=True, seed=FLAGS.seed)
     print(f"Trained in {fit_for_steps(model, train_data.repeat(), steps):.0f} s.")
     model.save(os.path.join(FLAGS.output_dir, "tagger.keras"))

@@ -21,6 +21,8 @@ import sys
 
 from absl import app, flags
 
+import common_flags
+
 _EXAMPLES = os.path.dirname(os.path.abspath(__file__))
 _SAMPLE = os.path.join(_EXAMPLES, "data", "wiki_sample")
 MODEL_SIZES = {  # layers, hidden, heads (Google's BERT miniatures and the paper's two sizes)
@@ -54,16 +56,10 @@ flags.DEFINE_float("learning_rate", 5e-4, "Peak learning rate.")
 flags.DEFINE_enum("optimizer", "adamw", ["adamw", "lamb"], "")
 flags.DEFINE_float("weight_decay", 0.01, "")
 flags.DEFINE_integer("grad_accum_steps", 1, "Micro-batches averaged per update.")
-flags.DEFINE_string("mixed_precision", "float32", "float32, bfloat16 or float16 (mixed; fp32 variables).")
-flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA.")
 flags.DEFINE_integer("steps_per_loop", 100, "Updates per log line.")
 flags.DEFINE_integer("save_checkpoints_steps", 200, "A multiple of --steps_per_loop.")
 flags.DEFINE_integer("seed", 12345, "")
-flags.DEFINE_enum("distribution_strategy", "one_device",
-                  ["one_device", "mirrored", "multi_worker_mirrored", "tpu"], "")
-flags.DEFINE_string("tpu", None, "TPU name or grpc:// address for --distribution_strategy=tpu.")
-flags.DEFINE_integer("num_gpus", None, "GPUs for mirrored (default: all).")
-flags.DEFINE_integer("num_cpu_devices", None, "Split the CPU into this many devices (mirrored without GPUs).")
+common_flags.define_distribution_flags()
 FLAGS = flags.FLAGS
 
 
@@ -78,10 +74,7 @@ def main(argv):
     from keras_bert.training.run_plots import plot_pretraining_curves
 
     try:
-        if FLAGS.num_cpu_devices:
-            distribution.split_cpu(FLAGS.num_cpu_devices)
-        distribution.set_precision(FLAGS.mixed_precision)
-        strategy = distribution.get_strategy(FLAGS.distribution_strategy, FLAGS.num_gpus, FLAGS.tpu)
+        strategy = common_flags.strategy_from_flags()
         keras.utils.set_random_seed(FLAGS.seed)
         checkpoint = keras_bert.read_checkpoint(FLAGS.init_checkpoint) if FLAGS.init_checkpoint else None
         vocab_file = FLAGS.vocab_file or (checkpoint and checkpoint.vocab_file) or default_vocab_file()

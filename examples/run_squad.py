@@ -50,7 +50,11 @@ def main(argv):
     window_flags = dict(seq_length=FLAGS.max_seq_length, doc_stride=FLAGS.doc_stride,
                         max_query_length=FLAGS.max_query_length)
     try:
-        encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(FLAGS.init_checkpoint, FLAGS.vocab_file)
+        strategy = common_flags.strategy_from_flags()
+        with strategy.scope():
+            encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(
+                FLAGS.init_checkpoint, FLAGS.vocab_file
+            )
         tokenizer = BertTokenizer(vocab_file, lower_case=FLAGS.do_lower_case)
         questions = read_squad(FLAGS.predict_file)
         predict_features = squad_features(questions, tokenizer, **window_flags)
@@ -62,19 +66,22 @@ def main(argv):
     except (ImportError, OSError, ValueError) as e:
         sys.exit(f"run_squad.py: {e}")
 
-    model = keras_bert.BertSpanLabeler(encoder)
+    with strategy.scope():
+        model = keras_bert.BertSpanLabeler(encoder)
     if train_features is not None:
         windows = len(train_features["start_positions"])
         steps = training_steps(windows, FLAGS.train_batch_size, FLAGS.num_train_epochs, FLAGS.warmup_proportion)
-        compile_for_fine_tuning(
-            model,
-            {name: keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-             for name in ("start_logits", "end_logits")},
-            FLAGS.learning_rate,
-            steps.total_steps,
-            steps.warmup_steps,
-            loss_weights={"start_logits": 0.5, "end_logits": 0.5},  # the original averages the two
-        )
+        with strategy.scope():
+            compile_for_fine_tuning(
+                model,
+                {name: keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+                 for name in ("start_logits", "end_logits")},
+                FLAGS.learning_rate,
+                steps.total_steps,
+                steps.warmup_steps,
+                loss_weights={"start_logits": 0.5, "end_logits": 0.5},  # the original averages the two
+                jit_compile=FLAGS.jit_compile,
+            )
         dataset = tf.data.Dataset.from_tensor_slices((
             {k: train_features[k] for k in _INPUTS},
             {"start_logits": train_features["start_positions"], "end_logits": train_features["end_positions"]},

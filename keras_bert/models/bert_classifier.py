@@ -49,6 +49,7 @@ class BertClassifier(BertTaskModel):
             num_classes,
             kernel_initializer=keras.initializers.TruncatedNormal(stddev=initializer_range),
             name="logits",
+            dtype="float32",  # logits and loss in float32 under mixed precision
         )(x)
         super().__init__(
             inputs,

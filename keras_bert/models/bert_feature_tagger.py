@@ -54,7 +54,7 @@ class BertFeatureTagger(BertTaskModel):
             lstm = keras.layers.LSTM(lstm_units, return_sequences=True)
             x = keras.layers.Bidirectional(lstm, name=f"bilstm_{i}")(x, mask=mask)
             x = keras.layers.Dropout(dropout)(x)
-        logits = keras.layers.Dense(num_classes, name="logits")(x)
+        logits = keras.layers.Dense(num_classes, dtype="float32", name="logits")(x)  # float32 under mixed precision
         super().__init__(
             inputs,
             logits,

@@ -60,6 +60,7 @@ class BertMultipleChoice(BertTaskModel):
             1,
             kernel_initializer=keras.initializers.TruncatedNormal(stddev=initializer_range),
             name="choice_score",
+            dtype="float32",  # logits and loss in float32 under mixed precision
         )(x)
         logits = keras.ops.reshape(scores, (-1, num_choices))
         super().__init__(

@@ -37,6 +37,7 @@ class BertSpanLabeler(BertTaskModel):
             2,
             kernel_initializer=keras.initializers.TruncatedNormal(stddev=initializer_range),
             name="span_logits",
+            dtype="float32",  # logits and loss in float32 under mixed precision
         )(encoder(inputs)["sequence_output"])
         outputs = {
             "start_logits": keras.layers.Identity(name="start_logits")(logits[..., 0]),

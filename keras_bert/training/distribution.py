@@ -26,10 +26,11 @@ def get_strategy(name="one_device", num_gpus=None, tpu=None):
     """A `tf.distribute.Strategy` from the scripts' `--distribution_strategy` flag.
 
     Args:
-        name: `"one_device"` (the first GPU, else the CPU), `"mirrored"`
-            (all local GPUs, or `num_gpus` of them; the logical CPUs made by
-            `split_cpu` when there is no GPU), `"multi_worker_mirrored"`
-            (workers from the `TF_CONFIG` environment variable) or `"tpu"`.
+        name: `"one_device"` (TensorFlow's default strategy: the first GPU,
+            else the CPU), `"mirrored"` (all local GPUs, or `num_gpus` of
+            them; the logical CPUs made by `split_cpu` when there is no GPU),
+            `"multi_worker_mirrored"` (workers from the `TF_CONFIG`
+            environment variable) or `"tpu"`.
         num_gpus: optional int. GPUs to use with `"mirrored"`.
         tpu: str. TPU name or `grpc://` address for `"tpu"` (`"local"` on a
             TPU VM).
@@ -44,8 +45,9 @@ def get_strategy(name="one_device", num_gpus=None, tpu=None):
     1
     """
     if name == "one_device":
-        gpus = tf.config.list_logical_devices("GPU")
-        return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
+        # TensorFlow's default strategy: no replica machinery, the first GPU if any, else the CPU.
+        # Seeded runs then match code that never names a strategy; OneDeviceStrategy's do not.
+        return tf.distribute.get_strategy()
     if name == "mirrored":
         gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
         devices = gpus[:num_gpus] if num_gpus else gpus

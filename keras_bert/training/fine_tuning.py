@@ -51,7 +51,11 @@ def fit_for_steps(model, dataset, steps):
         steps: `TrainingSteps`.
 
     A progress bar on a terminal, one line per epoch otherwise (logs).
+    Trains on the strategy the model was built under (see `get_strategy`).
     """
+    strategy = model.distribute_strategy
+    print(f"{type(strategy).__name__.lstrip('_')} with {strategy.num_replicas_in_sync} replica(s), "
+          f"dtype policy {keras.mixed_precision.global_policy().name}.")
     start = time.time()
     model.fit(
         dataset,

@@ -28,29 +28,60 @@ def test_bundled_slice_is_real_sst2(shared_data):
     assert (BUNDLED / "dev.tsv").read_bytes() == (shared_data / "glue/sst2/dev.tsv").read_bytes()
 
 
-def test_fine_tunes_evaluates_and_saves(tmp_path, minilm_path):
+def _small_sst2(tmp_path):
+    """97 training and 80 dev rows of the bundled slice."""
     data = tmp_path / "data"
     data.mkdir()
     for name, rows in (("train.tsv", 97), ("dev.tsv", 80)):
         lines = (BUNDLED / name).read_text(encoding="utf-8").splitlines()
         (data / name).write_text("\n".join(lines[: rows + 1]) + "\n", encoding="utf-8")
-    out = tmp_path / "out"
+    return data
+
+
+def _recomputed_accuracy(model_file, data, vocab_file):
+    classifier = keras.saving.load_model(model_file)
+    dev = read_glue_tsv("sst2", data / "dev.tsv")
+    preprocessor = BertPreprocessor(vocab_file, 32)
+    predictions = np.concatenate(
+        [classifier(x).numpy().argmax(-1) for x, _ in classification_dataset(dev, preprocessor, 64)]
+    )
+    return np.mean(predictions == np.array(dev.labels))
+
+
+def test_fine_tunes_evaluates_and_saves(tmp_path, minilm_path):
+    data, out = _small_sst2(tmp_path), tmp_path / "out"
     result = _run(f"--data_dir={data}", f"--output_dir={out}", "--num_train_epochs=1",
                   "--train_batch_size=16", "--max_seq_length=32")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Fine-tuning on 97 sst2 examples for 7 steps" in result.stdout
+    assert "DefaultDistributionStrategy with 1 replica(s), dtype policy float32." in result.stdout
     assert "Confusion matrix (rows: true label, columns: predicted):" in result.stdout
     results = json.loads((out / "eval_results.json").read_text())
     assert set(results) == {"accuracy"}
-
     # The saved model reproduces the reported accuracy, recomputed here.
-    classifier = keras.saving.load_model(out / "classifier.keras")
-    dev = read_glue_tsv("sst2", data / "dev.tsv")
-    preprocessor = BertPreprocessor(f"{minilm_path}/vocab.txt", 32)
-    predictions = np.concatenate(
-        [classifier(x).numpy().argmax(-1) for x, _ in classification_dataset(dev, preprocessor, 64)]
-    )
-    assert results["accuracy"] == pytest.approx(np.mean(predictions == np.array(dev.labels)))
+    assert results["accuracy"] == pytest.approx(_recomputed_accuracy(out / "classifier.keras", data,
+                                                                     f"{minilm_path}/vocab.txt"))
+
+
+def test_mirrored_over_two_cpus_in_mixed_bfloat16(tmp_path, minilm_path):
+    data, out = _small_sst2(tmp_path), tmp_path / "out"
+    result = _run(f"--data_dir={data}", f"--output_dir={out}", "--num_train_epochs=1", "--train_batch_size=16",
+                  "--max_seq_length=32", "--distribution_strategy=mirrored", "--num_cpu_devices=2",
+                  "--mixed_precision=bfloat16")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "MirroredStrategy with 2 replica(s), dtype policy mixed_bfloat16." in result.stdout
+    results = json.loads((out / "eval_results.json").read_text())
+    # A saved model follows the dtype policy it is loaded under; the head stays float32.
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        classifier = keras.saving.load_model(out / "classifier.keras")
+        block = classifier.encoder.get_layer("transformer_layer_0")
+        assert (block.compute_dtype, block.variable_dtype) == ("bfloat16", "float32")
+        assert classifier.get_layer("logits").compute_dtype == "float32"
+        accuracy = _recomputed_accuracy(out / "classifier.keras", data, f"{minilm_path}/vocab.txt")
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert results["accuracy"] == pytest.approx(accuracy)
 
 
 def test_errors_name_the_problem(tmp_path):
