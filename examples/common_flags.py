@@ -1,5 +1,9 @@
 """Flags shared by the example scripts, defined once so their names and help agree."""
 
+import json
+import os
+import shutil
+
 from absl import flags
 
 
@@ -53,3 +57,17 @@ def strategy_from_flags():
         distribution.split_cpu(flags.FLAGS.num_cpu_devices)
     distribution.set_precision(flags.FLAGS.mixed_precision)
     return distribution.get_strategy(flags.FLAGS.distribution_strategy, flags.FLAGS.num_gpus, flags.FLAGS.tpu)
+
+
+def save_serving_settings(vocab_file, model_file, task, **settings):
+    """Writes what export_saved_model.py needs beside a trained model in --output_dir.
+
+    `vocab.txt` (a copy) and `serving.json`: the model file, task, casing,
+    sequence length and any task `settings` (label names, pair, ...).
+    """
+    output_dir = flags.FLAGS.output_dir
+    shutil.copyfile(vocab_file, os.path.join(output_dir, "vocab.txt"))
+    settings = dict(model_file=model_file, task=task, lower_case=flags.FLAGS.do_lower_case,
+                    max_seq_length=flags.FLAGS.max_seq_length, **settings)
+    with open(os.path.join(output_dir, "serving.json"), "w") as f:
+        json.dump(settings, f, indent=2)

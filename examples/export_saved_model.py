@@ -1,12 +1,15 @@
-"""Exports a classifier fine-tuned by run_classifier.py as a raw-text SavedModel.
+"""Exports a model fine-tuned by run_classifier.py, run_ner.py or run_squad.py as a raw-text SavedModel.
 
     python examples/export_saved_model.py --model_dir=/tmp/keras_bert_classifier \
         --export_dir=/tmp/sst2_savedmodel
     saved_model_cli run --dir=/tmp/sst2_savedmodel --tag_set=serve \
         --signature_def=serving_default --input_exprs='text=["a gorgeous film"]'
 
---model_dir holds classifier.keras, vocab.txt and serving.json (label names,
-casing, sequence length, single or pair), as run_classifier.py writes them.
+--model_dir is the script's --output_dir: the trained .keras model, vocab.txt and
+serving.json (model file, task, casing, sequence length, label names, ...), as the
+fine-tuning scripts write them. The signature follows the task: text -> label
+probabilities (text_a, text_b for pairs), text -> per-word tags with character
+offsets (NER), question + context -> answer text, span and score (SQuAD).
 """
 
 import json
@@ -15,33 +18,53 @@ import sys
 
 from absl import app, flags
 
-flags.DEFINE_string("model_dir", "/tmp/keras_bert_classifier", "A run_classifier.py --output_dir.")
+flags.DEFINE_string("model_dir", "/tmp/keras_bert_classifier", "A fine-tuning script's --output_dir.")
 flags.DEFINE_string("export_dir", None, "New directory for the SavedModel.")
 flags.mark_flags_as_required(["export_dir"])
 FLAGS = flags.FLAGS
+
+_SIGNATURES = {
+    "ner": "serving_default(text: string[batch]) -> word, tag, tag_id, tag_probability, word_start, word_end, "
+           "num_words",
+    "squad": "serving_default(question, context: string[batch]) -> answer, answer_start, answer_end, score",
+}
 
 
 def main(argv):
     del argv
     import keras
 
-    import keras_bert  # noqa: F401 (registers the classes in classifier.keras)
-    from keras_bert.export import export_classifier
+    import keras_bert  # noqa: F401 (registers the classes the .keras files hold)
+    from keras_bert.export import export_saved_model
     from keras_bert.text import BertPreprocessor
 
     try:
-        with open(os.path.join(FLAGS.model_dir, "serving.json")) as f:
+        settings_file = os.path.join(FLAGS.model_dir, "serving.json")
+        if not os.path.isfile(settings_file):
+            raise FileNotFoundError(
+                f"No {settings_file}: --model_dir must be the --output_dir of run_classifier.py, run_ner.py or "
+                "run_squad.py after training."
+            )
+        with open(settings_file) as f:
             settings = json.load(f)
-        classifier = keras.saving.load_model(os.path.join(FLAGS.model_dir, "classifier.keras"))
+        model = keras.saving.load_model(os.path.join(FLAGS.model_dir, settings.get("model_file", "classifier.keras")))
         preprocessor = BertPreprocessor(
             os.path.join(FLAGS.model_dir, "vocab.txt"), settings["max_seq_length"], lower_case=settings["lower_case"]
         )
-        export_classifier(classifier, preprocessor, FLAGS.export_dir, settings["label_names"], pair=settings["pair"])
-    except (ImportError, OSError, ValueError, KeyError) as e:
+        options = {k: settings[k] for k in ("label_names", "pair", "max_query_length", "max_answer_length",
+                                            "null_score_threshold") if k in settings}
+        export_saved_model(model, preprocessor, FLAGS.export_dir, **options)
+    except (ImportError, OSError, ValueError, KeyError, TypeError) as e:
         sys.exit(f"export_saved_model.py: {e}")
-    inputs = "text_a, text_b" if settings["pair"] else "text"
-    print(f"Exported the {settings['task']} classifier to {FLAGS.export_dir}: serving_default({inputs}: "
-          f"string[batch]) -> probabilities, label_id, label ({', '.join(settings['label_names'])}).")
+    task = settings["task"]
+    if task in _SIGNATURES:
+        signature = _SIGNATURES[task]
+    else:
+        inputs = "text_a, text_b" if settings.get("pair") else "text"
+        labels = ", ".join(settings.get("label_names", []))
+        signature = f"serving_default({inputs}: string[batch]) -> " + (
+            f"probabilities, label_id, label ({labels})" if labels else "score")
+    print(f"Exported the {task} model to {FLAGS.export_dir}: {signature}.")
 
 
 if __name__ == "__main__":

@@ -99,7 +99,8 @@ def main(argv):
               f"({FLAGS.num_train_epochs:g} epochs of {steps.steps_per_epoch}).")
         print(f"Trained in {fit_for_steps(classifier, train_data, steps):.0f} s.")
         classifier.save(os.path.join(FLAGS.output_dir, "classifier.keras"))
-        _save_serving_settings(vocab_file, label_names, pair=train.text_b is not None)
+        common_flags.save_serving_settings(vocab_file, "classifier.keras", task, label_names=list(label_names),
+                                           pair=train.text_b is not None)
 
     results = {}
     for name, examples in dev_sets.items():
@@ -115,22 +116,6 @@ def main(argv):
     if results:
         with open(os.path.join(FLAGS.output_dir, "eval_results.json"), "w") as f:
             json.dump(results, f, indent=2)
-
-
-def _save_serving_settings(vocab_file, label_names, pair):
-    """What export_saved_model.py needs to serve raw text: vocab, casing, length, labels."""
-    import shutil
-
-    shutil.copyfile(vocab_file, os.path.join(FLAGS.output_dir, "vocab.txt"))
-    settings = {
-        "task": FLAGS.tfds_name.split("/")[-1] if FLAGS.tfds_name else FLAGS.task,
-        "label_names": list(label_names),
-        "pair": pair,
-        "lower_case": FLAGS.do_lower_case,
-        "max_seq_length": FLAGS.max_seq_length,
-    }
-    with open(os.path.join(FLAGS.output_dir, "serving.json"), "w") as f:
-        json.dump(settings, f, indent=2)
 
 
 def _read_task(task):

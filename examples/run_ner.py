@@ -82,6 +82,7 @@ def main(argv):
     train_data = token_classification_dataset(train_features, FLAGS.train_batch_size, shuffle=True, seed=FLAGS.seed)
     print(f"Trained in {fit_for_steps(model, train_data.repeat(), steps):.0f} s.")
     model.save(os.path.join(FLAGS.output_dir, "tagger.keras"))
+    common_flags.save_serving_settings(vocab_file, "tagger.keras", "ner", label_names=label_names)
 
     results = {}
     for name, data in evaluations.items():

@@ -91,6 +91,11 @@ def main(argv):
         print(f"Training on {windows:,} windows for {steps.total_steps} steps.")
         print(f"Trained in {fit_for_steps(model, dataset, steps):.0f} s.")
         model.save(os.path.join(FLAGS.output_dir, "span_labeler.keras"))
+        common_flags.save_serving_settings(
+            vocab_file, "span_labeler.keras", "squad", max_query_length=FLAGS.max_query_length,
+            max_answer_length=FLAGS.max_answer_length,
+            null_score_threshold=FLAGS.null_score_diff_threshold if FLAGS.version_2_with_negative else None,
+        )
 
     starts, ends = [], []
     inputs = tf.data.Dataset.from_tensor_slices({k: predict_features[k] for k in _INPUTS})

@@ -1,5 +1,5 @@
-"""Export: SavedModels that take raw text."""
+"""Export: SavedModels that take raw text, and Hub-style preprocessor/encoder pairs."""
 
-from keras_bert.export.classifier_export import export_classifier
+from keras_bert.export.saved_model_export import export_saved_model
 
-__all__ = ["export_classifier"]
+__all__ = ["export_saved_model"]

@@ -80,6 +80,17 @@ class BertTokenizer(keras.layers.Layer):
         except ValueError:
             raise KeyError(f"Token {token!r} is not in {self.vocab_file}.") from None
 
+    def is_word_start(self, ids):
+        """Whether each piece begins a word, i.e. is not a `##` continuation.
+
+        Args:
+            ids: int tensor or `tf.RaggedTensor` of piece ids, any shape.
+
+        Returns:
+            A bool tensor of the same shape (ragged for ragged `ids`).
+        """
+        return tf.ragged.map_flat_values(lambda flat: tf.logical_not(tf.gather(self._is_suffix, flat)), ids)
+
     def normalize(self, text):
         """`normalize_text` with this tokenizer's `lower_case`."""
         return normalize_text(text, self.lower_case)
@@ -133,7 +144,7 @@ class BertTokenizer(keras.layers.Layer):
         the whole word.
         """
         flat_ids = ids.flat_values
-        is_word_start = tf.logical_not(tf.gather(self._is_suffix, flat_ids))
+        is_word_start = self.is_word_start(flat_ids)
         word_index = tf.cumsum(tf.cast(is_word_start, tf.int32)) - 1
         word_chars = tf.math.segment_sum(tf.gather(self._piece_chars, flat_ids), word_index)
         in_long_word = tf.gather(word_chars > self.max_chars_per_word, word_index)

@@ -36,6 +36,12 @@ def test_trains_scores_and_writes_conll_predictions(shared_data, tmp_path, featu
     assert [[line.split()[1] for line in block] for block in lines] == gold.tags
     predicted = [[line.split()[2] for line in block] for block in lines]
     assert results["f1"] == pytest.approx(seqeval.f1_score(gold.tags, predicted))
+    if not feature_based:  # the output directory exports as a raw-text tagger
+        export = subprocess.run([sys.executable, "examples/export_saved_model.py", f"--model_dir={out}",
+                                 f"--export_dir={tmp_path}/export"], cwd=REPO_ROOT, capture_output=True, text=True,
+                                timeout=600)
+        assert export.returncode == 0, export.stderr[-3000:]
+        assert "Exported the ner model" in export.stdout and (tmp_path / "export/saved_model.pb").exists()
 
 
 def test_missing_file_is_named(tmp_path):

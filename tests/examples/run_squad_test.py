@@ -41,6 +41,11 @@ def test_trains_predicts_and_scores(shared_data, tmp_path):
     expected = squad_scores({q.question_id: [a for a, _ in q.answers] for q in questions}, predictions)
     assert results == pytest.approx(expected)
     assert f"exact_match = {expected['exact_match']:.2f}" in result.stdout
+    export = subprocess.run([sys.executable, "examples/export_saved_model.py", f"--model_dir={out}",
+                             f"--export_dir={tmp_path}/export"], cwd=REPO_ROOT, capture_output=True, text=True,
+                            timeout=600)
+    assert export.returncode == 0, export.stderr[-3000:]
+    assert "Exported the squad model" in export.stdout and (tmp_path / "export/saved_model.pb").exists()
 
 
 def test_missing_file_is_named(tmp_path):

@@ -1,0 +1,109 @@
+"""`export_saved_model`: a fine-tuned model as a SavedModel that takes raw strings."""
+
+import os
+
+import tensorflow as tf
+
+from keras_bert.export.servers import ClassifierServer, SpanServer, TaggerServer
+from keras_bert.models import BertClassifier, BertFeatureTagger, BertSpanLabeler, BertTokenClassifier
+
+
+def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=False, max_query_length=64,
+                       max_answer_length=30, null_score_threshold=None):
+    """Saves a fine-tuned model as a SavedModel whose `serving_default` takes raw text.
+
+    Tokenization and packing run inside the graph, so the SavedModel loads
+    with `tf.saved_model.load` in a process that imports only tensorflow and
+    tensorflow_text, and serves from TF Serving or `saved_model_cli run`.
+    Every input is a string tensor `[batch]`; invalid UTF-8 bytes are
+    dropped, over-long text is truncated to `preprocessor.seq_length`
+    pieces, and an empty batch gives empty outputs.
+
+    `serving_default` by model type:
+    - `BertClassifier`: `text` (or `text_a`, `text_b` with `pair=True`) ->
+      `probabilities` float32 `[batch, classes]`, `label_id` int32
+      `[batch]`, `label` string `[batch]`; for regression (`num_classes=1`)
+      `score` float32 `[batch]`. An empty string is classified from the
+      bare `[CLS] [SEP]`.
+    - `BertTokenClassifier`, `BertFeatureTagger`: `text` -> one entry per
+      word, padded to the batch's most words: `word`, `tag` (string, `""`
+      padding), `tag_id`, `word_start`, `word_end` (character offsets,
+      Python slice convention; `-1` padding), `tag_probability`, and
+      `num_words` `[batch]`.
+    - `BertSpanLabeler`: `question`, `context` -> `answer` string
+      `[batch]`, `answer_start`/`answer_end` (character offsets in the
+      context; `-1` with an empty answer), `score` (start + end logit).
+      One window: context past `seq_length` is not searched (see
+      `SpanServer`).
+
+    Args:
+        model: a `BertClassifier`, `BertTokenClassifier`, `BertFeatureTagger`
+            or `BertSpanLabeler`.
+        preprocessor: the `BertPreprocessor` it was trained with (its
+            vocabulary, casing and `seq_length`).
+        export_dir: str. Created; must not hold a SavedModel already.
+        label_names: the label strings in id order (classifiers, taggers).
+        pair: bool. Whether a classifier takes sentence pairs.
+        max_query_length, max_answer_length: int. Span labeler: question
+            pieces kept, longest answer in pieces.
+        null_score_threshold: optional float. Span labeler, SQuAD v2.0: the
+            answer is empty when the null score beats the best span by more.
+
+    Returns:
+        `export_dir`.
+
+    Example:
+    >>> import tempfile
+    >>> from keras_bert import BertEncoder
+    >>> from keras_bert.text import BertPreprocessor
+    >>> vocab = tempfile.mktemp()
+    >>> _ = open(vocab, "w").write("\\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "good", "bad"]))
+    >>> encoder = BertEncoder(vocab_size=6, hidden_size=8, num_layers=1,
+    ...                       num_attention_heads=2, intermediate_size=12)
+    >>> classifier = BertClassifier(encoder, num_classes=2)
+    >>> path = export_saved_model(classifier, BertPreprocessor(vocab, 8), tempfile.mkdtemp() + "/m",
+    ...                           label_names=["neg", "pos"])
+    >>> serve = tf.saved_model.load(path).signatures["serving_default"]
+    >>> serve(text=tf.constant(["good", "bad"]))["label"].shape
+    TensorShape([2])
+    """
+    export_dir = os.fspath(export_dir)
+    if os.path.exists(os.path.join(export_dir, "saved_model.pb")):
+        raise FileExistsError(f"{export_dir} already holds a SavedModel; choose a new directory.")
+    text = tf.TensorSpec([None], tf.string)
+    seq_length = preprocessor.seq_length
+    if isinstance(model, BertClassifier):
+        if model.num_classes == 1:
+            label_names = []  # regression: serves a score
+        _check_label_names(label_names, model.num_classes, "classifier")
+        server = ClassifierServer(model, preprocessor, label_names)
+        if pair:
+            serve = tf.function(lambda text_a, text_b: server.classify((text_a, text_b)), input_signature=[text, text])
+        else:
+            serve = tf.function(lambda text: server.classify(text), input_signature=[text])
+    elif isinstance(model, (BertTokenClassifier, BertFeatureTagger)):
+        _check_label_names(label_names, model.num_classes, "tagger")
+        server = TaggerServer(model, preprocessor.tokenizer, seq_length, label_names)
+        serve = tf.function(lambda text: server.tag(text), input_signature=[text])
+    elif isinstance(model, BertSpanLabeler):
+        if max_query_length + 4 > seq_length:
+            raise ValueError(f"max_query_length={max_query_length} leaves no context room in seq_length={seq_length}.")
+        server = SpanServer(model, preprocessor.tokenizer, seq_length, max_query_length, max_answer_length,
+                            null_score_threshold)
+        serve = tf.function(lambda question, context: server.answer(question, context), input_signature=[text, text])
+    else:
+        raise TypeError(
+            f"export_saved_model takes a BertClassifier, BertTokenClassifier, BertFeatureTagger or "
+            f"BertSpanLabeler; got {type(model).__name__}."
+        )
+    server.serve = serve
+    tf.saved_model.save(server, export_dir, signatures={"serving_default": serve.get_concrete_function()})
+    return export_dir
+
+
+def _check_label_names(label_names, num_classes, kind):
+    if num_classes == 1 and not label_names:
+        return
+    if label_names is None or len(label_names) != num_classes:
+        count = "no" if label_names is None else len(label_names)
+        raise ValueError(f"{count} label names for a {kind} with {num_classes} outputs; pass label_names.")

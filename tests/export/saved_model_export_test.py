@@ -1,0 +1,141 @@
+"""Exported SavedModels serve raw text in a process without keras_bert, as the library predicts."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_bert
+from keras_bert.data import ConllSentences, SquadExample, squad_answers, squad_features
+from keras_bert.data import token_classification_dataset, token_classification_features, word_predictions
+from keras_bert.export import export_saved_model
+from keras_bert.text import BertPreprocessor
+from keras_bert.training import predict_logits
+
+TEXTS = ["a gorgeous, witty film", "", "dull " * 400, "caf\xe9 ok"]
+BAD_BYTES = b"bad \xff\xfe bytes"
+TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+SENTENCES = [["John", "Smith", "lives", "in", "Z\xfcrich", "."], ["Wolfgang", "Amadeus", "Mozart"], ["ok"]]
+QUESTIONS = [
+    SquadExample("q1", "Where does John live?", "John Smith lives in Zurich, a city in Switzerland.", []),
+    SquadExample("q2", "Who wrote it?", "The opera was written by Wolfgang Amadeus Mozart in 1786.", []),
+    SquadExample("q3", "When?", "Caf\xe9 society peaked in the 1920s and again later.", []),
+]
+SEQ_LENGTH = 32
+
+
+def _serve_in_fresh_process(directory, calls):
+    """Runs `calls` (Python source using `serve`) with only tensorflow and tensorflow_text imported."""
+    script = (
+        "import json, sys\n"
+        "import tensorflow as tf, tensorflow_text\n"
+        f"serve = tf.saved_model.load({str(directory)!r}).signatures['serving_default']\n"
+        "def plain(out):\n"
+        "    return {k: v.numpy().tolist() for k, v in out.items()}\n"
+        f"{calls}\n"
+        "assert 'keras_bert' not in sys.modules\n"
+        "print(json.dumps(result, default=lambda b: b.decode()))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def encoder_and_vocab(minilm_path):
+    return keras_bert.load_encoder(minilm_path), f"{minilm_path}/vocab.txt"
+
+
+@pytest.fixture(scope="module")
+def classifier_export(encoder_and_vocab, tmp_path_factory):
+    encoder, vocab = encoder_and_vocab
+    classifier = keras_bert.BertClassifier(encoder, num_classes=2)
+    preprocessor = BertPreprocessor(vocab, seq_length=SEQ_LENGTH)
+    directory = tmp_path_factory.mktemp("export") / "sst2"
+    export_saved_model(classifier, preprocessor, directory, label_names=["negative", "positive"])
+    expected = tf.nn.softmax(classifier(preprocessor(tf.constant(TEXTS)))).numpy()
+    return directory, expected
+
+
+def test_classifier_serves_the_same_probabilities(classifier_export):
+    directory, expected = classifier_export
+    served = _serve_in_fresh_process(directory, (
+        f"out = plain(serve(text=tf.constant({TEXTS!r} + [{BAD_BYTES!r}])))\n"
+        "empty = serve(text=tf.constant([], tf.string))\n"
+        "result = {'p': out['probabilities'], 'label': out['label'], 'empty': list(empty['probabilities'].shape)}"
+    ))
+    np.testing.assert_allclose(np.array(served["p"])[: len(TEXTS)], expected, atol=1e-6)
+    assert served["label"][: len(TEXTS)] == [["negative", "positive"][i] for i in expected.argmax(-1)]
+    assert len(served["p"]) == len(TEXTS) + 1 and served["empty"] == [0, 2]
+
+
+def test_tagger_serves_word_tags_with_character_spans(encoder_and_vocab, tmp_path):
+    encoder, vocab = encoder_and_vocab
+    tagger = keras_bert.BertTokenClassifier(encoder, num_classes=len(TAGS))
+    export_saved_model(tagger, BertPreprocessor(vocab, SEQ_LENGTH), tmp_path / "ner", label_names=TAGS)
+    texts = [" ".join(words) for words in SENTENCES]
+    served = _serve_in_fresh_process(tmp_path / "ner", (
+        f"result = plain(serve(text=tf.constant({texts!r} + ['', {BAD_BYTES!r}, 'long ' * 100])))"
+    ))
+    # The library's own CoNLL path: label at each word's first piece.
+    sentences = ConllSentences(SENTENCES, [["O"] * len(w) for w in SENTENCES], "inline")
+    features = token_classification_features(sentences, keras_bert.text.BertTokenizer(vocab), TAGS, SEQ_LENGTH)
+    logits = predict_logits(tagger, token_classification_dataset(features, 8), SEQ_LENGTH)
+    expected = word_predictions(features, logits, sentences)
+    for row, (words, text) in enumerate(zip(SENTENCES, texts)):
+        n = served["num_words"][row]
+        assert served["word"][row][:n] == words
+        assert served["tag"][row][:n] == [TAGS[i] for i in expected[row]]
+        assert [text[s:e] for s, e in zip(served["word_start"][row][:n], served["word_end"][row][:n])] == words
+    assert served["num_words"][3:] == [0, 2, SEQ_LENGTH - 2]  # empty; bad bytes dropped; truncated
+    assert served["word"][4][:2] == ["bad", "bytes"] and served["tag"][3][0] == ""
+
+
+def test_span_labeler_serves_the_library_answer(encoder_and_vocab, tmp_path):
+    encoder, vocab = encoder_and_vocab
+    model = keras_bert.BertSpanLabeler(encoder)
+    export_saved_model(model, BertPreprocessor(vocab, SEQ_LENGTH), tmp_path / "squad", max_query_length=8,
+                       max_answer_length=5)
+    served = _serve_in_fresh_process(tmp_path / "squad", (
+        f"result = plain(serve(question=tf.constant({[q.question for q in QUESTIONS]!r} + ['q', '']),\n"
+        f"                     context=tf.constant({[q.context for q in QUESTIONS]!r} + ['', {BAD_BYTES!r}])))"
+    ))
+    # The library's SQuAD path on one window each, searching every start and end.
+    tokenizer = keras_bert.text.BertTokenizer(vocab)
+    features = squad_features(QUESTIONS, tokenizer, seq_length=SEQ_LENGTH, max_query_length=8)
+    assert len(features["example_index"]) == len(QUESTIONS)  # every context fits one window
+    logits = model({k: features[k] for k in ("input_word_ids", "input_mask", "input_type_ids")})
+    expected = squad_answers(QUESTIONS, features, np.asarray(logits["start_logits"]),
+                             np.asarray(logits["end_logits"]), n_best_size=SEQ_LENGTH, max_answer_length=5)
+    assert served["answer"][:3] == [expected[q.question_id] for q in QUESTIONS]
+    for row, q in enumerate(QUESTIONS):
+        assert q.context[served["answer_start"][row] : served["answer_end"][row]] == served["answer"][row]
+    assert served["answer"][3] == "" and served["answer_start"][3] == -1  # no context, no answer
+    assert served["answer"][4] and served["answer"][4] in "bad \ufffd\ufffd bytes"  # invalid bytes -> U+FFFD
+
+
+def test_saved_model_cli_lists_the_string_signature(classifier_export):
+    directory, _ = classifier_export
+    cli = [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
+    result = subprocess.run(cli + ["show", "--dir", str(directory), "--all"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "signature_def['serving_default']" in result.stdout
+    assert "dtype: DT_STRING" in result.stdout and "outputs['label']" in result.stdout
+
+
+def test_refuses_to_overwrite_and_checks_labels(classifier_export, encoder_and_vocab, tmp_path):
+    directory, _ = classifier_export
+    encoder, vocab = encoder_and_vocab
+    classifier = keras_bert.BertClassifier(encoder, num_classes=3)
+    preprocessor = BertPreprocessor(vocab, seq_length=8)
+    with pytest.raises(FileExistsError, match="already holds a SavedModel"):
+        export_saved_model(classifier, preprocessor, directory, label_names=["a", "b", "c"])
+    with pytest.raises(ValueError, match="2 label names for a classifier with 3 outputs"):
+        export_saved_model(classifier, preprocessor, tmp_path / "x", label_names=["a", "b"])
+    with pytest.raises(ValueError, match="max_query_length=64 leaves no context room in seq_length=8"):
+        export_saved_model(keras_bert.BertSpanLabeler(encoder), preprocessor, tmp_path / "y")
+    with pytest.raises(TypeError, match="takes a BertClassifier, .* got BertEncoder"):
+        export_saved_model(encoder, preprocessor, tmp_path / "z")
