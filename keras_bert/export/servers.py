@@ -10,21 +10,15 @@ answer substrings are well defined for any input bytes.
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from keras_bert.text.bert_preprocessor import pack_segments
+
 
 def _valid_utf8(text):
     return tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD)
 
 
 def _pack(segments, tokenizer, seq_length):
-    """`[CLS] segment [SEP] (segment [SEP])` padded to `seq_length`: the encoder's input dict."""
-    ids, type_ids = tf_text.combine_segments(
-        segments, start_of_sequence_id=tokenizer.token_to_id("[CLS]"),
-        end_of_segment_id=tokenizer.token_to_id("[SEP]"),
-    )
-    word_ids, mask = tf_text.pad_model_inputs(ids, max_seq_length=seq_length)
-    type_ids, _ = tf_text.pad_model_inputs(type_ids, max_seq_length=seq_length)
-    return {"input_word_ids": tf.cast(word_ids, tf.int32), "input_mask": tf.cast(mask, tf.int32),
-            "input_type_ids": tf.cast(type_ids, tf.int32)}
+    return pack_segments(segments, seq_length, tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]"))
 
 
 class ClassifierServer(tf.Module):

@@ -60,20 +60,7 @@ class BertPreprocessor(keras.layers.Layer):
             raise ValueError(
                 f"BertPreprocessor takes one or two string tensors; got {len(segments)}."
             )
-        pieces = [self.tokenizer(s) for s in segments]
-        # One [CLS], then a [SEP] after each segment.
-        budget = self.seq_length - 1 - len(segments)
-        pieces = tf_text.RoundRobinTrimmer(max_seq_length=budget).trim(pieces)
-        ids, segment_ids = tf_text.combine_segments(
-            pieces, start_of_sequence_id=self._cls_id, end_of_segment_id=self._sep_id
-        )
-        word_ids, mask = tf_text.pad_model_inputs(ids, max_seq_length=self.seq_length)
-        type_ids, _ = tf_text.pad_model_inputs(segment_ids, max_seq_length=self.seq_length)
-        return {
-            "input_word_ids": tf.cast(word_ids, tf.int32),
-            "input_mask": tf.cast(mask, tf.int32),
-            "input_type_ids": tf.cast(type_ids, tf.int32),
-        }
+        return pack_segments([self.tokenizer(s) for s in segments], self.seq_length, self._cls_id, self._sep_id)
 
     def get_config(self):
         config = super().get_config()
@@ -81,3 +68,39 @@ class BertPreprocessor(keras.layers.Layer):
             vocab_file=self.vocab_file, seq_length=self.seq_length, lower_case=self.lower_case
         )
         return config
+
+
+def pack_segments(segments, seq_length, cls_id, sep_id):
+    """`[CLS] A [SEP] (B [SEP])` from WordPiece ids: trimmed to fit, then padded.
+
+    Pairs are trimmed longer-segment-first (tensorflow-text's
+    `RoundRobinTrimmer`, the original's `_truncate_seq_pair` rule).
+
+    Args:
+        segments: a list of one or two int `tf.RaggedTensor`s
+            `(batch_size, (pieces))`; `(batch_size, (words), (pieces))` is
+            merged to that first.
+        seq_length: int, or a scalar int tensor (the shape is then dynamic).
+        cls_id, sep_id: ids of `[CLS]` and `[SEP]`.
+
+    Returns:
+        The encoder's input dict of int32 `(batch_size, seq_length)` tensors.
+
+    Example:
+    >>> ids = pack_segments([tf.ragged.constant([[5, 6], [7]])], 5, cls_id=2, sep_id=3)
+    >>> ids["input_word_ids"].numpy().tolist(), ids["input_mask"].numpy().tolist()
+    ([[2, 5, 6, 3, 0], [2, 7, 3, 0, 0]], [[1, 1, 1, 1, 0], [1, 1, 1, 0, 0]])
+    """
+    segments = [s.merge_dims(1, 2) if s.shape.rank == 3 else s for s in segments]
+    # One [CLS], then a [SEP] after each segment.
+    segments = tf_text.RoundRobinTrimmer(max_seq_length=seq_length - 1 - len(segments)).trim(segments)
+    ids, type_ids = tf_text.combine_segments(segments, start_of_sequence_id=cls_id, end_of_segment_id=sep_id)
+    if isinstance(seq_length, int):
+        shape = [None, seq_length]
+    else:
+        shape = tf.stack([ids.nrows(), tf.cast(seq_length, tf.int64)])
+    return {
+        "input_word_ids": tf.cast(ids.to_tensor(0, shape=shape), tf.int32),
+        "input_mask": tf.sequence_mask(ids.row_lengths(), seq_length, tf.int32),
+        "input_type_ids": tf.cast(type_ids.to_tensor(0, shape=shape), tf.int32),
+    }
