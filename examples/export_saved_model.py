@@ -10,6 +10,8 @@ serving.json (model file, task, casing, sequence length, label names, ...), as t
 fine-tuning scripts write them. The signature follows the task: text -> label
 probabilities (text_a, text_b for pairs), text -> per-word tags with character
 offsets (NER), question + context -> answer text, span and score (SQuAD).
+--hub_export_dir also writes the fine-tuned encoder as a TF-Hub-style
+preprocessor/encoder pair.
 """
 
 import json
@@ -19,7 +21,9 @@ import sys
 from absl import app, flags
 
 flags.DEFINE_string("model_dir", "/tmp/keras_bert_classifier", "A fine-tuning script's --output_dir.")
-flags.DEFINE_string("export_dir", None, "New directory for the SavedModel.")
+flags.DEFINE_string("export_dir", None, "New directory for the task SavedModel.")
+flags.DEFINE_string("hub_export_dir", None, "Also write the fine-tuned encoder as a TF-Hub-style pair: "
+                    "HUB_EXPORT_DIR/preprocess and HUB_EXPORT_DIR/encoder.")
 flags.mark_flags_as_required(["export_dir"])
 FLAGS = flags.FLAGS
 
@@ -35,7 +39,7 @@ def main(argv):
     import keras
 
     import keras_bert  # noqa: F401 (registers the classes the .keras files hold)
-    from keras_bert.export import export_saved_model
+    from keras_bert.export import export_hub_encoder, export_hub_preprocessor, export_saved_model
     from keras_bert.text import BertPreprocessor
 
     try:
@@ -54,6 +58,9 @@ def main(argv):
         options = {k: settings[k] for k in ("label_names", "pair", "max_query_length", "max_answer_length",
                                             "null_score_threshold") if k in settings}
         export_saved_model(model, preprocessor, FLAGS.export_dir, **options)
+        if FLAGS.hub_export_dir:
+            export_hub_preprocessor(preprocessor, os.path.join(FLAGS.hub_export_dir, "preprocess"))
+            export_hub_encoder(model.encoder, os.path.join(FLAGS.hub_export_dir, "encoder"))
     except (ImportError, OSError, ValueError, KeyError, TypeError) as e:
         sys.exit(f"export_saved_model.py: {e}")
     task = settings["task"]
@@ -65,6 +72,10 @@ def main(argv):
         signature = f"serving_default({inputs}: string[batch]) -> " + (
             f"probabilities, label_id, label ({labels})" if labels else "score")
     print(f"Exported the {task} model to {FLAGS.export_dir}: {signature}.")
+    if FLAGS.hub_export_dir:
+        print(f"Hub-style pair: {FLAGS.hub_export_dir}/preprocess (strings -> encoder inputs; tokenize, "
+              f"bert_pack_inputs) and {FLAGS.hub_export_dir}/encoder (-> pooled_output, sequence_output, "
+              "encoder_outputs).")
 
 
 if __name__ == "__main__":

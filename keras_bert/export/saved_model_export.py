@@ -57,8 +57,8 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
     >>> from keras_bert import BertEncoder
     >>> from keras_bert.text import BertPreprocessor
     >>> vocab = tempfile.mktemp()
-    >>> _ = open(vocab, "w").write("\\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "good", "bad"]))
-    >>> encoder = BertEncoder(vocab_size=6, hidden_size=8, num_layers=1,
+    >>> _ = open(vocab, "w").write("\\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "good", "bad"]))
+    >>> encoder = BertEncoder(vocab_size=7, hidden_size=8, num_layers=1,
     ...                       num_attention_heads=2, intermediate_size=12)
     >>> classifier = BertClassifier(encoder, num_classes=2)
     >>> path = export_saved_model(classifier, BertPreprocessor(vocab, 8), tempfile.mkdtemp() + "/m",

@@ -138,9 +138,11 @@ def test_export_after_fine_tuning_serves_raw_text(tmp_path):
     result = _run(f"--data_dir={data}", f"--output_dir={model_dir}", "--num_train_epochs=1", "--max_seq_length=24")
     assert result.returncode == 0, result.stderr[-3000:]
     result = subprocess.run([sys.executable, "examples/export_saved_model.py", f"--model_dir={model_dir}",
-                             f"--export_dir={export_dir}"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+                             f"--export_dir={export_dir}", f"--hub_export_dir={tmp_path}/hub"],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "serving_default(text: string[batch])" in result.stdout
+    assert (tmp_path / "hub/preprocess/saved_model.pb").exists() and (tmp_path / "hub/encoder/saved_model.pb").exists()
 
     dev = read_glue_tsv("sst2", data / "dev.tsv")
     classifier = keras.saving.load_model(model_dir / "classifier.keras")
