@@ -32,7 +32,8 @@ def define_fine_tuning_flags(output_dir, max_seq_length=128, train_batch_size=32
 
 
 def define_distribution_flags():
-    """--distribution_strategy, --tpu, --num_gpus, --num_cpu_devices, --mixed_precision, --jit_compile."""
+    """--distribution_strategy, --tpu, --num_gpus, --num_cpu_devices, --mixed_precision, --jit_compile,
+    --deterministic."""
     flags.DEFINE_enum("distribution_strategy", "one_device",
                       ["one_device", "mirrored", "multi_worker_mirrored", "tpu"],
                       "tf.distribute strategy; multi_worker_mirrored reads TF_CONFIG.")
@@ -41,18 +42,24 @@ def define_distribution_flags():
     flags.DEFINE_integer("num_cpu_devices", None, "Split the CPU into this many devices (mirrored without GPUs).")
     flags.DEFINE_string("mixed_precision", "float32", "float32, bfloat16 or float16 (mixed; fp32 variables).")
     flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA.")
+    flags.DEFINE_bool("deterministic", False, "Deterministic TensorFlow ops: a rerun with the same --seed gives the "
+                      "same losses (slower on GPUs).")
 
 
 def strategy_from_flags():
-    """Applies --num_cpu_devices and --mixed_precision; returns the --distribution_strategy strategy.
+    """Applies --num_cpu_devices, --mixed_precision and --deterministic; returns the strategy.
 
     Build and compile models in the returned strategy's `scope()`.
 
     Raises:
         ValueError: for a bad flag value (the message names the fix).
     """
+    import tensorflow as tf
+
     from keras_bert.training import distribution
 
+    if flags.FLAGS.deterministic:
+        tf.config.experimental.enable_op_determinism()
     if flags.FLAGS.num_cpu_devices:
         distribution.split_cpu(flags.FLAGS.num_cpu_devices)
     distribution.set_precision(flags.FLAGS.mixed_precision)

@@ -281,7 +281,7 @@ def write_instances(instances, output_files, max_seq_length, masking=None, batch
                     feature["masked_lm_ids"] = _int_feature(masked["masked_lm_ids"][row])
                     feature["masked_lm_weights"] = _float_feature(masked["masked_lm_weights"][row])
                 example = tf.train.Example(features=tf.train.Features(feature=feature))
-                writers[(start + row) % len(writers)].write(example.SerializeToString())
+                writers[(start + row) % len(writers)].write(example.SerializeToString(deterministic=True))
     finally:
         for writer in writers:
             writer.close()

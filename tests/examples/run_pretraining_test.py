@@ -162,3 +162,18 @@ def test_an_unreadable_newest_checkpoint_falls_back_to_the_one_before(trained_ru
     newest.write_bytes(newest.read_bytes()[:100])  # a write cut short
     checkpoint = read_checkpoint(str(model_dir))
     assert checkpoint.source.endswith("ckpt-30")
+
+
+def test_two_seeded_deterministic_runs_make_the_same_data_and_losses(tmp_path):
+    """Same instances (byte for byte), same dynamic masks and the same loss at each of 100 steps."""
+    flags = ["--num_train_steps=100", "--steps_per_loop=1", "--save_checkpoints_steps=100", "--do_eval=false",
+             "--deterministic"]
+    runs = [tmp_path / "a", tmp_path / "b"]
+    for model_dir in runs:
+        result = _run(model_dir, *flags)
+        assert result.returncode == 0, result.stderr[-3000:]
+    assert (runs[0] / "data/train.tfrecord").read_bytes() == (runs[1] / "data/train.tfrecord").read_bytes()
+    losses = [[(row["step"], row["mlm_loss"], row["nsp_loss"])
+               for row in map(json.loads, (model_dir / "metrics.jsonl").read_text().splitlines())]
+              for model_dir in runs]
+    assert len(losses[0]) == 100 and losses[0] == losses[1]
