@@ -28,7 +28,15 @@ def define_fine_tuning_flags(output_dir, max_seq_length=128, train_batch_size=32
     flags.DEFINE_float("num_train_epochs", num_train_epochs, "Epochs (fractions allowed).")
     flags.DEFINE_float("warmup_proportion", 0.1, "Share of steps with linear warmup, then linear decay.")
     flags.DEFINE_integer("seed", 42, "Seeds weight init, dropout and data order.")
+    flags.DEFINE_integer("save_checkpoints_steps", None, "Steps between checkpoints in OUTPUT_DIR/training_state, "
+                         "from which a killed run resumes when started again (default: once per epoch).")
     define_distribution_flags()
+
+
+def resume_options():
+    """`fit_for_steps` arguments that make a fine-tuning run resumable from OUTPUT_DIR/training_state."""
+    return {"run_dir": os.path.join(flags.FLAGS.output_dir, "training_state"),
+            "save_checkpoints_steps": flags.FLAGS.save_checkpoints_steps}
 
 
 def define_distribution_flags():

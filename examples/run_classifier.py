@@ -97,7 +97,7 @@ def main(argv):
         _log_first_examples(train_data, vocab_file)
         print(f"Fine-tuning on {len(train):,} {task} examples for {steps.total_steps} steps "
               f"({FLAGS.num_train_epochs:g} epochs of {steps.steps_per_epoch}).")
-        print(f"Trained in {fit_for_steps(classifier, train_data, steps):.0f} s.")
+        print(f"Trained in {fit_for_steps(classifier, train_data, steps, **common_flags.resume_options()):.0f} s.")
         classifier.save(os.path.join(FLAGS.output_dir, "classifier.keras"))
         common_flags.save_serving_settings(vocab_file, "classifier.keras", task, label_names=list(label_names),
                                            pair=train.text_b is not None)

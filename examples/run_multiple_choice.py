@@ -62,7 +62,7 @@ def main(argv):
             jit_compile=FLAGS.jit_compile,
         )
     train_data = multiple_choice_dataset(train, preprocessor, FLAGS.train_batch_size, shuffle=True, seed=FLAGS.seed)
-    print(f"Trained in {fit_for_steps(model, train_data.repeat(), steps):.0f} s.")
+    print(f"Trained in {fit_for_steps(model, train_data.repeat(), steps, **common_flags.resume_options()):.0f} s.")
     model.save(os.path.join(FLAGS.output_dir, "multiple_choice.keras"))
     labels, predictions, _ = predict_classifier(
         model, multiple_choice_dataset(evaluation, preprocessor, FLAGS.eval_batch_size)

@@ -80,7 +80,7 @@ def main(argv):
         compile_tagger(model, FLAGS.learning_rate, steps.total_steps, steps.warmup_steps,
                        jit_compile=FLAGS.jit_compile)
     train_data = token_classification_dataset(train_features, FLAGS.train_batch_size, shuffle=True, seed=FLAGS.seed)
-    print(f"Trained in {fit_for_steps(model, train_data.repeat(), steps):.0f} s.")
+    print(f"Trained in {fit_for_steps(model, train_data.repeat(), steps, **common_flags.resume_options()):.0f} s.")
     model.save(os.path.join(FLAGS.output_dir, "tagger.keras"))
     common_flags.save_serving_settings(vocab_file, "tagger.keras", "ner", label_names=label_names)
 

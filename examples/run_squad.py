@@ -89,7 +89,7 @@ def main(argv):
         dataset = (dataset.shuffle(windows, seed=FLAGS.seed).repeat().batch(FLAGS.train_batch_size)
                    .map(lambda x, y: (trim_to_longest(x), y)).prefetch(tf.data.AUTOTUNE))
         print(f"Training on {windows:,} windows for {steps.total_steps} steps.")
-        print(f"Trained in {fit_for_steps(model, dataset, steps):.0f} s.")
+        print(f"Trained in {fit_for_steps(model, dataset, steps, **common_flags.resume_options()):.0f} s.")
         model.save(os.path.join(FLAGS.output_dir, "span_labeler.keras"))
         common_flags.save_serving_settings(
             vocab_file, "span_labeler.keras", "squad", max_query_length=FLAGS.max_query_length,

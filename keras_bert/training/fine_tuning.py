@@ -2,14 +2,19 @@
 
 import dataclasses
 import math
+import os
 import sys
 import time
 
 import keras
 import numpy as np
+import tensorflow as tf
 
+from keras_bert.checkpoints.run_directory import CHECKPOINTS_SUBDIR
 from keras_bert.data.token_classification import IGNORED_LABEL
+from keras_bert.training.distribution import is_chief
 from keras_bert.training.optimizer import create_optimizer
+from keras_bert.training.pretraining import pretrain
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,29 +46,49 @@ def training_steps(num_examples, batch_size, num_epochs, warmup_proportion):
     return TrainingSteps(steps_per_epoch, total_steps, int(total_steps * warmup_proportion), math.ceil(num_epochs))
 
 
-def fit_for_steps(model, dataset, steps):
+def fit_for_steps(model, dataset, steps, run_dir=None, save_checkpoints_steps=None):
     """Trains a compiled model for `steps` (a `TrainingSteps`); returns the seconds taken.
 
     Args:
         model: a compiled Keras model.
-        dataset: an endless (`.repeat()`ed) dataset that reshuffles itself,
-            so Keras' own shuffling is off.
+        dataset: an endless (`.repeat()`ed) dataset that reshuffles itself
+            with a fixed seed, so Keras' own shuffling is off and the batch
+            sequence is the same on every run.
         steps: `TrainingSteps`.
+        run_dir: optional str. Makes the run resumable: model and optimizer
+            are checkpointed under `run_dir/checkpoints` (with
+            `metrics.jsonl` and TensorBoard `logs/` beside), and a restart
+            after a crash or kill resumes from the newest complete
+            checkpoint, skipping the batches already trained on. The
+            checkpoints are deleted once training completes, so the next run
+            in the same place starts afresh.
+        save_checkpoints_steps: int. With `run_dir`: steps between
+            checkpoints (and log lines). Defaults to once per epoch.
 
-    A progress bar on a terminal, one line per epoch otherwise (logs).
-    Trains on the strategy the model was built under (see `get_strategy`).
+    A progress bar on a terminal, one line per epoch (or per
+    `save_checkpoints_steps`) otherwise. Trains on the strategy the model
+    was built under (see `get_strategy`).
     """
     strategy = model.distribute_strategy
     print(f"{type(strategy).__name__.lstrip('_')} with {strategy.num_replicas_in_sync} replica(s), "
           f"dtype policy {keras.mixed_precision.global_policy().name}.")
     start = time.time()
-    model.fit(
-        dataset,
-        epochs=steps.epochs,
-        steps_per_epoch=min(steps.steps_per_epoch, steps.total_steps),
-        shuffle=False,
-        verbose=1 if sys.stdout.isatty() else 2,
-    )
+    if run_dir is None:
+        model.fit(
+            dataset,
+            epochs=steps.epochs,
+            steps_per_epoch=min(steps.steps_per_epoch, steps.total_steps),
+            shuffle=False,
+            verbose=1 if sys.stdout.isatty() else 2,
+        )
+        return time.time() - start
+    checkpoints = os.path.join(run_dir, CHECKPOINTS_SUBDIR)
+    if not tf.io.gfile.exists(checkpoints) and tf.io.gfile.exists(run_dir):
+        tf.io.gfile.rmtree(run_dir)  # logs of a finished earlier run
+    loop = min(save_checkpoints_steps or steps.steps_per_epoch, steps.total_steps)
+    pretrain(model, dataset.skip, run_dir, steps.total_steps, steps_per_loop=loop, save_checkpoints_steps=loop)
+    if is_chief(strategy):
+        tf.io.gfile.rmtree(checkpoints)
     return time.time() - start
 
 

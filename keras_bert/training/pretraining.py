@@ -20,6 +20,11 @@ from keras_bert.checkpoints.run_directory import CHECKPOINTS_SUBDIR, restore_lat
 from keras_bert.training.distribution import is_chief, writable_dir
 
 
+def _step(optimizer):
+    """The optimizer's update count as an int (also when it is a MirroredVariable)."""
+    return int(tf.convert_to_tensor(optimizer.iterations.value))
+
+
 class _RunLog(keras.callbacks.Callback):
     """Adds `step` and `sequences_per_second` to each loop's logs and appends them to a JSON-lines file."""
 
@@ -28,13 +33,14 @@ class _RunLog(keras.callbacks.Callback):
         self.path, self.batch_size, self.accumulation = path, batch_size, accumulation
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._start, self._start_step = time.time(), int(self.model.optimizer.iterations)
+        self._start, self._start_step = time.time(), _step(self.model.optimizer)
 
     def on_epoch_end(self, epoch, logs=None):
-        step = int(self.model.optimizer.iterations)
+        step = _step(self.model.optimizer)
         elapsed = time.time() - self._start
         logs["step"] = step
-        logs["sequences_per_second"] = (step - self._start_step) * self.batch_size * self.accumulation / elapsed
+        if self.batch_size:
+            logs["sequences_per_second"] = (step - self._start_step) * self.batch_size * self.accumulation / elapsed
         if self.path:
             with open(self.path, "a") as f:
                 f.write(json.dumps({k: float(v) for k, v in logs.items()}) + "\n")
@@ -49,7 +55,7 @@ class _SaveAndStop(keras.callbacks.Callback):
         self.bad_loss = None  # (step, loss) once the loss is NaN or infinite
 
     def on_train_batch_end(self, batch, logs=None):
-        step = int(self.model.optimizer.iterations)
+        step = _step(self.model.optimizer)
         loss = float((logs or {}).get("loss", 0.0))
         if not math.isfinite(loss):
             self.bad_loss = (step, loss)
@@ -58,7 +64,7 @@ class _SaveAndStop(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
-        step = int(self.model.optimizer.iterations)
+        step = _step(self.model.optimizer)
         if self.bad_loss is None and (step % self.save_steps == 0 or step >= self.total_steps):
             self.manager.save(checkpoint_number=step)
 
@@ -82,7 +88,7 @@ def pretrain(
     make_dataset,
     model_dir,
     total_steps,
-    batch_size,
+    batch_size=None,
     steps_per_loop=100,
     save_checkpoints_steps=1000,
     max_checkpoints=5,
@@ -97,7 +103,8 @@ def pretrain(
             so that a resumed run reads on from where it stopped.
         model_dir: str. The run directory.
         total_steps: int. Optimizer updates of the whole run.
-        batch_size: int. Global batch size (for the throughput figure).
+        batch_size: optional int. Global batch size, for the logged
+            `sequences_per_second`.
         steps_per_loop: int. Updates between log lines (one Keras epoch).
         save_checkpoints_steps: int. A multiple of `steps_per_loop`.
         max_checkpoints: int. Newest checkpoints kept.
@@ -117,7 +124,7 @@ def pretrain(
     strategy = model.distribute_strategy  # the scope the model was built in
     optimizer = model.optimizer
     checkpoint, restored = restore_run(model, model_dir)
-    start_step = int(optimizer.iterations)
+    start_step = _step(optimizer)
     if restored:
         print(f"Resuming from {restored} at step {start_step} of {total_steps}.")
     if start_step >= total_steps:

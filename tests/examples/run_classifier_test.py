@@ -1,6 +1,8 @@
 import json
+import signal
 import subprocess
 import sys
+import time
 
 import keras
 import numpy as np
@@ -155,3 +157,28 @@ def test_export_after_fine_tuning_serves_raw_text(tmp_path):
     assert (tmp_path / "served.txt").read_text().split() == [str(label) for label in expected]
     accuracy = np.mean(np.array(expected) == np.array(dev.labels))
     assert f"({len(dev)} rows) through {export_dir}: accuracy = {accuracy:.4f}" in served.stdout
+
+
+def test_resumes_after_sigkill_from_its_last_checkpoint(tmp_path):
+    data, out = _small_sst2(tmp_path), tmp_path / "out"
+    flags = [f"--data_dir={data}", f"--output_dir={out}", "--num_train_epochs=3", "--train_batch_size=16",
+             "--max_seq_length=32", "--save_checkpoints_steps=3"]  # 7 steps an epoch, 21 in all
+    process = subprocess.Popen([sys.executable, "examples/run_classifier.py", *flags], cwd=REPO_ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = out / "training_state/checkpoints/checkpoint"
+    deadline = time.time() + 600
+    while time.time() < deadline and not (state.exists() and "ckpt-6" in state.read_text()):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (out / "eval_results.json").exists()  # killed mid-training
+
+    result = _run(*flags)
+    assert result.returncode == 0, result.stderr[-3000:]
+    resumed_from = int(result.stdout.split("at step ")[1].split()[0])
+    assert 6 <= resumed_from < 21 and resumed_from % 3 == 0
+    steps = [json.loads(line)["step"] for line in (out / "training_state/metrics.jsonl").read_text().splitlines()]
+    continued = list(range(resumed_from + 3, 22, 3))  # from the checkpoint on, to the same end
+    assert steps[-len(continued):] == continued
+    assert set(json.loads((out / "eval_results.json").read_text())) == {"accuracy"}
+    assert not (out / "training_state/checkpoints").exists()  # done: the next run starts afresh
