@@ -21,8 +21,13 @@ from keras_bert.training.distribution import is_chief, writable_dir
 
 
 def _step(optimizer):
-    """The optimizer's update count as an int (also when it is a MirroredVariable)."""
-    return int(tf.convert_to_tensor(optimizer.iterations.value))
+    """The optimizer's update count as an int.
+
+    `iterations` is a Keras variable, a MirroredVariable under MirroredStrategy,
+    or already a tensor (LossScaleOptimizer under float16/bfloat16).
+    """
+    iterations = optimizer.iterations
+    return int(tf.convert_to_tensor(getattr(iterations, "value", iterations)))
 
 
 class _RunLog(keras.callbacks.Callback):
