@@ -13,11 +13,15 @@ the dev set. keras_bert runs through examples/run_classifier.py (run_squad.py);
 transformers through its BertForSequenceClassification (BertForQuestionAnswering,
 fed keras_bert's own SQuAD windows and scored by the same n-best search and
 official rules, so only the model and training differ) with a plain PyTorch
-loop. Prints a Markdown table and writes --output_json.
+loop (torch_reference.py). Prints a Markdown table and writes --output_json.
+
+The SQuAD reference can train elsewhere (a GPU box without TensorFlow):
+write the windows with `--libraries= --save_squad_windows=W.npz`, run
+torch_reference.py there, then score its logits here with
+`--libraries=transformers --transformers_logits=squad_logits_lr<LR>.npz`.
 """
 
 import json
-import math
 import os
 import subprocess
 import sys
@@ -25,6 +29,8 @@ import tempfile
 import time
 
 from absl import app, flags
+
+from torch_reference import epoch_order, fine_tune, save_squad_windows, squad_fine_tune_and_predict
 
 flags.DEFINE_string("task", "sst2", "GLUE task, or squad.")
 flags.DEFINE_string("data_dir", None, "GLUE: folder with the task's train.tsv/dev.tsv.")
@@ -37,6 +43,11 @@ flags.DEFINE_float("learning_rate", 5e-5, "")
 flags.DEFINE_float("num_train_epochs", 3.0, "")
 flags.DEFINE_integer("seed", 42, "")
 flags.DEFINE_string("output_json", None, "")
+flags.DEFINE_string("save_squad_windows", None,
+                    "squad: also write the train/predict windows here, for torch_reference.py on another machine.")
+flags.DEFINE_string("transformers_logits", None,
+                    "squad: score these logits (torch_reference.py's output, mean over its seeds) instead of "
+                    "training the transformers side here.")
 flags.register_validator("data_dir", lambda v: v or FLAGS.task == "squad", "--data_dir is required for GLUE tasks.")
 FLAGS = flags.FLAGS
 
@@ -58,46 +69,6 @@ def run_keras_bert():
         seconds = time.time() - start
         with open(os.path.join(out, "eval_results.json")) as f:
             return json.load(f), seconds
-
-
-def _torch_fine_tune(model, batches, num_examples):
-    """The reference recipe: AdamW (no decay on LayerNorm and biases), 10% warmup, linear decay, clip 1.0.
-
-    `batches(epoch)` yields keyword arguments for `model(...)`, labels included.
-    """
-    import torch
-    import transformers
-
-    no_decay = ("bias", "LayerNorm.weight")
-    groups = [
-        {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)], "weight_decay": 0.01},
-        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
-    ]
-    optimizer = torch.optim.AdamW(groups, lr=FLAGS.learning_rate, eps=1e-6)
-    steps_per_epoch = math.ceil(num_examples / FLAGS.train_batch_size)
-    total = int(steps_per_epoch * FLAGS.num_train_epochs)
-    schedule = transformers.get_linear_schedule_with_warmup(optimizer, int(0.1 * total), total)
-    step, epoch = 0, 0
-    model.train()
-    while step < total:
-        epoch += 1
-        for kwargs in batches(epoch):
-            model(**kwargs).loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            schedule.step()
-            optimizer.zero_grad()
-            step += 1
-            if step == total:
-                break
-    model.eval()
-
-
-def _order(num_examples, epoch):
-    """A new seeded order every epoch."""
-    import numpy as np
-
-    return np.random.default_rng(FLAGS.seed + epoch).permutation(num_examples)
 
 
 def run_transformers():
@@ -126,13 +97,13 @@ def run_transformers():
         return encoded, torch.tensor([examples.labels[i] for i in rows], dtype=dtype)
 
     def train_batches(epoch):
-        order = _order(len(train), epoch)
+        order = epoch_order(len(train), FLAGS.seed, epoch)
         for start in range(0, len(order), FLAGS.train_batch_size):
             encoded, labels = encode(train, order[start : start + FLAGS.train_batch_size])
             yield dict(encoded, labels=labels)
 
     start = time.time()
-    _torch_fine_tune(model, train_batches, len(train))
+    fine_tune(model, train_batches, len(train), FLAGS.learning_rate, FLAGS.num_train_epochs, FLAGS.train_batch_size)
     predictions, labels = [], []
     with torch.no_grad():
         for begin in range(0, len(dev), FLAGS.train_batch_size):
@@ -143,60 +114,60 @@ def run_transformers():
     return glue_metrics(FLAGS.task, labels, np.asarray(predictions)), time.time() - start
 
 
-def run_transformers_squad():
-    """transformers' BertForQuestionAnswering on the very windows keras_bert trains and predicts on."""
-    import numpy as np
+def _squad_windows():
+    """keras_bert's SQuAD windows (run_squad.py's defaults): (dev questions, train windows, dev windows)."""
     import tensorflow as tf
-    import torch
-    import transformers
 
-    from keras_bert.checkpoints import default_checkpoint_path, default_vocab_file
-    from keras_bert.data import read_squad, squad_answers, squad_features
-    from keras_bert.metrics import squad_scores
+    from keras_bert.checkpoints import default_vocab_file
+    from keras_bert.data import read_squad, squad_features
     from keras_bert.text import BertTokenizer
 
-    torch.manual_seed(FLAGS.seed)
     tf.config.set_visible_devices([], "GPU")
-    model = transformers.BertForQuestionAnswering.from_pretrained(default_checkpoint_path())
     tokenizer = BertTokenizer(default_vocab_file())
     windows = dict(seq_length=FLAGS.max_seq_length, doc_stride=128, max_query_length=64)
     train = squad_features(read_squad(FLAGS.train_file), tokenizer, training=True, **windows)
     questions = read_squad(FLAGS.predict_file)
-    predict = squad_features(questions, tokenizer, **windows)
+    return questions, train, squad_features(questions, tokenizer, **windows)
 
-    def tensors(features, rows):
-        length = int(features["input_mask"][rows].sum(axis=1).max())  # trimmed to the longest row, as ours
-        take = {k: torch.tensor(features[k][rows, :length], dtype=torch.long)
-                for k in ("input_word_ids", "input_mask", "input_type_ids")}
-        return dict(input_ids=take["input_word_ids"], attention_mask=take["input_mask"],
-                    token_type_ids=take["input_type_ids"])
 
-    def train_batches(epoch):
-        order = _order(len(train["start_positions"]), epoch)
-        for begin in range(0, len(order), FLAGS.train_batch_size):
-            rows = order[begin : begin + FLAGS.train_batch_size]
-            yield dict(tensors(train, rows), start_positions=torch.tensor(train["start_positions"][rows], dtype=torch.long),
-                       end_positions=torch.tensor(train["end_positions"][rows], dtype=torch.long))
+def run_transformers_squad():
+    """transformers' BertForQuestionAnswering on the very windows keras_bert trains and predicts on."""
+    import numpy as np
+
+    from keras_bert.checkpoints import default_checkpoint_path
+    from keras_bert.data import squad_answers
+    from keras_bert.metrics import squad_scores
+
+    questions, train, predict = _squad_windows()
+    references = {q.question_id: [text for text, _ in q.answers] for q in questions}
+
+    def score(starts, ends):
+        return squad_scores(references, squad_answers(questions, predict, starts, ends))
 
     start = time.time()
-    _torch_fine_tune(model, train_batches, len(train["start_positions"]))
-    starts, ends = [], []
-    with torch.no_grad():
-        for begin in range(0, len(predict["example_index"]), 64):
-            out = model(**tensors(predict, np.arange(begin, min(begin + 64, len(predict["example_index"])))))
-            pad = [(0, 0), (0, FLAGS.max_seq_length - out.start_logits.shape[1])]
-            starts.append(np.pad(out.start_logits.numpy(), pad, constant_values=-1e9))
-            ends.append(np.pad(out.end_logits.numpy(), pad, constant_values=-1e9))
-    answers = squad_answers(questions, predict, np.concatenate(starts), np.concatenate(ends))
-    scores = squad_scores({q.question_id: [text for text, _ in q.answers] for q in questions}, answers)
-    return scores, time.time() - start
+    if not FLAGS.transformers_logits:
+        scores = score(*squad_fine_tune_and_predict(
+            default_checkpoint_path(), train, predict, FLAGS.learning_rate, FLAGS.num_train_epochs,
+            FLAGS.train_batch_size, FLAGS.seed))
+        return scores, time.time() - start
+    with np.load(FLAGS.transformers_logits) as logits:
+        seeds = sorted(k[len("start_"):] for k in logits.files if k.startswith("start_"))
+        runs = [score(logits[f"start_{seed}"], logits[f"end_{seed}"]) for seed in seeds]
+    for seed, scores in zip(seeds, runs):
+        print(f"transformers, seed {seed}: " + ", ".join(f"{k} {v:.2f}" for k, v in scores.items()))
+    return {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}, float("nan")
 
 
 def main(argv):
     del argv
     runs = {"keras_bert": run_keras_bert,
             "transformers (torch)": run_transformers_squad if FLAGS.task == "squad" else run_transformers}
+    if FLAGS.save_squad_windows:
+        save_squad_windows(FLAGS.save_squad_windows, *_squad_windows()[1:])
+        print(f"Wrote {FLAGS.save_squad_windows}.")
     results = {name: run() for name, run in runs.items() if name.split()[0] in FLAGS.libraries}
+    if not results:
+        return
     print(f"\n{FLAGS.task}: {FLAGS.num_train_epochs:g} epochs, seq {FLAGS.max_seq_length}, "
           f"batch {FLAGS.train_batch_size}, lr {FLAGS.learning_rate:g}\n")
     names = list(next(iter(results.values()))[0])
