@@ -94,13 +94,24 @@ def pack_segments(segments, seq_length, cls_id, sep_id):
     segments = [s.merge_dims(1, 2) if s.shape.rank == 3 else s for s in segments]
     # One [CLS], then a [SEP] after each segment.
     segments = tf_text.RoundRobinTrimmer(max_seq_length=seq_length - 1 - len(segments)).trim(segments)
-    ids, type_ids = tf_text.combine_segments(segments, start_of_sequence_id=cls_id, end_of_segment_id=sep_id)
-    if isinstance(seq_length, int):
-        shape = [None, seq_length]
-    else:
-        shape = tf.stack([ids.nrows(), tf.cast(seq_length, tf.int64)])
+    # Laid out with dense gathers rather than tf_text.combine_segments, whose
+    # ragged concatenation has no TFLite kernel: this way the same packing
+    # serves training, SavedModels and TFLite (its result is tested equal).
+    positions = tf.range(seq_length, dtype=tf.int32)[tf.newaxis]  # (1, seq_length)
+    word_ids = tf.where(positions == 0, cls_id, 0)
+    type_ids = tf.zeros_like(word_ids)
+    end = tf.ones_like(segments[0].row_lengths(), tf.int32)[:, tf.newaxis]  # after [CLS]
+    for type_id, segment in enumerate(segments):
+        start, end = end, end + tf.cast(segment.row_lengths(), tf.int32)[:, tf.newaxis]
+        dense = tf.cast(segment.to_tensor(0), tf.int32)
+        inside = (positions >= start) & (positions < end)
+        index = tf.clip_by_value(positions - start, 0, tf.maximum(tf.shape(dense)[1] - 1, 0))
+        pieces = tf.gather(tf.pad(dense, [[0, 0], [0, 1]]), index, batch_dims=1)
+        word_ids = tf.where(inside, pieces, tf.where(positions == end, sep_id, word_ids))
+        type_ids = tf.where(inside | (positions == end), type_id, type_ids)
+        end += 1  # the [SEP]
     return {
-        "input_word_ids": tf.cast(ids.to_tensor(0, shape=shape), tf.int32),
-        "input_mask": tf.sequence_mask(ids.row_lengths(), seq_length, tf.int32),
-        "input_type_ids": tf.cast(type_ids.to_tensor(0, shape=shape), tf.int32),
+        "input_word_ids": word_ids,
+        "input_mask": tf.cast(positions < end, tf.int32),
+        "input_type_ids": type_ids,
     }
