@@ -11,7 +11,8 @@ fine-tuning scripts write them. The signature follows the task: text -> label
 probabilities (text_a, text_b for pairs), text -> per-word tags with character
 offsets (NER), question + context -> answer text, span and score (SQuAD).
 --hub_export_dir also writes the fine-tuned encoder as a TF-Hub-style
-preprocessor/encoder pair.
+preprocessor/encoder pair; --tflite_file (classifiers) a TFLite flatbuffer with
+the same signature, tokenizer included (see keras_bert.export.export_tflite).
 """
 
 import json
@@ -22,6 +23,7 @@ from absl import app, flags
 
 flags.DEFINE_string("model_dir", "/tmp/keras_bert_classifier", "A fine-tuning script's --output_dir.")
 flags.DEFINE_string("export_dir", None, "New directory for the task SavedModel.")
+flags.DEFINE_string("tflite_file", None, "Classifiers: also write a TFLite file (tokenizer inside) here.")
 flags.DEFINE_string("hub_export_dir", None, "Also write the fine-tuned encoder as a TF-Hub-style pair: "
                     "HUB_EXPORT_DIR/preprocess and HUB_EXPORT_DIR/encoder.")
 flags.mark_flags_as_required(["export_dir"])
@@ -39,7 +41,7 @@ def main(argv):
     import keras
 
     import keras_bert  # noqa: F401 (registers the classes the .keras files hold)
-    from keras_bert.export import export_hub_encoder, export_hub_preprocessor, export_saved_model
+    from keras_bert.export import export_hub_encoder, export_hub_preprocessor, export_saved_model, export_tflite
     from keras_bert.text import BertPreprocessor
 
     try:
@@ -61,6 +63,9 @@ def main(argv):
         if FLAGS.hub_export_dir:
             export_hub_preprocessor(preprocessor, os.path.join(FLAGS.hub_export_dir, "preprocess"))
             export_hub_encoder(model.encoder, os.path.join(FLAGS.hub_export_dir, "encoder"))
+        if FLAGS.tflite_file:
+            export_tflite(model, preprocessor, FLAGS.tflite_file, label_names=settings.get("label_names"),
+                          pair=settings.get("pair", False))
     except (ImportError, OSError, ValueError, KeyError, TypeError) as e:
         sys.exit(f"export_saved_model.py: {e}")
     task = settings["task"]
@@ -72,6 +77,9 @@ def main(argv):
         signature = f"serving_default({inputs}: string[batch]) -> " + (
             f"probabilities, label_id, label ({labels})" if labels else "score")
     print(f"Exported the {task} model to {FLAGS.export_dir}: {signature}.")
+    if FLAGS.tflite_file:
+        print(f"TFLite: {FLAGS.tflite_file}, the same signature; load it with keras_bert.export.load_tflite, or "
+              "any TFLite runtime with tensorflow_text's tflite_registrar ops registered.")
     if FLAGS.hub_export_dir:
         print(f"Hub-style pair: {FLAGS.hub_export_dir}/preprocess (strings -> encoder inputs; tokenize, "
               f"bert_pack_inputs) and {FLAGS.hub_export_dir}/encoder (-> pooled_output, sequence_output, "

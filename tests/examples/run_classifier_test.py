@@ -140,7 +140,8 @@ def test_export_after_fine_tuning_serves_raw_text(tmp_path):
     result = _run(f"--data_dir={data}", f"--output_dir={model_dir}", "--num_train_epochs=1", "--max_seq_length=24")
     assert result.returncode == 0, result.stderr[-3000:]
     result = subprocess.run([sys.executable, "examples/export_saved_model.py", f"--model_dir={model_dir}",
-                             f"--export_dir={export_dir}", f"--hub_export_dir={tmp_path}/hub"],
+                             f"--export_dir={export_dir}", f"--hub_export_dir={tmp_path}/hub",
+                             f"--tflite_file={tmp_path}/classifier.tflite"],
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "serving_default(text: string[batch])" in result.stdout
@@ -150,13 +151,14 @@ def test_export_after_fine_tuning_serves_raw_text(tmp_path):
     classifier = keras.saving.load_model(model_dir / "classifier.keras")
     preprocessor = BertPreprocessor(str(model_dir / "vocab.txt"), 24)
     expected = [int(np.argmax(classifier(preprocessor(np.array([t]))))) for t in dev.text_a]
-    served = subprocess.run([sys.executable, "examples/score_saved_model.py", f"--saved_model={export_dir}",
-                             f"--input_file={data}/dev.tsv", f"--output_file={tmp_path}/served.txt"],
-                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
-    assert served.returncode == 0, served.stderr[-2000:]  # it asserts that keras_bert was never imported
-    assert (tmp_path / "served.txt").read_text().split() == [str(label) for label in expected]
     accuracy = np.mean(np.array(expected) == np.array(dev.labels))
-    assert f"({len(dev)} rows) through {export_dir}: accuracy = {accuracy:.4f}" in served.stdout
+    for model_flag, source in (("--saved_model", export_dir), ("--tflite_file", tmp_path / "classifier.tflite")):
+        served = subprocess.run([sys.executable, "examples/score_saved_model.py", f"{model_flag}={source}",
+                                 f"--input_file={data}/dev.tsv", f"--output_file={tmp_path}/served.txt"],
+                                cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+        assert served.returncode == 0, served.stderr[-2000:]  # it asserts that keras_bert was never imported
+        assert (tmp_path / "served.txt").read_text().split() == [str(label) for label in expected]
+        assert f"({len(dev)} rows) through {source}: accuracy = {accuracy:.4f}" in served.stdout
 
 
 def test_resumes_after_sigkill_from_its_last_checkpoint(tmp_path):
