@@ -58,7 +58,7 @@ def main(argv):
             os.path.join(FLAGS.model_dir, "vocab.txt"), settings["max_seq_length"], lower_case=settings["lower_case"]
         )
         options = {k: settings[k] for k in ("label_names", "pair", "max_query_length", "max_answer_length",
-                                            "null_score_threshold") if k in settings}
+                                            "null_score_threshold", "doc_stride") if k in settings}
         export_saved_model(model, preprocessor, FLAGS.export_dir, **options)
         if FLAGS.hub_export_dir:
             export_hub_preprocessor(preprocessor, os.path.join(FLAGS.hub_export_dir, "preprocess"))

@@ -93,7 +93,7 @@ def main(argv):
         model.save(os.path.join(FLAGS.output_dir, "span_labeler.keras"))
         common_flags.save_serving_settings(
             vocab_file, "span_labeler.keras", "squad", max_query_length=FLAGS.max_query_length,
-            max_answer_length=FLAGS.max_answer_length,
+            max_answer_length=FLAGS.max_answer_length, doc_stride=FLAGS.doc_stride,
             null_score_threshold=FLAGS.null_score_diff_threshold if FLAGS.version_2_with_negative else None,
         )
 

@@ -9,7 +9,7 @@ from keras_bert.models import BertClassifier, BertFeatureTagger, BertSpanLabeler
 
 
 def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=False, max_query_length=64,
-                       max_answer_length=30, null_score_threshold=None):
+                       max_answer_length=30, null_score_threshold=None, doc_stride=128):
     """Saves a fine-tuned model as a SavedModel whose `serving_default` takes raw text.
 
     Tokenization and packing run inside the graph, so the SavedModel loads
@@ -33,8 +33,8 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
     - `BertSpanLabeler`: `question`, `context` -> `answer` string
       `[batch]`, `answer_start`/`answer_end` (character offsets in the
       context; `-1` with an empty answer), `score` (start + end logit).
-      One window: context past `seq_length` is not searched (see
-      `SpanServer`).
+      A long context is searched in windows `doc_stride` pieces apart, as
+      `squad_features` cuts them (see `SpanServer`).
 
     Args:
         model: a `BertClassifier`, `BertTokenClassifier`, `BertFeatureTagger`
@@ -44,8 +44,9 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
         export_dir: str. Created; must not hold a SavedModel already.
         label_names: the label strings in id order (classifiers, taggers).
         pair: bool. Whether a classifier takes sentence pairs.
-        max_query_length, max_answer_length: int. Span labeler: question
-            pieces kept, longest answer in pieces.
+        max_query_length, max_answer_length, doc_stride: int. Span
+            labeler: question pieces kept, longest answer in pieces,
+            pieces between window starts.
         null_score_threshold: optional float. Span labeler, SQuAD v2.0: the
             answer is empty when the null score beats the best span by more.
 
@@ -89,7 +90,7 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
         if max_query_length + 4 > seq_length:
             raise ValueError(f"max_query_length={max_query_length} leaves no context room in seq_length={seq_length}.")
         server = SpanServer(model, preprocessor.tokenizer, seq_length, max_query_length, max_answer_length,
-                            null_score_threshold)
+                            null_score_threshold, doc_stride)
         serve = tf.function(lambda question, context: server.answer(question, context), input_signature=[text, text])
     else:
         raise TypeError(

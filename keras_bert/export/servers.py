@@ -91,19 +91,23 @@ class TaggerServer(tf.Module):
 
 
 class SpanServer(tf.Module):
-    """The best answer span in a context for a question (SQuAD), from one window.
+    """The best answer span in a context for a question (SQuAD), over sliding windows.
 
-    `[CLS] question [SEP] context [SEP]`: the question keeps at most
-    `max_query_length` pieces and the context what then fits in
-    `seq_length`; the rest of a longer context is not searched. Among spans
-    of context pieces `i <= j < i + max_answer_length`, the one with the
-    largest start logit of `i` plus end logit of `j` wins. With
-    `null_score_threshold` (SQuAD v2.0), the answer is empty when the
-    `[CLS]` score exceeds that best score minus the threshold.
+    As `squad_features` and `squad_answers` do it: the question keeps at
+    most `max_query_length` pieces; the context is cut into windows of what
+    then fits in `seq_length` (`[CLS] question [SEP] window [SEP]`),
+    `doc_stride` pieces apart, the last one aligned to the context's end.
+    Among spans of context pieces `i <= j < i + max_answer_length` whose
+    start piece has its most context in that window (the original's rule),
+    the one with the largest start logit of `i` plus end logit of `j` wins,
+    over all windows (every start and end is searched, not an n-best
+    list). With `null_score_threshold` (SQuAD v2.0), the answer is empty
+    when the smallest `[CLS]` score over the windows exceeds that best score
+    minus the threshold.
     """
 
     def __init__(self, model, tokenizer, seq_length, max_query_length=64, max_answer_length=30,
-                 null_score_threshold=None):
+                 null_score_threshold=None, doc_stride=128):
         super().__init__()
         self.model = model
         self.tokenizer = tokenizer
@@ -111,40 +115,102 @@ class SpanServer(tf.Module):
         self.max_query_length = max_query_length
         self.max_answer_length = max_answer_length
         self.null_score_threshold = null_score_threshold
+        self.doc_stride = doc_stride
 
     def answer(self, question, context):
         context = _valid_utf8(context)
         question_ids = self.tokenizer(question)[:, : self.max_query_length]
         context_ids, starts, ends = self.tokenizer.tokenize_with_offsets(context)
-        # The question is kept whole; the context gives way ([CLS] and two [SEP]s take 3).
-        keep = tf_text.WaterfallTrimmer(self.seq_length - 3).generate_mask([question_ids, context_ids])[1]
-        context_ids, starts, ends = (tf.ragged.boolean_mask(x, keep) for x in (context_ids, starts, ends))
-        logits = self.model(_pack([question_ids, context_ids], self.tokenizer, self.seq_length), training=False)
+        windows = self._windows(question_ids.row_lengths(), context_ids.row_lengths())
+        question_of, window_start, window_length, pieces = windows
+        # Each window's pieces, gathered from the flat context pieces.
+        flat = tf.gather(context_ids.row_splits, question_of)[:, tf.newaxis] + window_start[:, tf.newaxis]
+        piece_index = tf.RaggedTensor.from_tensor(flat + tf.range(self.seq_length, dtype=tf.int64)[tf.newaxis],
+                                                  lengths=pieces)
+        window_ids, window_starts, window_ends = (
+            tf.gather(x.flat_values, piece_index) for x in (context_ids, starts, ends))
+        logits = self.model(_pack([tf.gather(question_ids, question_of), window_ids], self.tokenizer,
+                                  self.seq_length), training=False)
         start_logits = tf.cast(logits["start_logits"], tf.float32)
         end_logits = tf.cast(logits["end_logits"], tf.float32)
 
-        first = question_ids.row_lengths() + 2  # position of the first context piece
-        last = first + context_ids.row_lengths() - 1
+        first = tf.gather(question_ids.row_lengths(), question_of) + 2  # position of the window's first piece
         positions = tf.range(self.seq_length, dtype=tf.int64)[tf.newaxis]
-        in_context = (positions >= first[:, tf.newaxis]) & (positions <= last[:, tf.newaxis])
+        in_context = (positions >= first[:, tf.newaxis]) & (positions < (first + pieces)[:, tf.newaxis])
+        max_context = in_context & self._is_max_context(windows, positions - first[:, tf.newaxis])
         i, j = positions[:, :, tf.newaxis], positions[:, tf.newaxis, :]
-        allowed = in_context[:, :, tf.newaxis] & in_context[:, tf.newaxis, :] & (j >= i) & (
+        allowed = max_context[:, :, tf.newaxis] & in_context[:, tf.newaxis, :] & (j >= i) & (
             j - i < self.max_answer_length
         )
-        scores = start_logits[:, :, tf.newaxis] + end_logits[:, tf.newaxis, :]
-        scores = tf.where(allowed, scores, -float("inf"))
+        scores = tf.where(allowed, start_logits[:, :, tf.newaxis] + end_logits[:, tf.newaxis, :], -float("inf"))
         best = tf.argmax(tf.reshape(scores, [tf.shape(scores)[0], -1]), axis=-1)
         best_start, best_end = best // self.seq_length, best % self.seq_length
-        score = tf.reduce_max(scores, axis=[1, 2])
-        found = tf.math.is_finite(score)
+        # A window without any allowed span scores the lowest float (segment
+        # max starts there too, so -inf would not survive it).
+        window_score = tf.maximum(tf.reduce_max(scores, axis=[1, 2]), tf.float32.min)
+
+        # Per question, the first window holding the best score.
+        num_questions = question_ids.nrows()
+        score = tf.math.unsorted_segment_max(window_score, question_of, num_questions)
+        window_number = tf.range(tf.shape(question_of, tf.int64)[0])
+        is_best = window_score == tf.gather(score, question_of)
+        chosen = tf.math.unsorted_segment_min(tf.where(is_best, window_number, tf.int64.max), question_of,
+                                              num_questions)
+        found = score > tf.float32.min
         if self.null_score_threshold is not None:
-            null_score = start_logits[:, 0] + end_logits[:, 0]
+            null_score = tf.math.unsorted_segment_min(start_logits[:, 0] + end_logits[:, 0], question_of,
+                                                      num_questions)
             found &= null_score - score <= self.null_score_threshold
 
-        dense_starts, dense_ends = (x.to_tensor(0, shape=[None, self.seq_length]) for x in (starts, ends))
-        char_start = tf.gather(dense_starts, tf.maximum(best_start - first, 0), batch_dims=1)
-        char_end = tf.gather(dense_ends, tf.maximum(best_end - first, 0), batch_dims=1)
+        dense_starts, dense_ends = (x.to_tensor(0, shape=[None, self.seq_length])
+                                    for x in (window_starts, window_ends))
+        offset = tf.gather(first, chosen)
+        char_start = tf.gather(tf.gather(dense_starts, chosen), tf.maximum(tf.gather(best_start, chosen) - offset, 0),
+                               batch_dims=1)
+        char_end = tf.gather(tf.gather(dense_ends, chosen), tf.maximum(tf.gather(best_end, chosen) - offset, 0),
+                             batch_dims=1)
         char_start, char_end = tf.where(found, char_start, -1), tf.where(found, char_end, -1)
         text = tf.strings.substr(context, tf.maximum(char_start, 0), tf.maximum(char_end - char_start, 0),
                                  unit="UTF8_CHAR")
         return {"answer": text, "answer_start": char_start, "answer_end": char_end, "score": score}
+
+    def _windows(self, question_lengths, context_lengths):
+        """`(question_of, start, length, pieces)` per window, all int64 `[windows]`, as `squad_features`.
+
+        `length` is the room for context in the question's windows, `pieces`
+        how many context pieces this window holds (fewer at the end).
+        """
+        room = self.seq_length - 3 - question_lengths
+        strided = tf.maximum(context_lengths - room, 0) // self.doc_stride + 1
+        last_start = (strided - 1) * self.doc_stride
+        count = strided + tf.cast(last_start + room < context_lengths, tf.int64)  # one more, aligned to the end
+        window = tf.ragged.range(count)
+        question_of = window.value_rowids()
+        start = tf.where(window.flat_values < tf.gather(strided, question_of), window.flat_values * self.doc_stride,
+                         tf.gather(context_lengths - room, question_of))
+        length = tf.gather(room, question_of)
+        pieces = tf.minimum(length, tf.gather(context_lengths, question_of) - start)
+        return question_of, start, length, pieces
+
+    def _is_max_context(self, windows, piece_in_window):
+        """Whether each window position's piece has its most context there (first such window on ties).
+
+        The original's score for a piece in a window: min(pieces to its
+        left, pieces to its right), the window taken at full length.
+        """
+        question_of, start, length, _ = windows
+        own_score = tf.minimum(piece_in_window, length[:, tf.newaxis] - 1 - piece_in_window)  # [windows, seq]
+        piece = start[:, tf.newaxis] + piece_in_window
+        # Every window of the same question, [windows, its question's windows], padded with -1 starts.
+        siblings = tf.RaggedTensor.from_value_rowids(tf.range(tf.shape(question_of, tf.int64)[0]), question_of)
+        sibling = tf.gather(siblings, question_of).to_tensor(-1)
+        valid = sibling >= 0
+        sibling_start = tf.where(valid, tf.gather(start, tf.maximum(sibling, 0)), 0)
+        left = piece[:, :, tf.newaxis] - sibling_start[:, tf.newaxis, :]
+        right = sibling_start[:, tf.newaxis, :] + length[:, tf.newaxis, tf.newaxis] - 1 - piece[:, :, tf.newaxis]
+        sibling_score = tf.where(valid[:, tf.newaxis, :] & (left >= 0) & (right >= 0), tf.minimum(left, right), -1)
+        this = tf.range(tf.shape(question_of, tf.int64)[0])[:, tf.newaxis, tf.newaxis]
+        earlier = sibling[:, tf.newaxis, :] < this
+        beaten = tf.where(earlier, sibling_score >= own_score[:, :, tf.newaxis],
+                          sibling_score > own_score[:, :, tf.newaxis])
+        return tf.logical_not(tf.reduce_any(beaten, axis=-1))

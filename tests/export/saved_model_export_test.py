@@ -117,6 +117,41 @@ def test_span_labeler_serves_the_library_answer(encoder_and_vocab, tmp_path):
     assert served["answer"][4] and served["answer"][4] in "bad \ufffd\ufffd bytes"  # invalid bytes -> U+FFFD
 
 
+def test_span_labeler_searches_long_contexts_in_windows_as_the_library(encoder_and_vocab, shared_data, tmp_path):
+    """Real SQuAD contexts cut into many windows: the served answer is the library's over all windows."""
+    encoder, vocab = encoder_and_vocab
+    model = keras_bert.BertSpanLabeler(encoder)
+    head = model.get_layer("span_logits")  # a spread head, so windows and positions compete
+    head.kernel.assign(np.random.default_rng(1).normal(0, 0.3, head.kernel.shape).astype("float32"))
+    seq_length, stride = 48, 12
+    questions = keras_bert.data.read_squad(shared_data / "squad" / "dev.json")[::110][:12]
+    features = squad_features(questions, keras_bert.text.BertTokenizer(vocab), seq_length=seq_length,
+                              doc_stride=stride, max_query_length=16)
+    assert len(features["example_index"]) > 10 * len(questions)  # many windows each
+    logits = model.predict({k: features[k] for k in ("input_word_ids", "input_mask", "input_type_ids")}, verbose=0)
+
+    def library_answers(threshold):
+        return squad_answers(questions, features, np.asarray(logits["start_logits"]),
+                             np.asarray(logits["end_logits"]), n_best_size=seq_length, max_answer_length=6,
+                             null_score_threshold=threshold)
+
+    # A v2.0 threshold under which some questions get the empty answer and some a span.
+    threshold = next(t for t in np.arange(-10.0, 10.0, 0.25)
+                     if 0 < sum(a == "" for a in library_answers(t).values()) < len(questions) // 2 + 1)
+    expected = library_answers(threshold)
+    export_saved_model(model, BertPreprocessor(vocab, seq_length), tmp_path / "squad", max_query_length=16,
+                       max_answer_length=6, doc_stride=stride, null_score_threshold=float(threshold))
+    served = _serve_in_fresh_process(tmp_path / "squad", (
+        f"result = plain(serve(question=tf.constant({[q.question for q in questions]!r}),\n"
+        f"                     context=tf.constant({[q.context for q in questions]!r})))"
+    ))
+    assert served["answer"] == [expected[q.question_id] for q in questions]
+    assert "" in served["answer"]
+    for row, q in enumerate(questions):
+        if served["answer"][row]:
+            assert q.context[served["answer_start"][row] : served["answer_end"][row]] == served["answer"][row]
+
+
 def test_saved_model_cli_lists_the_string_signature(classifier_export):
     directory, _ = classifier_export
     cli = [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
