@@ -8,7 +8,6 @@ answer substrings are well defined for any input bytes.
 """
 
 import tensorflow as tf
-import tensorflow_text as tf_text
 
 from keras_bert.text.bert_preprocessor import pack_segments
 
