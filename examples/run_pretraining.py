@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import sys
+import time
 
 from absl import app, flags
 
@@ -59,6 +60,8 @@ flags.DEFINE_integer("grad_accum_steps", 1, "Micro-batches averaged per update."
 flags.DEFINE_integer("steps_per_loop", 100, "Updates per log line.")
 flags.DEFINE_integer("save_checkpoints_steps", 200, "A multiple of --steps_per_loop.")
 flags.DEFINE_integer("seed", 12345, "")
+flags.DEFINE_bool("check_input_files", True, "Read every instance record once before training: a truncated or "
+                  "corrupt file, another sequence length or ids outside the vocabulary stop the run at once.")
 common_flags.define_distribution_flags()
 FLAGS = flags.FLAGS
 
@@ -69,7 +72,7 @@ def main(argv):
 
     import keras_bert
     from keras_bert.checkpoints.default_weights import default_vocab_file
-    from keras_bert.data import MaskingOptions, pretraining_dataset
+    from keras_bert.data import MaskingOptions, check_records, pretraining_dataset
     from keras_bert.training import create_optimizer, distribution, pretrain, restore_run
     from keras_bert.training.run_plots import plot_pretraining_curves
 
@@ -89,6 +92,11 @@ def main(argv):
         _prepare_model_dir(config, vocab_file, strategy)
         train_files = _instance_files(FLAGS.input_files, "train", vocab_file, strategy) if FLAGS.do_train else []
         eval_files = _instance_files(FLAGS.eval_input_files, "eval", vocab_file, strategy) if FLAGS.do_eval else []
+        if FLAGS.check_input_files:
+            start = time.time()
+            count = check_records(train_files + eval_files, FLAGS.max_seq_length, config.vocab_size)
+            print(f"Checked {len(train_files + eval_files)} instance file(s): {count:,} records, "
+                  f"all readable, ids below {config.vocab_size:,} ({time.time() - start:.1f} s).")
         with strategy.scope():
             if checkpoint:
                 encoder = keras_bert.checkpoints.encoder_from_checkpoint(checkpoint)

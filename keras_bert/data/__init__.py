@@ -18,7 +18,7 @@ from keras_bert.data.pretraining_data import (
     read_documents,
     write_instances,
 )
-from keras_bert.data.pretraining_dataset import MaskingOptions, pretraining_dataset, record_layout
+from keras_bert.data.pretraining_dataset import MaskingOptions, check_records, pretraining_dataset, record_layout
 from keras_bert.data.squad import SquadExample, read_squad, squad_answers, squad_features
 from keras_bert.data.text_files import expand_file_patterns, text_lines_dataset
 from keras_bert.data.token_classification import (
@@ -37,6 +37,7 @@ __all__ = [
     "PretrainingInstance",
     "SquadExample",
     "GlueExamples",
+    "check_records",
     "classification_dataset",
     "create_instances",
     "expand_file_patterns",

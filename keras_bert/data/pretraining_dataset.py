@@ -91,6 +91,66 @@ def record_layout(path):
     raise ValueError(f"{path} holds no records; it may be empty or still being written.")
 
 
+def check_records(files, max_seq_length, vocab_size):
+    """Reads every record of every instance file once; returns how many there are.
+
+    Catches before training what would otherwise stop it hours in, or
+    silently train on garbage: a truncated or corrupt file (the TFRecord
+    checksums), a file of another sequence length, and token ids that do
+    not fit the vocabulary (instances made with another vocab file).
+
+    Args:
+        files: list of TFRecord paths.
+        max_seq_length: int. The records' length.
+        vocab_size: int. Ids must be below it.
+
+    Raises:
+        ValueError: naming the file, what is wrong and the fix.
+
+    Example:
+    >>> import tempfile
+    >>> from keras_bert.data.pretraining_data import PretrainingInstance, write_instances
+    >>> path = tempfile.mktemp(suffix=".tfrecord")
+    >>> _ = write_instances([PretrainingInstance([2, 7, 8, 3, 9, 3], [0, 0, 0, 0, 1, 1], 0)] * 4, [path], 8)
+    >>> check_records([path], max_seq_length=8, vocab_size=10)
+    4
+    >>> check_records([path], max_seq_length=8, vocab_size=9)
+    Traceback (most recent call last):
+    ...
+    ValueError: ... holds token id 9, but the vocabulary has 9 tokens: ...
+    """
+    total = 0
+    spec = {"input_ids": tf.io.FixedLenFeature([max_seq_length], tf.int64)}
+    for path in files:
+        seq_length, _ = record_layout(path)
+        if seq_length != max_seq_length:
+            raise ValueError(
+                f"{path} holds instances of length {seq_length}, not max_seq_length={max_seq_length}; "
+                "pass files of one length, or remake them."
+            )
+        records = tf.data.TFRecordDataset(path, buffer_size=1 << 22).batch(1024)
+        ids = records.map(lambda batch: tf.io.parse_example(batch, spec)["input_ids"],
+                          num_parallel_calls=tf.data.AUTOTUNE)
+        try:
+            count, max_id = ids.reduce(
+                (tf.constant(0, tf.int64), tf.constant(0, tf.int64)),
+                lambda state, batch: (state[0] + tf.shape(batch, tf.int64)[0],
+                                      tf.maximum(state[1], tf.reduce_max(batch))),
+            )
+        except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as e:
+            raise ValueError(
+                f"{path} is truncated or corrupt ({e.message.splitlines()[0]}); remake it with "
+                "examples/create_pretraining_data.py, or leave it out of the input files."
+            ) from None
+        if max_id >= vocab_size:
+            raise ValueError(
+                f"{path} holds token id {int(max_id)}, but the vocabulary has {vocab_size} tokens: it was made "
+                "with another vocab file. Remake it with this one, or pass the vocab file it was made with."
+            )
+        total += int(count)
+    return total
+
+
 def pretraining_dataset(
     files,
     batch_size,

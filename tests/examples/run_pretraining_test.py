@@ -109,6 +109,82 @@ def test_resumes_after_sigkill(trained_run, tmp_path):
     assert "nothing to train" in again.stdout
 
 
+def _metric_steps(model_dir):
+    path = model_dir / "metrics.jsonl"
+    return [json.loads(line)["step"] for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def _half_write_next_checkpoint(model_dir):
+    """Leaves what a kill during the next checkpoint's write leaves: a temp folder and data without an index."""
+    checkpoints = model_dir / "checkpoints"
+    newest = max(int(p.name.split("-")[1].split(".")[0]) for p in checkpoints.glob("ckpt-*.index"))
+    data = next(checkpoints.glob(f"ckpt-{newest}.data-*")).read_bytes()
+    following = f"ckpt-{newest + 10}"
+    (checkpoints / f"{following}_temp").mkdir()
+    (checkpoints / f"{following}_temp/part-00000-of-00001.data-00000-of-00001").write_bytes(data[: len(data) // 3])
+    (checkpoints / f"{following}.data-00000-of-00001").write_bytes(data[: len(data) // 2])
+    return newest
+
+
+def test_survives_kills_at_random_points_and_half_written_checkpoints(trained_run, tmp_path):
+    """SIGKILL before the first checkpoint, then at random steps; a kill mid-write; the run still ends at 80."""
+    import random
+
+    model_dir = tmp_path / "kills"
+    model_dir.mkdir()
+    os.symlink(trained_run[0] / "data", model_dir / "data")
+    flags = ("--num_train_steps=80", "--steps_per_loop=5", "--do_eval=false")
+    rng = random.Random(7)
+    # (metric step to wait for, or None: kill while starting up), then a random extra delay.
+    kill_points = [None, rng.randrange(10, 30, 5), rng.randrange(35, 60, 5)]
+    resumed = []
+    for target in kill_points:
+        process = subprocess.Popen(_command(model_dir, *flags), cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        deadline = time.time() + 300
+        if target is None:
+            time.sleep(rng.uniform(1.0, 4.0))  # TensorFlow is still loading: no checkpoint yet
+        else:
+            while time.time() < deadline and (not _metric_steps(model_dir) or _metric_steps(model_dir)[-1] < target):
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 0.5))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert not (model_dir / "bert_model.ckpt.index").exists()  # killed before the end
+        if target is not None:
+            resumed.append(_half_write_next_checkpoint(model_dir))
+
+    result = _run(model_dir, *flags)
+    assert result.returncode == 0, result.stderr[-3000:]
+    # It restored the newest complete checkpoint, not the half-written one after it.
+    assert f"at step {resumed[-1]} of 80" in result.stdout
+    steps = _metric_steps(model_dir)
+    assert steps[-1] == 80 and sorted(set(steps)) == list(range(5, 85, 5))  # every step range trained
+    checkpoint = read_checkpoint(str(model_dir))
+    assert checkpoint.source.endswith("ckpt-80")
+    assert all(np.isfinite(v).all() for v in checkpoint.weights.values())
+    assert not list((model_dir / "checkpoints").glob("*_temp"))  # the leftover of the cut write is gone
+
+
+def test_corrupt_or_foreign_instance_files_are_named_before_training(trained_run, tmp_path):
+    from keras_bert.data.pretraining_data import PretrainingInstance, write_instances
+
+    records = (trained_run[0] / "data/train.tfrecord").read_bytes()
+    truncated = tmp_path / "truncated.tfrecord"
+    truncated.write_bytes(records[: len(records) // 2])
+    flipped = tmp_path / "flipped.tfrecord"
+    middle = len(records) // 2
+    flipped.write_bytes(records[:middle] + bytes([records[middle] ^ 0xFF]) + records[middle + 1 :])
+    foreign = tmp_path / "foreign.tfrecord"
+    write_instances([PretrainingInstance([2, 40000, 3, 9, 3], [0, 0, 0, 1, 1], 0)] * 8, [str(foreign)], 64)
+    for path, message in ((truncated, "is truncated or corrupt"), (flipped, "is truncated or corrupt"),
+                          (foreign, "holds token id 40000, but the vocabulary has 30522 tokens")):
+        result = _run(tmp_path / path.stem, f"--input_files={path}", "--num_train_steps=10", "--do_eval=false")
+        assert result.returncode != 0 and f"{path} {message}" in result.stderr, result.stderr[-2000:]
+        assert "Traceback" not in result.stderr
+        assert not (tmp_path / path.stem / "metrics.jsonl").exists()  # stopped before the first step
+
+
 def test_errors_name_the_problem(trained_run, tmp_path):
     model_dir, _ = trained_run
     other_shape = _run(model_dir, "--model_size=mini", "--num_train_steps=40")
