@@ -1,4 +1,5 @@
 import json
+import random
 import signal
 import subprocess
 import sys
@@ -165,6 +166,12 @@ def test_resumes_after_sigkill_from_its_last_checkpoint(tmp_path):
     data, out = _small_sst2(tmp_path), tmp_path / "out"
     flags = [f"--data_dir={data}", f"--output_dir={out}", "--num_train_epochs=3", "--train_batch_size=16",
              "--max_seq_length=32", "--save_checkpoints_steps=3"]  # 7 steps an epoch, 21 in all
+    # First killed while it starts up (before any checkpoint), then after its checkpoint at step 6.
+    early = subprocess.Popen([sys.executable, "examples/run_classifier.py", *flags], cwd=REPO_ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(random.Random(3).uniform(1.0, 4.0))
+    early.send_signal(signal.SIGKILL)
+    early.wait()
     process = subprocess.Popen([sys.executable, "examples/run_classifier.py", *flags], cwd=REPO_ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     state = out / "training_state/checkpoints/checkpoint"
