@@ -74,6 +74,25 @@ def strategy_from_flags():
     return distribution.get_strategy(flags.FLAGS.distribution_strategy, flags.FLAGS.num_gpus, flags.FLAGS.tpu)
 
 
+def make_output_dir(path, flag="--output_dir"):
+    """Creates `path` and proves it writable, before hours of training depend on it.
+
+    Raises:
+        OSError: naming the flag, the directory and the reason (a file in the
+            way, no permission, a full disk), with the fix.
+    """
+    try:
+        os.makedirs(path, exist_ok=True)
+        probe = os.path.join(path, ".write_test")
+        with open(probe, "w") as f:
+            f.write("x" * 4096)
+        os.remove(probe)
+    except OSError as e:
+        raise OSError(f"cannot write {flag}={path} ({e.strerror or e}); choose a writable directory "
+                      "with free space.") from None
+    return path
+
+
 def save_serving_settings(vocab_file, model_file, task, **settings):
     """Writes what export_saved_model.py needs beside a trained model in --output_dir.
 

@@ -45,7 +45,7 @@ def main(argv):
                 FLAGS.init_checkpoint, FLAGS.vocab_file
             )
         preprocessor = BertPreprocessor(vocab_file, FLAGS.max_seq_length, lower_case=FLAGS.do_lower_case)
-        os.makedirs(FLAGS.output_dir, exist_ok=True)
+        common_flags.make_output_dir(FLAGS.output_dir)
     except (ImportError, OSError, ValueError) as e:
         sys.exit(f"run_multiple_choice.py: {e}")
 

@@ -64,7 +64,7 @@ def main(argv):
             name: token_classification_features(data, tokenizer, label_names, seq_length)
             for name, data in evaluations.items()
         }
-        os.makedirs(FLAGS.output_dir, exist_ok=True)
+        common_flags.make_output_dir(FLAGS.output_dir)
     except (ImportError, OSError, ValueError) as e:
         sys.exit(f"run_ner.py: {e}")
 

@@ -170,7 +170,7 @@ def _prepare_model_dir(config, vocab_file, strategy):
             "use a new --model_dir or the same model flags."
         )
     if is_chief(strategy):
-        os.makedirs(FLAGS.model_dir, exist_ok=True)
+        common_flags.make_output_dir(FLAGS.model_dir, "--model_dir")
         config.to_json_file(config_path, dialect="google")
         shutil.copyfile(vocab_file, os.path.join(FLAGS.model_dir, "vocab.txt"))
 

@@ -62,7 +62,7 @@ def main(argv):
         if FLAGS.train_file:
             train_features = squad_features(read_squad(FLAGS.train_file), tokenizer, training=True,
                                             keep_unanswerable=FLAGS.version_2_with_negative, **window_flags)
-        os.makedirs(FLAGS.output_dir, exist_ok=True)
+        common_flags.make_output_dir(FLAGS.output_dir)
     except (ImportError, OSError, ValueError) as e:
         sys.exit(f"run_squad.py: {e}")
 

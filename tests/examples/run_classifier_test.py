@@ -1,4 +1,5 @@
 import json
+import os
 import random
 import signal
 import subprocess
@@ -191,3 +192,28 @@ def test_resumes_after_sigkill_from_its_last_checkpoint(tmp_path):
     assert steps[-len(continued):] == continued
     assert set(json.loads((out / "eval_results.json").read_text())) == {"accuracy"}
     assert not (out / "training_state/checkpoints").exists()  # done: the next run starts afresh
+
+
+def test_unwritable_or_full_output_directory_is_named_before_training(tmp_path):
+    (tmp_path / "a_file").write_text("in the way")
+    result = _run(f"--output_dir={tmp_path}/a_file/out")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert f"cannot write --output_dir={tmp_path}/a_file/out (Not a directory)" in result.stderr
+    full = tmp_path / "full"
+    full.mkdir()
+    # A 64 KiB file system, filled up: needs mount rights (root in a container), else skipped.
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(full)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here to fill up")
+    try:
+        fd = os.open(full / "filler", os.O_WRONLY | os.O_CREAT)
+        try:
+            while os.write(fd, b"x" * 1024):
+                pass
+        except OSError:  # full
+            pass
+        os.close(fd)
+        result = _run(f"--output_dir={full}/out")
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        assert f"cannot write --output_dir={full}/out (No space left on device)" in result.stderr
+    finally:
+        subprocess.run(["umount", str(full)])
