@@ -4,6 +4,7 @@ import os
 
 import tensorflow as tf
 
+from keras_bert.export.freezing import freeze
 from keras_bert.export.servers import ClassifierServer, SpanServer, TaggerServer
 from keras_bert.models import BertClassifier, BertFeatureTagger, BertSpanLabeler, BertTokenClassifier
 
@@ -97,8 +98,11 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
             f"export_saved_model takes a BertClassifier, BertTokenClassifier, BertFeatureTagger or "
             f"BertSpanLabeler; got {type(model).__name__}."
         )
-    server.serve = serve
-    tf.saved_model.save(server, export_dir, signatures={"serving_default": serve.get_concrete_function()})
+    # Weights frozen into the graph: TF Serving and `saved_model_cli run` load
+    # it too (see `freeze`); the serving function is all the SavedModel holds.
+    module = tf.Module()
+    module.serve = freeze(serve)
+    tf.saved_model.save(module, export_dir, signatures={"serving_default": module.serve.get_concrete_function()})
     return export_dir
 
 

@@ -14,6 +14,7 @@ import os
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from keras_bert.export.freezing import freeze
 from keras_bert.export.servers import ClassifierServer
 from keras_bert.models import BertClassifier
 from keras_bert.text.bert_preprocessor import pack_segments
@@ -67,8 +68,6 @@ def export_tflite(model, preprocessor, path, label_names=None, pair=False):
     >>> classify(text=np.array([b"good", b"bad"]))["probabilities"].shape
     (2, 2)
     """
-    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
-
     path = os.fspath(path)
     if not isinstance(model, BertClassifier):
         raise TypeError(f"export_tflite takes a BertClassifier; got {type(model).__name__}. "
@@ -100,19 +99,7 @@ def export_tflite(model, preprocessor, path, label_names=None, pair=False):
         serve = tf.function(lambda text_a, text_b: server.classify((text_a, text_b)), input_signature=[text, text])
     else:
         serve = tf.function(lambda text: server.classify(text), input_signature=[text])
-    # Keras 3 variables stay resource variables in a direct conversion (and
-    # read as uninitialized there); freezing them to constants first avoids it.
-    concrete = serve.get_concrete_function()
-    frozen = convert_variables_to_constants_v2(concrete)
-    # The frozen function returns a flat list; name its outputs again (in
-    # tf.nest's order) so the TFLite signature keeps the SavedModel's names.
-    names = sorted(concrete.structured_outputs)
-    if pair:
-        signature = tf.function(lambda text_a, text_b: dict(zip(names, frozen(text_a=text_a, text_b=text_b))),
-                                input_signature=[text, text])
-    else:
-        signature = tf.function(lambda text: dict(zip(names, frozen(text=text))), input_signature=[text])
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([signature.get_concrete_function()], tf.Module())
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([freeze(serve).get_concrete_function()], tf.Module())
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     converter.allow_custom_ops = True  # tensorflow-text's kernels, registered at load time
     flatbuffer = converter.convert()

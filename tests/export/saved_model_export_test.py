@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import REPO_ROOT
+
 import keras_bert
 from keras_bert.data import ConllSentences, SquadExample, squad_answers, squad_features
 from keras_bert.data import token_classification_dataset, token_classification_features, word_predictions
@@ -152,13 +154,21 @@ def test_span_labeler_searches_long_contexts_in_windows_as_the_library(encoder_a
             assert q.context[served["answer_start"][row] : served["answer_end"][row]] == served["answer"][row]
 
 
-def test_saved_model_cli_lists_the_string_signature(classifier_export):
-    directory, _ = classifier_export
-    cli = [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
-    result = subprocess.run(cli + ["show", "--dir", str(directory), "--all"], capture_output=True, text=True, timeout=300)
+def test_saved_model_cli_lists_the_string_signature_and_runs_it(classifier_export):
+    directory, expected = classifier_export
+    cli = [sys.executable, "examples/saved_model_cli.py"]
+    result = subprocess.run(cli + ["show", "--dir", str(directory), "--all"], cwd=REPO_ROOT, capture_output=True,
+                            text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "signature_def['serving_default']" in result.stdout
     assert "dtype: DT_STRING" in result.stdout and "outputs['label']" in result.stdout
+    # `run` loads through TensorFlow's graph-mode loader, as TF Serving does.
+    result = subprocess.run(cli + ["run", "--dir", str(directory), "--tag_set", "serve", "--signature_def",
+                                   "serving_default", "--input_exprs", f"text={TEXTS[:1]!r}"],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    label = ["negative", "positive"][int(expected[0].argmax())]
+    assert f"Result for output key label:\n[b'{label}']" in result.stdout
 
 
 def test_refuses_to_overwrite_and_checks_labels(classifier_export, encoder_and_vocab, tmp_path):
