@@ -5,7 +5,7 @@ import os
 import tensorflow as tf
 
 from keras_bert.export.freezing import freeze
-from keras_bert.export.servers import ClassifierServer, SpanServer, TaggerServer
+from keras_bert.export.servers import ClassifierServer, SpanServer, TaggerServer, check_label_names
 from keras_bert.models import BertClassifier, BertFeatureTagger, BertSpanLabeler, BertTokenClassifier
 
 
@@ -75,16 +75,9 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
     text = tf.TensorSpec([None], tf.string)
     seq_length = preprocessor.seq_length
     if isinstance(model, BertClassifier):
-        if model.num_classes == 1:
-            label_names = []  # regression: serves a score
-        _check_label_names(label_names, model.num_classes, "classifier")
-        server = ClassifierServer(model, preprocessor, label_names)
-        if pair:
-            serve = tf.function(lambda text_a, text_b: server.classify((text_a, text_b)), input_signature=[text, text])
-        else:
-            serve = tf.function(lambda text: server.classify(text), input_signature=[text])
+        serve = ClassifierServer(model, preprocessor, label_names).serving_function(pair)
     elif isinstance(model, (BertTokenClassifier, BertFeatureTagger)):
-        _check_label_names(label_names, model.num_classes, "tagger")
+        check_label_names(label_names, model.num_classes, "tagger")
         server = TaggerServer(model, preprocessor.tokenizer, seq_length, label_names)
         serve = tf.function(lambda text: server.tag(text), input_signature=[text])
     elif isinstance(model, BertSpanLabeler):
@@ -105,10 +98,3 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
     tf.saved_model.save(module, export_dir, signatures={"serving_default": module.serve.get_concrete_function()})
     return export_dir
 
-
-def _check_label_names(label_names, num_classes, kind):
-    if num_classes == 1 and not label_names:
-        return
-    if label_names is None or len(label_names) != num_classes:
-        count = "no" if label_names is None else len(label_names)
-        raise ValueError(f"{count} label names for a {kind} with {num_classes} outputs; pass label_names.")

@@ -20,14 +20,33 @@ def _pack(segments, tokenizer, seq_length):
     return pack_segments(segments, seq_length, tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]"))
 
 
+def check_label_names(label_names, num_classes, kind):
+    """Raises `ValueError` unless there is one label name per output (none needed for regression)."""
+    if num_classes == 1 and not label_names:
+        return
+    if label_names is None or len(label_names) != num_classes:
+        count = "no" if label_names is None else len(label_names)
+        raise ValueError(f"{count} label names for a {kind} with {num_classes} outputs; pass label_names.")
+
+
 class ClassifierServer(tf.Module):
     """Label probabilities for one string, or a pair, per row; a score for regression (no labels)."""
 
     def __init__(self, model, preprocessor, label_names):
         super().__init__()
+        if model.num_classes == 1:
+            label_names = []  # regression: serves a score
+        check_label_names(label_names, model.num_classes, "classifier")
         self.model = model
         self.preprocessor = preprocessor
         self.label_names = tf.constant(list(label_names), tf.string)
+
+    def serving_function(self, pair=False):
+        """`classify` as a `tf.function` of named string inputs: `text`, or `text_a` and `text_b`."""
+        text = tf.TensorSpec([None], tf.string)
+        if pair:
+            return tf.function(lambda text_a, text_b: self.classify((text_a, text_b)), input_signature=[text, text])
+        return tf.function(lambda text: self.classify(text), input_signature=[text])
 
     def classify(self, segments):
         logits = self.model(self.preprocessor(segments), training=False)

@@ -74,12 +74,6 @@ def export_tflite(model, preprocessor, path, label_names=None, pair=False):
                         "Taggers and span labelers export with export_saved_model.")
     if os.path.exists(path):
         raise FileExistsError(f"{path} exists; choose a new file name.")
-    if model.num_classes == 1:
-        label_names = []  # regression: serves a score
-    elif label_names is None or len(label_names) != model.num_classes:
-        count = "no" if label_names is None else len(label_names)
-        raise ValueError(f"{count} label names for a classifier with {model.num_classes} outputs; pass label_names.")
-
     tokenizer = preprocessor.tokenizer
     wordpiece = tf_text.FastBertTokenizer(
         vocab=tokenizer.vocab,
@@ -93,12 +87,7 @@ def export_tflite(model, preprocessor, path, label_names=None, pair=False):
         segments = segments if isinstance(segments, tuple) else (segments,)
         return pack_segments([wordpiece.tokenize(s) for s in segments], preprocessor.seq_length, cls_id, sep_id)
 
-    server = ClassifierServer(model, preprocess, label_names)
-    text = tf.TensorSpec([None], tf.string)
-    if pair:
-        serve = tf.function(lambda text_a, text_b: server.classify((text_a, text_b)), input_signature=[text, text])
-    else:
-        serve = tf.function(lambda text: server.classify(text), input_signature=[text])
+    serve = ClassifierServer(model, preprocess, label_names).serving_function(pair)
     converter = tf.lite.TFLiteConverter.from_concrete_functions([freeze(serve).get_concrete_function()], tf.Module())
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     converter.allow_custom_ops = True  # tensorflow-text's kernels, registered at load time
