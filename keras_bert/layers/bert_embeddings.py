@@ -107,7 +107,7 @@ class BertEmbeddings(keras.layers.Layer):
                 self.max_position_embeddings,
                 message=_too_long_message("the input's", self.max_position_embeddings),
             )
-        positions = tf.cast(tf.convert_to_tensor(self.position_embeddings)[:seq_length], self.compute_dtype)
+        positions = tf.cast(self.position_embeddings[:seq_length], self.compute_dtype)
         x = self.word_embeddings(token_ids) + self.segment_embeddings(segment_ids)
         x = x + positions[tf.newaxis]
         return self.dropout_layer(self.layer_norm(x), training=training)
