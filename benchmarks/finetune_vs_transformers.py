@@ -21,6 +21,7 @@ torch_reference.py there, then score its logits here with
 `--libraries=transformers --transformers_logits=squad_logits_lr<LR>.npz`.
 """
 
+import functools
 import json
 import os
 import subprocess
@@ -114,6 +115,7 @@ def run_transformers():
     return glue_metrics(FLAGS.task, labels, np.asarray(predictions)), time.time() - start
 
 
+@functools.cache  # --save_squad_windows and the transformers side share one featurization
 def _squad_windows():
     """keras_bert's SQuAD windows (run_squad.py's defaults): (dev questions, train windows, dev windows)."""
     import tensorflow as tf

@@ -140,11 +140,11 @@ class SpanServer(tf.Module):
         question_ids = self.tokenizer(question)[:, : self.max_query_length]
         context_ids, starts, ends = self.tokenizer.tokenize_with_offsets(context)
         windows = self._windows(question_ids.row_lengths(), context_ids.row_lengths())
-        question_of, window_start, window_length, pieces = windows
+        question_of, window_start, _, pieces = windows
+        positions = tf.range(self.seq_length, dtype=tf.int64)[tf.newaxis]
         # Each window's pieces, gathered from the flat context pieces.
         flat = tf.gather(context_ids.row_splits, question_of)[:, tf.newaxis] + window_start[:, tf.newaxis]
-        piece_index = tf.RaggedTensor.from_tensor(flat + tf.range(self.seq_length, dtype=tf.int64)[tf.newaxis],
-                                                  lengths=pieces)
+        piece_index = tf.RaggedTensor.from_tensor(flat + positions, lengths=pieces)
         window_ids, window_starts, window_ends = (
             tf.gather(x.flat_values, piece_index) for x in (context_ids, starts, ends))
         logits = self.model(_pack([tf.gather(question_ids, question_of), window_ids], self.tokenizer,
@@ -153,7 +153,6 @@ class SpanServer(tf.Module):
         end_logits = tf.cast(logits["end_logits"], tf.float32)
 
         first = tf.gather(question_ids.row_lengths(), question_of) + 2  # position of the window's first piece
-        positions = tf.range(self.seq_length, dtype=tf.int64)[tf.newaxis]
         in_context = (positions >= first[:, tf.newaxis]) & (positions < (first + pieces)[:, tf.newaxis])
         max_context = in_context & self._is_max_context(windows, positions - first[:, tf.newaxis])
         i, j = positions[:, :, tf.newaxis], positions[:, tf.newaxis, :]
