@@ -41,7 +41,7 @@ def resume_options():
 
 def define_distribution_flags():
     """--distribution_strategy, --tpu, --num_gpus, --num_cpu_devices, --mixed_precision, --jit_compile,
-    --deterministic."""
+    --gradient_checkpointing, --deterministic."""
     flags.DEFINE_enum("distribution_strategy", "one_device",
                       ["one_device", "mirrored", "multi_worker_mirrored", "tpu"],
                       "tf.distribute strategy; multi_worker_mirrored reads TF_CONFIG.")
@@ -50,6 +50,8 @@ def define_distribution_flags():
     flags.DEFINE_integer("num_cpu_devices", None, "Split the CPU into this many devices (mirrored without GPUs).")
     flags.DEFINE_string("mixed_precision", "float32", "float32, bfloat16 or float16 (mixed; fp32 variables).")
     flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA.")
+    flags.DEFINE_bool("gradient_checkpointing", False, "Recompute each Transformer block's activations in the "
+                      "backward pass: less memory (longer sequences, bigger batches) for about a third more compute.")
     flags.DEFINE_bool("deterministic", False, "Deterministic TensorFlow ops: a rerun with the same --seed gives the "
                       "same losses (slower on GPUs).")
 

@@ -68,6 +68,7 @@ def main(argv):
             encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(
                 FLAGS.init_checkpoint, FLAGS.vocab_file
             )
+            encoder.gradient_checkpointing = FLAGS.gradient_checkpointing
         if FLAGS.max_seq_length > encoder.config.max_position_embeddings:
             raise ValueError(
                 f"--max_seq_length={FLAGS.max_seq_length} exceeds the checkpoint's "

@@ -44,6 +44,7 @@ def main(argv):
             encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(
                 FLAGS.init_checkpoint, FLAGS.vocab_file
             )
+            encoder.gradient_checkpointing = FLAGS.gradient_checkpointing
         preprocessor = BertPreprocessor(vocab_file, FLAGS.max_seq_length, lower_case=FLAGS.do_lower_case)
         common_flags.make_output_dir(FLAGS.output_dir)
     except (ImportError, OSError, ValueError) as e:

@@ -57,6 +57,7 @@ def main(argv):
             encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(
                 FLAGS.init_checkpoint, FLAGS.vocab_file
             )
+            encoder.gradient_checkpointing = FLAGS.gradient_checkpointing
         tokenizer = BertTokenizer(vocab_file, lower_case=FLAGS.do_lower_case)
         seq_length = FLAGS.max_seq_length
         train_features = token_classification_features(train, tokenizer, label_names, seq_length)

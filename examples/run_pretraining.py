@@ -102,6 +102,7 @@ def main(argv):
                 encoder = keras_bert.checkpoints.encoder_from_checkpoint(checkpoint)
             else:
                 encoder = keras_bert.BertEncoder.from_bert_config(config)
+            encoder.gradient_checkpointing = FLAGS.gradient_checkpointing
             pretrainer = keras_bert.BertPretrainer(encoder)
             if checkpoint and checkpoint.heads:
                 pretrainer.load_head_weights(checkpoint.heads, checkpoint.source)

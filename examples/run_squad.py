@@ -58,6 +58,7 @@ def main(argv):
             encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(
                 FLAGS.init_checkpoint, FLAGS.vocab_file
             )
+            encoder.gradient_checkpointing = FLAGS.gradient_checkpointing
         tokenizer = BertTokenizer(vocab_file, lower_case=FLAGS.do_lower_case)
         questions = read_squad(FLAGS.predict_file)
         predict_features = squad_features(questions, tokenizer, **window_flags)

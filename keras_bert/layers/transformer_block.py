@@ -3,6 +3,7 @@
 import functools
 
 import keras
+import tensorflow as tf
 
 ACTIVATIONS = {
     "gelu": functools.partial(keras.activations.gelu, approximate=False),
@@ -30,6 +31,10 @@ class TransformerBlock(keras.layers.Layer):
         layer_norm_epsilon: float. Defaults to `1e-12`.
         initializer_range: float. Stddev of the truncated-normal initializer.
             Defaults to `0.02`.
+        gradient_checkpointing: bool. Keep only the block's input for the
+            backward pass and recompute the rest there (`tf.recompute_grad`):
+            less memory for about one more forward pass. Dropout masks are
+            recomputed identically. Defaults to `False`.
         **kwargs: Passed to `keras.layers.Layer` (`name`, `dtype`, ...).
 
     Call arguments:
@@ -61,6 +66,7 @@ class TransformerBlock(keras.layers.Layer):
         attention_dropout=0.1,
         layer_norm_epsilon=1e-12,
         initializer_range=0.02,
+        gradient_checkpointing=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -76,6 +82,7 @@ class TransformerBlock(keras.layers.Layer):
         self.attention_dropout = attention_dropout
         self.layer_norm_epsilon = layer_norm_epsilon
         self.initializer_range = initializer_range
+        self.gradient_checkpointing = gradient_checkpointing
 
     def build(self, x_shape, padding_mask_shape=None):
         hidden_size = x_shape[-1]
@@ -123,6 +130,32 @@ class TransformerBlock(keras.layers.Layer):
         self.built = True
 
     def call(self, x, padding_mask=None, training=None):
+        if not (self.gradient_checkpointing and training):
+            return self._forward(x, padding_mask, training)
+        # Keras' own RematScope passes keyword arguments to
+        # tf.custom_gradient, which graph mode rejects; and a recomputed
+        # dropout would draw new masks. So: positional tensors only, and the
+        # dropout seed states go in as inputs and are rewound before each run.
+        seed_states = self._seed_states()
+        if padding_mask is None:
+            padding_mask = keras.ops.ones(keras.ops.shape(x)[:2], "int32")
+
+        def forward(x, padding_mask, *states):
+            for variable, state in zip(seed_states, states):
+                variable.assign(state)
+            return self._forward(x, padding_mask, training=True)
+
+        return tf.recompute_grad(forward)(
+            x, padding_mask, *[tf.identity(v.value) for v in seed_states]
+        )
+
+    def _seed_states(self):
+        return [
+            layer.seed_generator.state
+            for layer in (self.dropout_layer, self.attention._dropout_layer)
+        ]
+
+    def _forward(self, x, padding_mask, training):
         attention_mask = None
         if padding_mask is not None:
             # (batch, 1, seq): every query may look at every real key.
@@ -149,5 +182,6 @@ class TransformerBlock(keras.layers.Layer):
             attention_dropout=self.attention_dropout,
             layer_norm_epsilon=self.layer_norm_epsilon,
             initializer_range=self.initializer_range,
+            gradient_checkpointing=self.gradient_checkpointing,
         )
         return config

@@ -24,6 +24,12 @@ class BertEncoder(keras.Model):
         attention_probs_dropout_prob, max_position_embeddings,
         type_vocab_size, initializer_range, layer_norm_epsilon: as in
             `BertConfig`, with the same defaults (BERT-Base).
+        gradient_checkpointing: bool. Recompute each Transformer block's
+            activations in the backward pass instead of keeping them
+            (`TransformerBlock`): longer sequences or bigger batches fit in
+            memory, for about a third more compute per training step. Also
+            settable later: `encoder.gradient_checkpointing = True` before
+            training. Defaults to `False`.
         **kwargs: Passed to `keras.Model` (`name`, ...).
 
     Inputs (a dict, each int32 `(batch_size, seq_length)`, any
@@ -69,6 +75,7 @@ class BertEncoder(keras.Model):
         type_vocab_size=2,
         initializer_range=0.02,
         layer_norm_epsilon=1e-12,
+        gradient_checkpointing=False,
         **kwargs,
     ):
         # Validates every value with a message naming the bad field.
@@ -125,6 +132,20 @@ class BertEncoder(keras.Model):
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         self.config = config
         self.embeddings = embeddings
+        self.gradient_checkpointing = gradient_checkpointing
+
+    @property
+    def gradient_checkpointing(self):
+        """Whether the blocks recompute activations in the backward pass."""
+        return self._gradient_checkpointing
+
+    @gradient_checkpointing.setter
+    def gradient_checkpointing(self, value):
+        # Read when a training step is traced: set it before `fit`.
+        self._gradient_checkpointing = bool(value)
+        for layer in self.layers:
+            if isinstance(layer, TransformerBlock):
+                layer.gradient_checkpointing = self._gradient_checkpointing
 
     @property
     def word_embeddings(self):
@@ -139,7 +160,12 @@ class BertEncoder(keras.Model):
     def get_config(self):
         # Our constructor arguments only: a functional config would not
         # rebuild this subclass.
-        return {"name": self.name, "trainable": self.trainable, **self.config.to_dict()}
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "gradient_checkpointing": self.gradient_checkpointing,
+            **self.config.to_dict(),
+        }
 
     @classmethod
     def from_config(cls, config):

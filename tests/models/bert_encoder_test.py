@@ -124,3 +124,38 @@ def test_follows_the_global_mixed_precision_policy():
     np.testing.assert_allclose(
         tf.cast(outputs["pooled_output"], tf.float32), expected["pooled_output"], atol=0.1
     )
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_gradient_checkpointing_gives_the_same_loss_and_gradients(jit_compile):
+    # Dropout on: the recomputed backward pass must redraw the same masks.
+    inputs = _inputs()
+
+    def loss_and_gradients(gradient_checkpointing):
+        keras.utils.set_random_seed(7)  # the same dropout seeds for both encoders
+        encoder = _randomized_encoder(hidden_dropout_prob=0.3, attention_probs_dropout_prob=0.3)
+        encoder.gradient_checkpointing = gradient_checkpointing
+
+        @tf.function(jit_compile=jit_compile)
+        def step():
+            with tf.GradientTape() as tape:
+                outputs = encoder(inputs, training=True)
+                loss = tf.reduce_sum(outputs["sequence_output"] ** 2) + tf.reduce_sum(outputs["pooled_output"])
+            return loss, tape.gradient(loss, encoder.trainable_variables)
+
+        return step()
+
+    loss, gradients = loss_and_gradients(False)
+    loss_checkpointed, gradients_checkpointed = loss_and_gradients(True)
+    np.testing.assert_allclose(loss_checkpointed, loss, rtol=1e-6)
+    for expected, actual in zip(gradients, gradients_checkpointed):
+        np.testing.assert_allclose(tf.convert_to_tensor(actual), tf.convert_to_tensor(expected), rtol=1e-4, atol=1e-5)
+
+
+def test_gradient_checkpointing_is_serialized_and_reaches_every_block():
+    encoder = _randomized_encoder(gradient_checkpointing=True)
+    blocks = [layer for layer in encoder.layers if layer.name.startswith("transformer_layer_")]
+    assert len(blocks) == CONFIG.num_layers and all(block.gradient_checkpointing for block in blocks)
+    run_serialization_test(encoder, (_inputs(),))
+    encoder.gradient_checkpointing = False
+    assert not any(block.gradient_checkpointing for block in blocks)
