@@ -1,9 +1,9 @@
 """`MaskedLMHead`: BERT's masked-LM output layer, tied to the word embeddings."""
 
 import keras
-from keras import ops
+import tensorflow as tf
 
-from keras_bert.layers.transformer_block import ACTIVATIONS
+from keras_bert.layers.fused_dense import ACTIVATIONS, fused_dense
 
 
 @keras.saving.register_keras_serializable(package="keras_bert")
@@ -45,12 +45,13 @@ class MaskedLMHead(keras.layers.Layer):
         # Not tracked as a sublayer: the encoder owns the table, and tracking
         # it twice would list (and save) the same weights twice.
         object.__setattr__(self, "_embeddings", embeddings)
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation={activation!r} is not supported; use one of {sorted(ACTIVATIONS)}.")
         self.activation = activation
         self.layer_norm_epsilon = layer_norm_epsilon
         self.initializer_range = initializer_range
         self.dense = keras.layers.Dense(
             embeddings.hidden_size,
-            activation=ACTIVATIONS[activation],
             kernel_initializer=keras.initializers.TruncatedNormal(stddev=initializer_range),
             dtype=self.dtype_policy,
             name="dense",
@@ -68,11 +69,16 @@ class MaskedLMHead(keras.layers.Layer):
         )
 
     def call(self, sequence_output, positions):
-        gathered = ops.take_along_axis(sequence_output, ops.cast(positions, "int32")[:, :, None], axis=1)
-        x = self.layer_norm(self.dense(gathered))
-        table = ops.cast(self._embeddings.word_embeddings.embeddings, x.dtype)
-        logits = ops.matmul(x, ops.transpose(table))
-        return ops.cast(logits, "float32") + self.output_bias
+        positions = tf.cast(positions, "int32")
+        gathered = tf.gather(sequence_output, positions, batch_dims=1)  # (batch, predictions, hidden)
+        # 2-D rows: fused dense + activation, and a plain matmul against the
+        # table (transpose_b, so the vocab-sized table is never transposed).
+        rows = tf.reshape(gathered, [-1, self._embeddings.hidden_size])
+        rows = self.layer_norm(fused_dense(rows, self.dense, self.compute_dtype, self.activation))
+        table = tf.cast(self._embeddings.word_embeddings.embeddings, rows.dtype)
+        logits = tf.matmul(rows, table, transpose_b=True)
+        logits = tf.reshape(logits, tf.concat([tf.shape(positions), [-1]], 0))
+        return tf.cast(logits, "float32") + self.output_bias
 
     def compute_output_shape(self, sequence_output_shape, positions_shape):
         return (*positions_shape, self._embeddings.vocab_size)

@@ -37,17 +37,29 @@ class BertAdamW(_DenseGradients, keras.optimizers.AdamW):
     """
 
     def update_step(self, gradient, variable, learning_rate):
-        ops = keras.ops
+        # One fused kernel instead of a dozen elementwise passes over each
+        # variable and its moments (AdamW is memory-bound: 20% of a BERT-Base
+        # step before). ResourceApplyAdam adds epsilon to the uncorrected
+        # sqrt(v) with lr_t = lr * sqrt(c2) / c1, so PyTorch's
+        # `lr / c1 * m / (sqrt(v / c2) + epsilon)` is it with
+        # epsilon * sqrt(c2) in place of epsilon.
         dtype = variable.dtype
-        lr, gradient = ops.cast(learning_rate, dtype), ops.cast(gradient, dtype)
-        step = ops.cast(self.iterations + 1, dtype)
-        correction_1 = 1 - ops.power(ops.cast(self.beta_1, dtype), step)
-        correction_2 = 1 - ops.power(ops.cast(self.beta_2, dtype), step)
-        m = self._momentums[self._get_variable_index(variable)]
-        v = self._velocities[self._get_variable_index(variable)]
-        self.assign_add(m, (gradient - m) * (1 - self.beta_1))
-        self.assign_add(v, (ops.square(gradient) - v) * (1 - self.beta_2))
-        self.assign_sub(variable, lr / correction_1 * m / (ops.sqrt(v / correction_2) + self.epsilon))
+        step = tf.cast(self.iterations + 1, dtype)
+        beta_1_power = tf.pow(tf.cast(self.beta_1, dtype), step)
+        beta_2_power = tf.pow(tf.cast(self.beta_2, dtype), step)
+        index = self._get_variable_index(variable)
+        tf.raw_ops.ResourceApplyAdam(
+            var=variable.handle,
+            m=self._momentums[index].handle,
+            v=self._velocities[index].handle,
+            beta1_power=beta_1_power,
+            beta2_power=beta_2_power,
+            lr=tf.cast(learning_rate, dtype),
+            beta1=tf.cast(self.beta_1, dtype),
+            beta2=tf.cast(self.beta_2, dtype),
+            epsilon=tf.cast(self.epsilon, dtype) * tf.sqrt(1 - beta_2_power),
+            grad=tf.cast(gradient, dtype),
+        )
 
 
 @keras.saving.register_keras_serializable(package="keras_bert")
