@@ -184,6 +184,8 @@ def train_step_case(size, batch=8, seq=128, predictions=20):
     import torch
     import transformers
 
+    import keras_hub
+
     from keras_bert import BertPretrainer
     from keras_bert.training import create_optimizer
 
@@ -195,8 +197,6 @@ def train_step_case(size, batch=8, seq=128, predictions=20):
         with _Policy(policy):
             ours = BertPretrainer(_ours_encoder(size))
             ours.compile(optimizer=create_optimizer(1e-4, total_steps=10_000, warmup_steps=100))
-            import keras_hub
-
             hub = keras_hub.models.BertMaskedLM(_hub_backbone(size), preprocessor=None)
             hub.compile(optimizer=keras.optimizers.AdamW(1e-4, weight_decay=0.01, global_clipnorm=1.0),
                         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), weighted_metrics=[])
@@ -208,6 +208,10 @@ def train_step_case(size, batch=8, seq=128, predictions=20):
                  "mask_positions": data["positions"]}
         configs["keras_bert" + suffix] = lambda m=ours, x=ours_x, y=ours_y, w=ours_w: m.train_on_batch(x, y, w)
         configs["keras-hub" + suffix] = lambda m=hub, x=hub_x, y=data["labels"], w=weights: m.train_on_batch(x, y, w)
+    hub_xla = keras_hub.models.BertMaskedLM(_hub_backbone(size), preprocessor=None)
+    hub_xla.compile(optimizer=keras.optimizers.AdamW(1e-4, weight_decay=0.01, global_clipnorm=1.0), jit_compile=True,
+                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), weighted_metrics=[])
+    configs["keras-hub XLA"] = lambda: hub_xla.train_on_batch(hub_x, data["labels"], weights)
 
     hf_model = transformers.BertForMaskedLM(_hf_config(size)).train()
     hf_optimizer = torch.optim.AdamW(hf_model.parameters(), lr=1e-4, weight_decay=0.01)
@@ -230,10 +234,14 @@ def train_step_case(size, batch=8, seq=128, predictions=20):
 
 
 def _sst2_sentences(count):
+    """`count` SST-2 training sentences drawn at random (seed 0): the real length distribution."""
+    import numpy as np
+
     from keras_bert.data import read_glue_tsv
 
     examples = read_glue_tsv("sst2", FLAGS.sst2_file)
-    return list(examples.text_a[:count]), list(examples.labels[:count])
+    rows = np.random.default_rng(0).choice(len(examples.labels), min(count, len(examples.labels)), replace=False)
+    return [examples.text_a[i] for i in rows], [examples.labels[i] for i in rows]
 
 
 def finetune_case(batch=32, seq=128):
@@ -397,21 +405,32 @@ def memory_case(size, batch, seq):
     return {f"peak memory (GiB, lower is better), train step, {size}, seq {seq}, batch {batch}": peaks}
 
 
+def precision(configuration):
+    """`"bf16"` for the mixed-bfloat16 configurations (named "... bf16"), else `"fp32"`."""
+    return "bf16" if configuration.endswith(" bf16") else "fp32"
+
+
 def ratio_table(results):
-    """Markdown: each case's figures and their ratio to the best peer (not keras_bert) of the same case."""
+    """Markdown: each case's figures and their ratio to the best peer (not keras_bert) of the same
+    case and precision (bf16 against bf16, fp32 against fp32 with or without XLA)."""
     lines = []
     for case, figures in results.items():
         lower_is_better = "lower is better" in case
-        peers = [v for name, v in figures.items() if not name.startswith("keras_bert") and v]
-        best_peer = (min if lower_is_better else max)(peers) if peers else None
+        best_peer = {}
+        for name, value in figures.items():
+            if not name.startswith("keras_bert") and value:
+                group = precision(name)
+                better = min if lower_is_better else max
+                best_peer[group] = better(best_peer.get(group, value), value)
         unit = "GiB" if lower_is_better else ("lines/s" if "tokenize" in case else "sequences/s")
-        lines += [f"**{case}**", "", f"| configuration | {unit} | vs best peer |", "|---|---|---|"]
+        lines += [f"**{case}**", "", f"| configuration | {unit} | vs best peer, same precision |", "|---|---|---|"]
         for name, value in figures.items():
             if value is None:
                 lines.append(f"| {name} | failed (out of memory?) | |")
                 continue
-            ratio = (best_peer / value if lower_is_better else value / best_peer) if best_peer else float("nan")
-            lines.append(f"| {name} | {value:,.2f} | {ratio:.2f}x |")
+            peer = best_peer.get(precision(name))
+            ratio = f"{(peer / value if lower_is_better else value / peer):.2f}x" if peer else ""
+            lines.append(f"| {name} | {value:,.2f} | {ratio} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -495,7 +514,8 @@ def main(argv):
                 f"--repeats={FLAGS.repeats}{' --quick' if FLAGS.quick else ''}` "
                 f"({time.time() - started:.0f} s). Speeds are medians of {FLAGS.repeats} interleaved rounds after "
                 f"warm-up; \"vs best peer\" divides by the fastest non-keras_bert configuration of the same case "
-                f"(for memory: the best peer's peak divided by ours).\n\n"
+                f"and precision (bf16: Keras' mixed_bfloat16 policy, torch.autocast for transformers; for memory: "
+                f"the best peer's peak divided by ours).\n\n"
                 f"![performance](reports/performance/performance.png)\n\n{ratio_table(results)}")
     with open(os.path.join(FLAGS.output_dir, "results.md"), "w") as f:
         f.write(markdown)

@@ -40,7 +40,7 @@ def fused_dense(x, layer, dtype, activation=None):
     >>> bool(np.allclose(fused_dense(x, dense, "float32"), dense(x)))
     True
     """
-    x = tf.convert_to_tensor(x, dtype)
+    x = tf.cast(x, dtype)
     kernel = tf.reshape(tf.cast(layer.kernel, dtype), [x.shape[-1], -1])
     x = tf.nn.bias_add(tf.matmul(x, kernel), tf.reshape(tf.cast(layer.bias, dtype), [-1]))
     return x if activation is None else ACTIVATIONS[activation](x)

@@ -183,9 +183,12 @@ class TransformerBlock(keras.layers.Layer):
         attention_bias = None
         if padding_mask is not None:
             # (batch, 1, 1, seq): a large negative score for padded keys,
-            # so no query attends to them (Keras' Softmax uses -1e9 too).
+            # so no query attends to them. As Keras' Softmax: -1e9, or -3e4
+            # in float16, whose range ends at 65504 (-1e9 would be -inf,
+            # and 0 * -inf = nan at the kept keys).
             keep = tf.cast(padding_mask, self.compute_dtype)[:, None, None, :]
-            attention_bias = (1.0 - keep) * tf.cast(-1e9, self.compute_dtype)
+            large_negative = -3e4 if self.compute_dtype == "float16" else -1e9
+            attention_bias = (1.0 - keep) * tf.cast(large_negative, self.compute_dtype)
         x = tf.reshape(tf.cast(x, self.compute_dtype), [-1, self.hidden_size])
         attended = self._self_attention(x, batch_size, seq_length, attention_bias, training)
         x = self.attention_layer_norm(x + self.dropout_layer(attended, training=training))

@@ -15,13 +15,15 @@ def _suite():
     return module
 
 
-def test_ratios_divide_by_the_best_peer_of_the_same_case():
+def test_ratios_divide_by_the_best_peer_of_the_same_case_and_precision():
     table = _suite().ratio_table({
-        "forward, toy": {"keras_bert": 30.0, "peer a": 10.0, "peer b": 20.0},
+        "forward, toy": {"keras_bert": 30.0, "peer a": 10.0, "peer b": 20.0, "keras_bert bf16": 36.0,
+                         "peer a bf16": 24.0},
         "peak memory (GiB, lower is better), toy": {"keras_bert": 2.0, "peer a": 4.0, "peer b": 5.0, "peer c": None},
     })
     assert "| keras_bert | 30.00 | 1.50x |" in table  # 30 / max(10, 20)
     assert "| peer a | 10.00 | 0.50x |" in table
+    assert "| keras_bert bf16 | 36.00 | 1.50x |" in table  # against bf16 peers only
     assert "| keras_bert | 2.00 | 2.00x |" in table  # min(4, 5) / 2
     assert "| peer c | failed (out of memory?) | |" in table
 
@@ -37,8 +39,8 @@ def test_quick_run_writes_tables_chart_json_and_the_readme_section(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads((tmp_path / "out/results.json").read_text())["results"]
     train = results["train step (MLM), BERT-Tiny, seq 128, batch 8"]
-    assert set(train) == {"keras_bert", "keras-hub", "transformers", "keras_bert bf16", "keras-hub bf16",
-                          "transformers bf16"}
+    assert set(train) == {"keras_bert", "keras-hub", "keras-hub XLA", "transformers", "keras_bert bf16",
+                          "keras-hub bf16", "transformers bf16"}
     assert all(value > 0 for figures in results.values() for value in figures.values())
     assert (tmp_path / "out/performance.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     text = readme.read_text()

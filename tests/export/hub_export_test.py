@@ -58,8 +58,8 @@ def test_fresh_process_packs_pairs_and_encodes_as_the_library(pair):
         assert served["packed"][name] == value.numpy().tolist(), name
     assert served["single"] == BertPreprocessor(vocab, 16)(tf.constant(QUESTIONS))["input_word_ids"].numpy().tolist()
     outputs = encoder(expected)
-    np.testing.assert_allclose(served["pooled"], outputs["pooled_output"], atol=1e-5)
-    np.testing.assert_allclose(served["sequence"], outputs["sequence_output"], atol=1e-5)
+    np.testing.assert_allclose(served["pooled"], outputs["pooled_output"], atol=1e-5, rtol=1e-5)
+    np.testing.assert_allclose(served["sequence"], outputs["sequence_output"], atol=1e-5, rtol=1e-5)  # eager vs fused graph kernels
     assert served["layers"] == 6 and served["stacked"] == [6, 3, 24, 384]
     assert served["dropout_changes_it"]
 

@@ -71,6 +71,29 @@ def test_padding_is_never_attended_to():
     np.testing.assert_allclose(after[:, :5], before[:, :5], atol=1e-5)
 
 
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_half_precision_with_padding_stays_finite_and_close(policy):
+    # float16 ends at 65504: a -1e9 padding bias would overflow to -inf and
+    # turn the kept keys' scores into nan.
+    import keras
+
+    rng = np.random.default_rng(2)
+    reference = _random_block("gelu", rng)
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        block = TransformerBlock(num_heads=HEADS, intermediate_size=FFN, layer_norm_epsilon=1e-6)
+        block(np.zeros((BATCH, SEQ, HIDDEN), "float32"))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    block.set_weights(reference.get_weights())
+    x = rng.normal(size=(BATCH, SEQ, HIDDEN)).astype("float32")
+    mask = np.ones((BATCH, SEQ), "int32")
+    mask[1, 3:] = 0
+    outputs = np.asarray(block(x, padding_mask=mask), "float32")
+    assert np.isfinite(outputs).all()
+    np.testing.assert_allclose(outputs, reference(x, padding_mask=mask), atol=0.15)
+
+
 def test_indivisible_width_names_both_numbers():
     block = TransformerBlock(num_heads=3, intermediate_size=FFN)
     with pytest.raises(ValueError, match="width 8 is not divisible by num_heads=3"):
