@@ -208,6 +208,9 @@ def train_step_case(size, batch=8, seq=128, predictions=20):
                  "mask_positions": data["positions"]}
         configs["keras_bert" + suffix] = lambda m=ours, x=ours_x, y=ours_y, w=ours_w: m.train_on_batch(x, y, w)
         configs["keras-hub" + suffix] = lambda m=hub, x=hub_x, y=data["labels"], w=weights: m.train_on_batch(x, y, w)
+    ours_xla = BertPretrainer(_ours_encoder(size))
+    ours_xla.compile(optimizer=create_optimizer(1e-4, total_steps=10_000, warmup_steps=100), jit_compile=True)
+    configs["keras_bert XLA"] = lambda: ours_xla.train_on_batch(ours_x, ours_y, ours_w)
     hub_xla = keras_hub.models.BertMaskedLM(_hub_backbone(size), preprocessor=None)
     hub_xla.compile(optimizer=keras.optimizers.AdamW(1e-4, weight_decay=0.01, global_clipnorm=1.0), jit_compile=True,
                     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), weighted_metrics=[])
