@@ -120,7 +120,8 @@ def _half_write_next_checkpoint(model_dir):
     newest = max(int(p.name.split("-")[1].split(".")[0]) for p in checkpoints.glob("ckpt-*.index"))
     data = next(checkpoints.glob(f"ckpt-{newest}.data-*")).read_bytes()
     following = f"ckpt-{newest + 10}"
-    (checkpoints / f"{following}_temp").mkdir()
+    # The kill itself may have cut that write already (its temp folder exists): cut it again.
+    (checkpoints / f"{following}_temp").mkdir(exist_ok=True)
     (checkpoints / f"{following}_temp/part-00000-of-00001.data-00000-of-00001").write_bytes(data[: len(data) // 3])
     (checkpoints / f"{following}.data-00000-of-00001").write_bytes(data[: len(data) // 2])
     return newest
