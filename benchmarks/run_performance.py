@@ -130,6 +130,42 @@ def _hf_config(size):
                                    num_attention_heads=heads, intermediate_size=intermediate)
 
 
+def _ours_mlm_batch(data):
+    """`(x, y)` for `BertPretrainer.train_on_batch` from a `_random_batch` with predictions."""
+    import numpy as np
+
+    x = {"input_word_ids": data["ids"], "input_mask": data["mask"], "input_type_ids": data["segments"],
+         "masked_lm_positions": data["positions"]}
+    return x, {"mlm": data["labels"], "nsp": np.zeros((len(data["ids"]),), "int32")}
+
+
+def _hub_mlm_inputs(data):
+    """`BertMaskedLM` inputs from a `_random_batch` with predictions (its labels are `data["labels"]`)."""
+    return {"token_ids": data["ids"], "padding_mask": data["mask"], "segment_ids": data["segments"],
+            "mask_positions": data["positions"]}
+
+
+def _hf_mlm_labels(data):
+    """`BertForMaskedLM` labels: the masked ids at their positions, -100 (ignored) elsewhere."""
+    import numpy as np
+
+    labels = np.full(data["ids"].shape, -100, "int64")
+    np.put_along_axis(labels, data["positions"], data["labels"], axis=1)
+    return labels
+
+
+def _hub_masked_lm(size, jit_compile=False):
+    """keras-hub's `BertMaskedLM`, compiled as the train step case trains it (AdamW, clipping)."""
+    import keras
+    import keras_hub
+
+    model = keras_hub.models.BertMaskedLM(_hub_backbone(size), preprocessor=None)
+    model.compile(optimizer=keras.optimizers.AdamW(1e-4, weight_decay=0.01, global_clipnorm=1.0),
+                  jit_compile=jit_compile, weighted_metrics=[],
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
 def _torch_autocast(bfloat16):
     import contextlib
 
@@ -179,49 +215,41 @@ def forward_case(sizes, batch=32, seq=128):
 
 def train_step_case(size, batch=8, seq=128, predictions=20):
     """One masked-LM training step with AdamW: sequences/s per configuration."""
-    import keras
     import numpy as np
     import torch
     import transformers
-
-    import keras_hub
 
     from keras_bert import BertPretrainer
     from keras_bert.training import create_optimizer
 
     data = _random_batch(batch, seq, predictions)
     weights = np.ones((batch, predictions), "float32")
+    ours_x, ours_y = _ours_mlm_batch(data)
+    ours_w = {"mlm": weights, "nsp": np.ones((batch,), "float32")}
+    hub_x = _hub_mlm_inputs(data)
+
+    def ours(jit_compile=False):
+        model = BertPretrainer(_ours_encoder(size))
+        model.compile(optimizer=create_optimizer(1e-4, total_steps=10_000, warmup_steps=100), jit_compile=jit_compile)
+        return lambda: model.train_on_batch(ours_x, ours_y, ours_w)
+
+    def hub(jit_compile=False):
+        model = _hub_masked_lm(size, jit_compile)
+        return lambda: model.train_on_batch(hub_x, data["labels"], weights)
+
     configs = {}
     for policy in ("float32", "mixed_bfloat16"):
         suffix = "" if policy == "float32" else " bf16"
         with _Policy(policy):
-            ours = BertPretrainer(_ours_encoder(size))
-            ours.compile(optimizer=create_optimizer(1e-4, total_steps=10_000, warmup_steps=100))
-            hub = keras_hub.models.BertMaskedLM(_hub_backbone(size), preprocessor=None)
-            hub.compile(optimizer=keras.optimizers.AdamW(1e-4, weight_decay=0.01, global_clipnorm=1.0),
-                        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), weighted_metrics=[])
-        ours_x = {"input_word_ids": data["ids"], "input_mask": data["mask"], "input_type_ids": data["segments"],
-                  "masked_lm_positions": data["positions"]}
-        ours_y = {"mlm": data["labels"], "nsp": np.zeros((batch,), "int32")}
-        ours_w = {"mlm": weights, "nsp": np.ones((batch,), "float32")}
-        hub_x = {"token_ids": data["ids"], "padding_mask": data["mask"], "segment_ids": data["segments"],
-                 "mask_positions": data["positions"]}
-        configs["keras_bert" + suffix] = lambda m=ours, x=ours_x, y=ours_y, w=ours_w: m.train_on_batch(x, y, w)
-        configs["keras-hub" + suffix] = lambda m=hub, x=hub_x, y=data["labels"], w=weights: m.train_on_batch(x, y, w)
-    ours_xla = BertPretrainer(_ours_encoder(size))
-    ours_xla.compile(optimizer=create_optimizer(1e-4, total_steps=10_000, warmup_steps=100), jit_compile=True)
-    configs["keras_bert XLA"] = lambda: ours_xla.train_on_batch(ours_x, ours_y, ours_w)
-    hub_xla = keras_hub.models.BertMaskedLM(_hub_backbone(size), preprocessor=None)
-    hub_xla.compile(optimizer=keras.optimizers.AdamW(1e-4, weight_decay=0.01, global_clipnorm=1.0), jit_compile=True,
-                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), weighted_metrics=[])
-    configs["keras-hub XLA"] = lambda: hub_xla.train_on_batch(hub_x, data["labels"], weights)
+            configs["keras_bert" + suffix] = ours()
+            configs["keras-hub" + suffix] = hub()
+    configs["keras_bert XLA"] = ours(jit_compile=True)
+    configs["keras-hub XLA"] = hub(jit_compile=True)
 
     hf_model = transformers.BertForMaskedLM(_hf_config(size)).train()
     hf_optimizer = torch.optim.AdamW(hf_model.parameters(), lr=1e-4, weight_decay=0.01)
-    labels = np.full((batch, seq), -100, "int64")
-    np.put_along_axis(labels, data["positions"], data["labels"], axis=1)
     hf_inputs = {"input_ids": torch.tensor(data["ids"], dtype=torch.long), "attention_mask": torch.tensor(data["mask"]),
-                 "token_type_ids": torch.tensor(data["segments"]), "labels": torch.tensor(labels)}
+                 "token_type_ids": torch.tensor(data["segments"]), "labels": torch.tensor(_hf_mlm_labels(data))}
     for bfloat16 in (False, True):
         def hf_step(bfloat16=bfloat16):
             with _torch_autocast(bfloat16):
@@ -345,16 +373,12 @@ def memory_child(config, size, batch, seq, steps=2):
     checkpointing = mode == "checkpointing"
     data = _random_batch(batch, seq, predictions=max(1, seq * 15 // 100))
     if library == "keras_bert":
-        import numpy as np
-
         from keras_bert import BertPretrainer
         from keras_bert.training import create_optimizer
 
         model = BertPretrainer(_ours_encoder(size, gradient_checkpointing=checkpointing))
         model.compile(optimizer=create_optimizer(1e-4, total_steps=100))
-        x = {"input_word_ids": data["ids"], "input_mask": data["mask"], "input_type_ids": data["segments"],
-             "masked_lm_positions": data["positions"]}
-        y = {"mlm": data["labels"], "nsp": np.zeros((batch,), "int32")}
+        x, y = _ours_mlm_batch(data)
         for _ in range(steps):
             model.train_on_batch(x, y)
     elif library == "keras-hub":
@@ -364,12 +388,9 @@ def memory_child(config, size, batch, seq, steps=2):
         model = keras_hub.models.BertMaskedLM(_hub_backbone(size), preprocessor=None)
         model.compile(optimizer=keras.optimizers.AdamW(1e-4), weighted_metrics=[],
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        x = {"token_ids": data["ids"], "padding_mask": data["mask"], "segment_ids": data["segments"],
-             "mask_positions": data["positions"]}
         for _ in range(steps):
-            model.train_on_batch(x, data["labels"])
+            model.train_on_batch(_hub_mlm_inputs(data), data["labels"])
     else:
-        import numpy as np
         import torch
         import transformers
 
@@ -377,8 +398,7 @@ def memory_child(config, size, batch, seq, steps=2):
         if checkpointing:
             model.gradient_checkpointing_enable()
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-        labels = np.full((batch, seq), -100, "int64")
-        np.put_along_axis(labels, data["positions"], data["labels"], axis=1)
+        labels = _hf_mlm_labels(data)
         for _ in range(steps):
             model(input_ids=torch.tensor(data["ids"], dtype=torch.long), labels=torch.tensor(labels),
                   attention_mask=torch.tensor(data["mask"]), token_type_ids=torch.tensor(data["segments"])).loss.backward()

@@ -94,10 +94,9 @@ class TransformerBlock(keras.layers.Layer):
         self.hidden_size = hidden_size
         initializer = keras.initializers.TruncatedNormal(stddev=self.initializer_range)
 
-        def dense(units, name, activation=None):
+        def dense(units, name):  # activations are applied by `fused_dense`
             return keras.layers.Dense(
                 units,
-                activation=activation,
                 kernel_initializer=initializer,
                 dtype=self.dtype_policy,
                 name=name,
