@@ -68,6 +68,10 @@ class BertConfig:
         type_vocab_size: int. Number of segment (token type) ids.
         initializer_range: float. Stddev of the truncated-normal initializer.
         layer_norm_epsilon: float. Epsilon of every LayerNorm.
+        causal_attention: bool. Each position attends only to itself and
+            the positions before it (a left-to-right model, the paper's
+            "LTR" ablation; pooling then reads the last real token, since
+            `[CLS]` sees nothing else). BERT is `False`.
 
     Raises:
         ValueError: naming the field, its value and what is allowed, when a
@@ -96,8 +100,11 @@ class BertConfig:
     type_vocab_size: int = 2
     initializer_range: float = 0.02
     layer_norm_epsilon: float = 1e-12
+    causal_attention: bool = False
 
     def __post_init__(self):
+        if not isinstance(self.causal_attention, bool):
+            raise ValueError(f"causal_attention={self.causal_attention!r} is invalid; it must be True or False.")
         for name in (
             "vocab_size",
             "hidden_size",
@@ -169,7 +176,12 @@ class BertConfig:
         act = values.get("keras_bert_hidden_act")
         if act is None:
             act = _translate_activation(values.get("hidden_act", "gelu"), _GOOGLE_ACTIVATIONS, "bert_config.json")
-        return cls(hidden_act=act, layer_norm_epsilon=GOOGLE_LAYER_NORM_EPSILON, **_shared_fields(values))
+        return cls(
+            hidden_act=act,
+            layer_norm_epsilon=GOOGLE_LAYER_NORM_EPSILON,
+            causal_attention=bool(values.get("keras_bert_causal_attention", False)),
+            **_shared_fields(values),
+        )
 
     def to_google_dict(self):
         """This config as a Google `bert_config.json` dict."""
@@ -183,6 +195,8 @@ class BertConfig:
         values = {key: getattr(self, field) for key, field in _JSON_KEYS.items()}
         values["hidden_act"] = google_act
         values["keras_bert_hidden_act"] = self.hidden_act
+        if self.causal_attention:  # only then: Google's own configs never carry it
+            values["keras_bert_causal_attention"] = True
         return values
 
     # --- Hugging Face config.json ---------------------------------------------
@@ -206,6 +220,7 @@ class BertConfig:
         return cls(
             hidden_act=act,
             layer_norm_epsilon=values.get("layer_norm_eps", 1e-12),
+            causal_attention=bool(values.get("is_decoder", False)),  # HF's causal self-attention switch
             **_shared_fields(values),
         )
 
@@ -219,6 +234,7 @@ class BertConfig:
             layer_norm_eps=self.layer_norm_epsilon,
             position_embedding_type="absolute",
             pad_token_id=0,
+            is_decoder=self.causal_attention,
         )
         return values
 

@@ -49,13 +49,21 @@ def test_hf_json_reads_gelu_as_exact(minilm_path):
 
 @pytest.mark.parametrize("dialect", ["google", "hf"])
 @pytest.mark.parametrize("act", ["gelu", "gelu_tanh", "relu"])
-def test_json_round_trip_keeps_every_field(tmp_path, dialect, act):
+@pytest.mark.parametrize("causal", [False, True])
+def test_json_round_trip_keeps_every_field(tmp_path, dialect, act, causal):
     config = BertConfig(vocab_size=23, hidden_size=8, num_layers=3, num_attention_heads=2,
                         intermediate_size=12, hidden_act=act, hidden_dropout_prob=0.05,
-                        max_position_embeddings=40, type_vocab_size=3, initializer_range=0.03)
+                        max_position_embeddings=40, type_vocab_size=3, initializer_range=0.03,
+                        causal_attention=causal)
     path = tmp_path / "config.json"
     config.to_json_file(path, dialect=dialect)
     assert BertConfig.from_json_file(path) == config
+    # Google's own configs never carry our causal key; HF's switch is is_decoder.
+    written = json.loads(path.read_text())
+    if dialect == "google":
+        assert ("keras_bert_causal_attention" in written) == causal
+    else:
+        assert written["is_decoder"] == causal
 
 
 def test_google_json_is_readable_by_the_original_code(tmp_path):

@@ -35,6 +35,9 @@ class TransformerBlock(keras.layers.Layer):
             backward pass and recompute the rest there (`tf.recompute_grad`):
             less memory for about one more forward pass. Dropout masks are
             recomputed identically. Defaults to `False`.
+        causal: bool. Each position attends only to itself and earlier
+            positions (left-to-right), on top of the padding mask.
+            Defaults to `False` (BERT's bidirectional attention).
         **kwargs: Passed to `keras.layers.Layer` (`name`, `dtype`, ...).
 
     Call arguments:
@@ -67,6 +70,7 @@ class TransformerBlock(keras.layers.Layer):
         layer_norm_epsilon=1e-12,
         initializer_range=0.02,
         gradient_checkpointing=False,
+        causal=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -83,6 +87,7 @@ class TransformerBlock(keras.layers.Layer):
         self.layer_norm_epsilon = layer_norm_epsilon
         self.initializer_range = initializer_range
         self.gradient_checkpointing = gradient_checkpointing
+        self.causal = causal
 
     def build(self, x_shape, padding_mask_shape=None):
         hidden_size = x_shape[-1]
@@ -180,14 +185,19 @@ class TransformerBlock(keras.layers.Layer):
     def _forward(self, x, padding_mask, training):
         batch_size, seq_length = tf.shape(x)[0], tf.shape(x)[1]
         attention_bias = None
+        large_negative = -3e4 if self.compute_dtype == "float16" else -1e9
         if padding_mask is not None:
             # (batch, 1, 1, seq): a large negative score for padded keys,
             # so no query attends to them. As Keras' Softmax: -1e9, or -3e4
             # in float16, whose range ends at 65504 (-1e9 would be -inf,
             # and 0 * -inf = nan at the kept keys).
             keep = tf.cast(padding_mask, self.compute_dtype)[:, None, None, :]
-            large_negative = -3e4 if self.compute_dtype == "float16" else -1e9
             attention_bias = (1.0 - keep) * tf.cast(large_negative, self.compute_dtype)
+        if self.causal:
+            # (1, 1, seq, seq): query i never sees keys j > i.
+            future = tf.linalg.band_part(tf.ones([seq_length, seq_length]), 0, -1) - tf.eye(seq_length)
+            causal_bias = tf.cast(future * large_negative, self.compute_dtype)[None, None]
+            attention_bias = causal_bias if attention_bias is None else tf.minimum(attention_bias, causal_bias)
         x = tf.reshape(tf.cast(x, self.compute_dtype), [-1, self.hidden_size])
         attended = self._self_attention(x, batch_size, seq_length, attention_bias, training)
         x = self.attention_layer_norm(x + self.dropout_layer(attended, training=training))
@@ -213,5 +223,6 @@ class TransformerBlock(keras.layers.Layer):
             layer_norm_epsilon=self.layer_norm_epsilon,
             initializer_range=self.initializer_range,
             gradient_checkpointing=self.gradient_checkpointing,
+            causal=self.causal,
         )
         return config

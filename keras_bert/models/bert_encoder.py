@@ -24,6 +24,9 @@ class BertEncoder(keras.Model):
         attention_probs_dropout_prob, max_position_embeddings,
         type_vocab_size, initializer_range, layer_norm_epsilon: as in
             `BertConfig`, with the same defaults (BERT-Base).
+        causal_attention: bool. A left-to-right encoder (`BertConfig`):
+            causal self-attention, pooling on the last real token.
+            Defaults to `False`.
         gradient_checkpointing: bool. Recompute each Transformer block's
             activations in the backward pass instead of keeping them
             (`TransformerBlock`): longer sequences or bigger batches fit in
@@ -75,6 +78,7 @@ class BertEncoder(keras.Model):
         type_vocab_size=2,
         initializer_range=0.02,
         layer_norm_epsilon=1e-12,
+        causal_attention=False,
         gradient_checkpointing=False,
         **kwargs,
     ):
@@ -92,6 +96,7 @@ class BertEncoder(keras.Model):
             type_vocab_size=type_vocab_size,
             initializer_range=initializer_range,
             layer_norm_epsilon=layer_norm_epsilon,
+            causal_attention=causal_attention,
         )
         inputs = {
             name: keras.Input(shape=(None,), dtype="int32", name=name)
@@ -118,12 +123,16 @@ class BertEncoder(keras.Model):
                 attention_dropout=attention_probs_dropout_prob,
                 layer_norm_epsilon=layer_norm_epsilon,
                 initializer_range=initializer_range,
+                causal=causal_attention,
                 name=f"transformer_layer_{i}",
             )(x, padding_mask=inputs["input_mask"])
             encoder_outputs.append(x)
         pooled = BertPooler(
-            hidden_size, initializer_range=initializer_range, name="pooler"
-        )(x)
+            hidden_size,
+            initializer_range=initializer_range,
+            pooled_token="last" if causal_attention else "first",
+            name="pooler",
+        )(x, padding_mask=inputs["input_mask"])
         outputs = {
             "sequence_output": x,
             "pooled_output": pooled,

@@ -140,3 +140,37 @@ def test_pretraining_heads_are_read_in_google_names(tmp_path):
         )
     outputs = load_encoder(tmp_path)(inputs)
     np.testing.assert_allclose(outputs["pooled_output"], expected.pooler_output.numpy(), atol=1e-5)
+
+
+def test_causal_encoder_matches_transformers_decoder(tmp_path):
+    # A left-to-right model (the paper's LTR ablation) is HF's BertModel with is_decoder=True.
+    config = transformers.BertConfig(
+        vocab_size=23, hidden_size=8, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=12, max_position_embeddings=16, is_decoder=True,
+    )
+    torch.manual_seed(0)
+    model = transformers.BertModel(config).eval()
+    model.save_pretrained(tmp_path)
+    encoder = load_encoder(tmp_path)
+    assert encoder.config.causal_attention
+
+    ids = np.array([[2, 5, 6, 7, 3, 9, 3], [2, 11, 12, 3, 0, 0, 0]], "int32")
+    mask = (ids > 0).astype("int32")
+    inputs = {"input_word_ids": ids, "input_mask": mask, "input_type_ids": np.zeros_like(ids)}
+    with torch.no_grad():
+        expected = model(input_ids=torch.tensor(ids, dtype=torch.long),
+                         attention_mask=torch.tensor(mask, dtype=torch.long))
+        # HF pools [CLS]; a causal encoder of ours pools the last real token with the same dense layer.
+        last = torch.tensor(mask.sum(1) - 1)
+        last_hidden = expected.last_hidden_state[torch.arange(2), last]
+        pooled = torch.tanh(model.pooler.dense(last_hidden)).numpy()
+    outputs = encoder(inputs)
+    real = mask == 1
+    np.testing.assert_allclose(outputs["sequence_output"].numpy()[real], expected.last_hidden_state.numpy()[real],
+                               atol=TOLERANCE, rtol=0)
+    np.testing.assert_allclose(outputs["pooled_output"], pooled, atol=TOLERANCE, rtol=0)
+
+    # And causal means causal: changing later tokens leaves earlier positions as they were.
+    changed = dict(inputs, input_word_ids=np.where(np.arange(7) >= 4, 13, ids).astype("int32") * mask)
+    np.testing.assert_allclose(encoder(changed)["sequence_output"].numpy()[:, :4],
+                               outputs["sequence_output"].numpy()[:, :4], atol=1e-6)

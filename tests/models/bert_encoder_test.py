@@ -93,8 +93,9 @@ def test_keyword_and_config_construction_agree():
         BertEncoder(**{**CONFIG.to_dict(), "num_attention_heads": 3})
 
 
-def test_serialization():
-    encoder = _randomized_encoder(hidden_act="gelu_tanh")
+@pytest.mark.parametrize("causal_attention", [False, True])
+def test_serialization(causal_attention):
+    encoder = _randomized_encoder(hidden_act="gelu_tanh", causal_attention=causal_attention)
     run_serialization_test(encoder, (_inputs(),))
 
 
