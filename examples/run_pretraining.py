@@ -35,6 +35,7 @@ flags.DEFINE_string("input_files", os.path.join(_SAMPLE, "train.txt"), "Comma-se
 flags.DEFINE_string("eval_input_files", os.path.join(_SAMPLE, "heldout.txt"), "Held-out data, same kinds.")
 flags.DEFINE_string("bert_config_file", None, "A bert_config.json; else --model_size.")
 flags.DEFINE_enum("model_size", "tiny", list(MODEL_SIZES), "Architecture when no config or checkpoint is given.")
+flags.DEFINE_integer("num_layers", None, "Transformer blocks, overriding --model_size's (a deeper or shallower variant).")
 flags.DEFINE_string("vocab_file", None, "Default: the init checkpoint's, else all-MiniLM-L6-v2's (BERT uncased).")
 flags.DEFINE_bool("do_lower_case", True, "Whether the vocabulary is uncased.")
 flags.DEFINE_string("init_checkpoint", None, "Continue pretraining from any layout load_encoder reads.")
@@ -47,6 +48,12 @@ flags.DEFINE_integer("max_eval_steps", 100, "")
 flags.DEFINE_integer("max_seq_length", 128, "")
 flags.DEFINE_integer("max_predictions_per_seq", 20, "")
 flags.DEFINE_float("masked_lm_prob", 0.15, "")
+flags.DEFINE_float("mask_token_rate", 0.8, "Share of chosen tokens replaced by [MASK] (the paper: 0.8).")
+flags.DEFINE_float("random_token_rate", 0.1, "Share replaced by a random token (0.1); the rest stay unchanged.")
+flags.DEFINE_enum("objective", "mlm", ["mlm", "ltr"], "mlm: BERT's masked LM. ltr: the paper's left-to-right "
+                  "ablation: a causal encoder predicting each chosen token from the position before it.")
+flags.DEFINE_bool("next_sentence_prediction", True, "Train the next-sentence head too (false: MLM only, "
+                  "the paper's No-NSP ablation; the head stays, untrained).")
 flags.DEFINE_bool("whole_word_masking", False, "Mask all WordPieces of a word together.")
 flags.DEFINE_bool("segmented_words", False, "Text input is word-segmented with spaces (Chinese): words for "
                   "--whole_word_masking are those.")
@@ -84,8 +91,15 @@ def main(argv):
         masking = MaskingOptions.from_vocab_file(
             vocab_file, max_predictions_per_seq=FLAGS.max_predictions_per_seq,
             masked_lm_prob=FLAGS.masked_lm_prob, whole_word_masking=FLAGS.whole_word_masking,
+            mask_token_rate=FLAGS.mask_token_rate, random_token_rate=FLAGS.random_token_rate,
+            objective=FLAGS.objective,
         )
         config = checkpoint.config if checkpoint else _config(masking.vocab_size)
+        if config.causal_attention != (FLAGS.objective == "ltr"):
+            raise ValueError(
+                f"--objective={FLAGS.objective} needs a {'causal' if FLAGS.objective == 'ltr' else 'bidirectional'}"
+                f" encoder, but the given model has causal_attention={config.causal_attention}."
+            )
         keras_bert.checkpoints.check_vocab_fits(
             vocab_file, config, FLAGS.init_checkpoint or FLAGS.bert_config_file or "--model_size"
         )
@@ -111,6 +125,7 @@ def main(argv):
                     FLAGS.learning_rate, FLAGS.num_train_steps, FLAGS.num_warmup_steps, FLAGS.weight_decay,
                     FLAGS.optimizer, gradient_accumulation_steps=FLAGS.grad_accum_steps,
                 ),
+                loss_weights={"mlm": 1.0, "nsp": 1.0 if FLAGS.next_sentence_prediction else 0.0},
                 jit_compile=FLAGS.jit_compile,
             )
     except (OSError, ValueError, keras_bert.CheckpointError) as e:
@@ -155,8 +170,9 @@ def _config(vocab_size):
     if FLAGS.bert_config_file:
         return BertConfig.from_json_file(FLAGS.bert_config_file)
     layers, hidden, heads = MODEL_SIZES[FLAGS.model_size]
+    layers = FLAGS.num_layers or layers
     return BertConfig(vocab_size=vocab_size, hidden_size=hidden, num_layers=layers, num_attention_heads=heads,
-                      intermediate_size=4 * hidden)
+                      intermediate_size=4 * hidden, causal_attention=FLAGS.objective == "ltr")
 
 
 def _prepare_model_dir(config, vocab_file, strategy):

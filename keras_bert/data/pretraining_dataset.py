@@ -4,7 +4,7 @@ import dataclasses
 
 import tensorflow as tf
 
-from keras_bert.text.masking import mask_tokens
+from keras_bert.text.masking import mask_tokens, next_token_targets
 from keras_bert.text.vocab import load_vocab
 
 # Written by google-research/bert's create_pretraining_data.py with static masks.
@@ -14,6 +14,9 @@ STATIC_MASK_FEATURES = ("masked_lm_positions", "masked_lm_ids", "masked_lm_weigh
 @dataclasses.dataclass(frozen=True)
 class MaskingOptions:
     """What dynamic masking needs to know of the vocabulary, and its rates.
+
+    `objective="ltr"` replaces masking by left-to-right targets on the same
+    budget (`next_token_targets`), for a causal encoder.
 
     Build it with `MaskingOptions.from_vocab_file(path, ...)`.
 
@@ -35,6 +38,17 @@ class MaskingOptions:
     mask_token_rate: float = 0.8
     random_token_rate: float = 0.1
     whole_word_masking: bool = False
+    objective: str = "mlm"  # or "ltr": next-token targets, no corruption (`next_token_targets`)
+
+    def __post_init__(self):
+        if self.objective not in ("mlm", "ltr"):
+            raise ValueError(f"objective={self.objective!r} is not supported; use 'mlm' or 'ltr'.")
+        rates = (self.mask_token_rate, self.random_token_rate)
+        if min(rates) < 0 or sum(rates) > 1:
+            raise ValueError(
+                f"mask_token_rate={self.mask_token_rate} and random_token_rate={self.random_token_rate} "
+                "must be non-negative and sum to at most 1 (the rest stay unchanged)."
+            )
 
     @classmethod
     def from_vocab_file(cls, vocab_file, **kwargs):
@@ -51,7 +65,7 @@ class MaskingOptions:
         )
 
     def mask(self, input_word_ids, is_continuation=None):
-        """`mask_tokens` with these options on an int32 `(batch, seq_length)` batch.
+        """`mask_tokens` (or `next_token_targets`) with these options on an int32 `(batch, seq_length)` batch.
 
         With whole-word masking, words are the given `is_continuation` flags
         (from word-segmented text), else a piece and its `##` pieces.
@@ -65,6 +79,10 @@ class MaskingOptions:
                 [self.vocab_size],
             )
             is_continuation = tf.gather(table, input_word_ids)
+        if self.objective == "ltr":
+            return next_token_targets(
+                input_word_ids, self.special_ids, self.max_predictions_per_seq, self.masked_lm_prob
+            )
         return mask_tokens(
             input_word_ids,
             self.vocab_size,
@@ -207,6 +225,11 @@ def pretraining_dataset(
     seq_length, features = record_layout(files[0])
     static = "masked_lm_positions" in features
     segmented = "is_continuation" in features
+    if static and masking.objective != "mlm":
+        raise ValueError(
+            f"{files[0]} carries static masks (the original's create_pretraining_data.py); the "
+            f"{masking.objective!r} objective needs unmasked instances (ours, from create_pretraining_data.py)."
+        )
     if seq_length != max_seq_length:
         raise ValueError(
             f"{files[0]} holds instances of length {seq_length}, not max_seq_length="

@@ -1,5 +1,7 @@
 """Masked-LM masking in-graph: BERT's 15% selection and 80/10/10 replacement.
 
+(`next_token_targets` gives the left-to-right ablation's targets on the same budget.)
+
 Selection follows the original `create_masked_lm_predictions`: in each
 sequence, `round(rate * maskable tokens)` tokens (at least 1, at most
 `max_predictions_per_seq`) are chosen in random order, never `[CLS]`,
@@ -150,4 +152,51 @@ def mask_tokens(
         "masked_lm_positions": tf.cast(positions.to_tensor(shape=shape), tf.int32),
         "masked_lm_ids": tf.cast(ids.to_tensor(shape=shape), token_ids.dtype),
         "masked_lm_weights": tf.ones_like(positions, tf.float32).to_tensor(shape=shape),
+    }
+
+
+def next_token_targets(token_ids, special_ids, max_predictions_per_seq, prediction_prob=0.15):
+    """Left-to-right LM targets with the masked LM's budget: no corruption.
+
+    The paper's "LTR" ablation trains a left-to-right language model instead
+    of the masked LM. To compare the two at the same budget, the same tokens
+    are chosen as targets (`round(prediction_prob * non-special tokens)`,
+    never `[CLS]`, `[SEP]` or padding, at most `max_predictions_per_seq`),
+    but each is predicted from the position before it, and the input is left
+    unchanged. With a causal encoder that position has seen only the tokens
+    to its left.
+
+    Args:
+        token_ids: int32 `(batch, seq_length)` ids, `[CLS] A [SEP] B [SEP]`
+            then padding.
+        special_ids: ids never predicted: `[CLS]`, `[SEP]`, `[PAD]`.
+        max_predictions_per_seq: int. Width of the returned tensors.
+        prediction_prob: float. Share of non-special tokens predicted.
+
+    Returns:
+        The dict of `mask_tokens`: `input_word_ids` (unchanged),
+        `masked_lm_positions` (the positions predicting, each one before its
+        target), `masked_lm_ids` (the targets) and `masked_lm_weights`, each
+        `(batch, max_predictions_per_seq)` but the first.
+
+    Example:
+    >>> ids = tf.constant([[2, 5, 6, 7, 8, 3, 0, 0]])
+    >>> out = next_token_targets(ids, special_ids=[0, 2, 3], max_predictions_per_seq=4,
+    ...                          prediction_prob=1.0)
+    >>> out["masked_lm_positions"].numpy().tolist(), out["masked_lm_ids"].numpy().tolist()
+    ([[0, 1, 2, 3]], [[5, 6, 7, 8]])
+    """
+    token_ids = tf.convert_to_tensor(token_ids)
+    ragged = tf.RaggedTensor.from_tensor(token_ids)
+    selector = BudgetedItemSelector(prediction_prob, max_predictions_per_seq, special_ids)
+    chosen = selector.get_selection_mask(ragged)
+    targets = tf.ragged.boolean_mask(tf.ragged.range(ragged.row_lengths()), chosen)  # ascending
+    shape = [None, max_predictions_per_seq]
+    weights = tf.ones_like(targets, tf.float32).to_tensor(shape=shape)
+    target_ids = tf.gather(token_ids, tf.cast(targets.to_tensor(shape=shape), tf.int32), batch_dims=1)
+    return {
+        "input_word_ids": token_ids,
+        "masked_lm_positions": tf.cast((targets - 1).to_tensor(shape=shape), tf.int32),
+        "masked_lm_ids": tf.where(weights > 0, target_ids, tf.zeros_like(target_ids)),  # 0 in empty slots, as mask_tokens
+        "masked_lm_weights": weights,
     }

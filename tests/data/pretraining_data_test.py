@@ -220,3 +220,44 @@ def _unmasked(inputs, labels, weights, row):
     real = weights["mlm"].numpy()[row] > 0
     ids[inputs["masked_lm_positions"].numpy()[row][real]] = labels["mlm"].numpy()[row][real]
     return ids[: int(inputs["input_mask"].numpy()[row].sum())].tolist()
+
+
+def test_left_to_right_objective_predicts_the_next_token_of_unchanged_input(tmp_path):
+    instances, files = _written(tmp_path)
+    originals = {tuple(i.input_ids) for i in instances}
+    masking = _masking(max_predictions_per_seq=7, objective="ltr")
+    for inputs, labels, weights in pretraining_dataset(files, 8, 48, masking, training=False):
+        ids = inputs["input_word_ids"].numpy()
+        for row in range(len(ids)):
+            length = int(inputs["input_mask"][row].numpy().sum())
+            assert tuple(ids[row, :length].tolist()) in originals  # nothing masked
+        rows, slots = np.nonzero(weights["mlm"].numpy())
+        positions = inputs["masked_lm_positions"].numpy()[rows, slots]
+        np.testing.assert_array_equal(labels["mlm"].numpy()[rows, slots], ids[rows, positions + 1])
+
+
+def test_masking_mix_and_objective_are_checked(tmp_path):
+    with pytest.raises(ValueError, match="sum to at most 1"):
+        _masking(mask_token_rate=0.8, random_token_rate=0.3)
+    with pytest.raises(ValueError, match="'mlm' or 'ltr'"):
+        _masking(objective="gpt")
+    masking = _masking(max_predictions_per_seq=7)
+    _, static_files = _written(tmp_path, masking=masking)
+    with pytest.raises(ValueError, match="needs unmasked instances"):
+        pretraining_dataset(static_files, 4, 48, _masking(max_predictions_per_seq=7, objective="ltr"))
+
+
+@pytest.mark.parametrize("mask_rate, random_rate", [(1.0, 0.0), (0.8, 0.0)])
+def test_masking_mixes_of_the_paper_table_8(tmp_path, mask_rate, random_rate):
+    # 100% [MASK], and 80% [MASK] / 20% unchanged: a chosen token is [MASK] or itself, never another.
+    instances, files = _written(tmp_path)
+    masking = _masking(max_predictions_per_seq=7, mask_token_rate=mask_rate, random_token_rate=random_rate)
+    kept = masked = 0
+    for inputs, labels, weights in pretraining_dataset(files, 8, 48, masking, training=False):
+        rows, slots = np.nonzero(weights["mlm"].numpy())
+        new = inputs["input_word_ids"].numpy()[rows, inputs["masked_lm_positions"].numpy()[rows, slots]]
+        original = labels["mlm"].numpy()[rows, slots]
+        assert ((new == 103) | (new == original)).all()
+        masked += int((new == 103).sum())
+        kept += int((new == original).sum())
+    assert kept == 0 if mask_rate == 1.0 else 0.1 < kept / (kept + masked) < 0.3

@@ -254,3 +254,22 @@ def test_two_seeded_deterministic_runs_make_the_same_data_and_losses(tmp_path):
                for row in map(json.loads, (model_dir / "metrics.jsonl").read_text().splitlines())]
               for model_dir in runs]
     assert len(losses[0]) == 100 and losses[0] == losses[1]
+
+
+def test_left_to_right_and_no_nsp_ablations(tmp_path, minilm_path):
+    # The paper's "LTR & No NSP" row: a causal encoder, next-token targets, the NSP loss left out.
+    model_dir = tmp_path / "ltr"
+    result = _run(model_dir, "--num_train_steps=20", "--objective=ltr", "--next_sentence_prediction=false")
+    assert result.returncode == 0, result.stderr[-3000:]
+    config = json.loads((model_dir / "bert_config.json").read_text())
+    assert config["keras_bert_causal_attention"] is True
+    assert load_encoder(model_dir).config.causal_attention
+    for row in map(json.loads, (model_dir / "metrics.jsonl").read_text().splitlines()):
+        assert row["loss"] == pytest.approx(row["mlm_loss"], rel=1e-5)  # NSP weighs nothing
+    heads = read_checkpoint(str(model_dir)).heads
+    assert heads["cls/seq_relationship/output_bias"].tolist() == [0.0, 0.0]  # untrained: no NSP gradient
+
+    # A bidirectional checkpoint cannot continue as a left-to-right model, and vice versa.
+    wrong = _run(tmp_path / "wrong", "--num_train_steps=20", "--objective=mlm", f"--init_checkpoint={model_dir}")
+    assert wrong.returncode != 0 and "needs a bidirectional encoder" in wrong.stderr
+    assert "Traceback" not in wrong.stderr

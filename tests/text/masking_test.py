@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_bert.text.masking import group_pieces_into_words, mask_tokens
+from keras_bert.text.masking import group_pieces_into_words, mask_tokens, next_token_targets
 
 VOCAB_SIZE, PAD, CLS, SEP, MASK = 1000, 0, 2, 3, 4
 SPECIAL = (PAD, CLS, SEP)
@@ -107,3 +107,22 @@ def test_all_or_nothing_replacement_rates(rate):
     rows, slots = np.nonzero(weights)
     new = out["input_word_ids"].numpy()[rows, out["masked_lm_positions"].numpy()[rows, slots]]
     assert ((new == MASK).mean()) == rate
+
+
+def test_next_token_targets_have_the_masked_lm_budget_and_leave_the_input_alone():
+    rng = np.random.default_rng(4)
+    ids = _packed_batch(rng, 256, 64)
+    ltr = {k: v.numpy() for k, v in next_token_targets(ids, SPECIAL, 10).items()}
+    mlm = {k: v.numpy() for k, v in mask_tokens(ids, VOCAB_SIZE, MASK, SPECIAL, 10).items()}
+    np.testing.assert_array_equal(ltr["input_word_ids"], ids)  # no corruption
+    # The same number of predictions per row as the masked LM: round(0.15 * ordinary tokens), 1 to 10.
+    np.testing.assert_array_equal(ltr["masked_lm_weights"].sum(1), mlm["masked_lm_weights"].sum(1))
+    rows, slots = np.nonzero(ltr["masked_lm_weights"])
+    positions = ltr["masked_lm_positions"][rows, slots]
+    targets = ltr["masked_lm_ids"][rows, slots]
+    # Each target is the token right after its position, and never [CLS], [SEP] or padding.
+    np.testing.assert_array_equal(targets, ids[rows, positions + 1])
+    assert not np.isin(targets, SPECIAL).any()
+    # Empty slots: position 0, id 0, weight 0.
+    empty = ltr["masked_lm_weights"] == 0
+    assert (ltr["masked_lm_positions"][empty] == 0).all() and (ltr["masked_lm_ids"][empty] == 0).all()
