@@ -21,6 +21,8 @@ def define_fine_tuning_flags(output_dir, max_seq_length=128, train_batch_size=32
     The arguments are the script's defaults.
     """
     define_checkpoint_flags()
+    flags.DEFINE_bool("random_init", False, "The checkpoint's architecture and vocabulary with fresh random weights "
+                      "(a from-scratch baseline).")
     flags.DEFINE_string("output_dir", output_dir, "Where results, predictions and the model go.")
     flags.DEFINE_integer("max_seq_length", max_seq_length, "Packed length, [CLS] and [SEP] included.")
     flags.DEFINE_integer("train_batch_size", train_batch_size, "Examples per training step.")

@@ -35,6 +35,7 @@ flags.DEFINE_string("dev_file", None, "--task=csv: evaluation file.")
 flags.DEFINE_string("text_a_column", "sentence", "--task=csv: column of the (first) text.")
 flags.DEFINE_string("text_b_column", None, "--task=csv: column of the second text, for pairs.")
 flags.DEFINE_string("label_column", "label", "--task=csv: column of the label.")
+flags.DEFINE_integer("max_train_examples", None, "Train on the first N examples only (learning curves, quick runs).")
 flags.DEFINE_integer("eval_batch_size", 64, "")
 flags.DEFINE_float("weight_decay", 0.01, "AdamW decoupled weight decay.")
 flags.DEFINE_bool("do_train", True, "Fine-tune on train.tsv.")
@@ -66,7 +67,7 @@ def main(argv):
         strategy = common_flags.strategy_from_flags()
         with strategy.scope():
             encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(
-                FLAGS.init_checkpoint, FLAGS.vocab_file
+                FLAGS.init_checkpoint, FLAGS.vocab_file, random_init=FLAGS.random_init
             )
             encoder.gradient_checkpointing = FLAGS.gradient_checkpointing
         if FLAGS.max_seq_length > encoder.config.max_position_embeddings:
@@ -146,6 +147,8 @@ def _read_task(task):
             return read_glue_split(task, data_dir, split)
 
     train = next(iter(read("train").values())) if FLAGS.do_train else None
+    if train is not None and FLAGS.max_train_examples:
+        train = train.first(FLAGS.max_train_examples)
     return train, read("dev") if FLAGS.do_eval else {}
 
 

@@ -25,6 +25,10 @@ flags.DEFINE_string("eval_file", None, "CoNLL file to evaluate on.")
 flags.DEFINE_string("test_file", None, "Optional CoNLL file to predict and score.")
 flags.DEFINE_integer("eval_batch_size", 64, "")
 flags.DEFINE_bool("feature_based", False, "Frozen encoder + BiLSTM on the last four layers (use --learning_rate=1e-3).")
+flags.DEFINE_integer("num_feature_layers", 4, "--feature_based: how many top layers feed the BiLSTM.")
+flags.DEFINE_enum("feature_combine", "concat", ["concat", "sum"], "--feature_based: concatenate or sum those layers.")
+flags.DEFINE_integer("lstm_units", 384, "--feature_based: units per direction of each BiLSTM layer.")
+flags.DEFINE_integer("max_train_examples", None, "Train on the first N sentences only (learning curves, quick runs).")
 flags.mark_flags_as_required(["train_file", "eval_file"])
 FLAGS = flags.FLAGS
 
@@ -47,6 +51,8 @@ def main(argv):
     keras.utils.set_random_seed(FLAGS.seed)
     try:
         train = read_conll(FLAGS.train_file)
+        if FLAGS.max_train_examples:
+            train = train.first(FLAGS.max_train_examples)
         evaluations = {"eval": read_conll(FLAGS.eval_file)}
         if FLAGS.test_file:
             evaluations["test"] = read_conll(FLAGS.test_file)
@@ -55,7 +61,7 @@ def main(argv):
         strategy = common_flags.strategy_from_flags()
         with strategy.scope():
             encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(
-                FLAGS.init_checkpoint, FLAGS.vocab_file
+                FLAGS.init_checkpoint, FLAGS.vocab_file, random_init=FLAGS.random_init
             )
             encoder.gradient_checkpointing = FLAGS.gradient_checkpointing
         tokenizer = BertTokenizer(vocab_file, lower_case=FLAGS.do_lower_case)
@@ -75,7 +81,9 @@ def main(argv):
     steps = training_steps(num_windows, FLAGS.train_batch_size, FLAGS.num_train_epochs, FLAGS.warmup_proportion)
     with strategy.scope():
         if FLAGS.feature_based:
-            model = keras_bert.models.BertFeatureTagger(encoder, len(label_names))
+            model = keras_bert.models.BertFeatureTagger(
+                encoder, len(label_names), FLAGS.num_feature_layers, FLAGS.feature_combine, FLAGS.lstm_units
+            )
         else:
             model = keras_bert.BertTokenClassifier(encoder, len(label_names))
         compile_tagger(model, FLAGS.learning_rate, steps.total_steps, steps.warmup_steps,

@@ -56,7 +56,7 @@ def main(argv):
         strategy = common_flags.strategy_from_flags()
         with strategy.scope():
             encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(
-                FLAGS.init_checkpoint, FLAGS.vocab_file
+                FLAGS.init_checkpoint, FLAGS.vocab_file, random_init=FLAGS.random_init
             )
             encoder.gradient_checkpointing = FLAGS.gradient_checkpointing
         tokenizer = BertTokenizer(vocab_file, lower_case=FLAGS.do_lower_case)

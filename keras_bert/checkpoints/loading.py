@@ -134,13 +134,17 @@ def load_encoder(path):
     return encoder_from_checkpoint(read_checkpoint(path))
 
 
-def load_encoder_and_vocab(path=None, vocab_file=None):
+def load_encoder_and_vocab(path=None, vocab_file=None, random_init=False):
     """`(encoder, vocab_file)`: what every fine-tuning script starts from.
 
     Args:
         path: any layout `load_encoder` reads; default: the embedded
             all-MiniLM-L6-v2 weights (`default_checkpoint_path`).
         vocab_file: default: the `vocab.txt` beside the checkpoint.
+        random_init: bool. Keep the checkpoint's architecture and vocabulary
+            but start from freshly initialised weights (following the Keras
+            seed): the from-scratch baseline that shows what pretraining
+            adds.
 
     Raises:
         FileNotFoundError: no vocabulary was given or found beside it.
@@ -159,6 +163,8 @@ def load_encoder_and_vocab(path=None, vocab_file=None):
     if vocab_file is None:
         raise FileNotFoundError(f"No vocab.txt beside {path}; pass the vocabulary file explicitly.")
     check_vocab_fits(vocab_file, encoder.config, path)
+    if random_init:
+        encoder = BertEncoder.from_bert_config(encoder.config)
     return encoder, vocab_file
 
 

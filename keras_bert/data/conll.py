@@ -18,6 +18,10 @@ class ConllSentences:
     tags: list
     source: str
 
+    def first(self, n):
+        """The first `n` sentences (a smaller training set, for learning curves or quick runs)."""
+        return dataclasses.replace(self, words=self.words[:n], tags=self.tags[:n])
+
     def __len__(self):
         return len(self.words)
 

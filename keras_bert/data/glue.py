@@ -56,6 +56,12 @@ class GlueExamples:
     label_names: tuple
     source: str
 
+    def first(self, n):
+        """The first `n` examples (a smaller training set, for learning curves or quick runs)."""
+        return dataclasses.replace(
+            self, text_a=self.text_a[:n], text_b=None if self.text_b is None else self.text_b[:n], labels=self.labels[:n]
+        )
+
     def __len__(self):
         return len(self.text_a)
 

@@ -7,18 +7,21 @@ from keras_bert.models.bert_task_model import BertTaskModel, encoder_inputs
 
 @keras.saving.register_keras_serializable(package="keras_bert")
 class BertFeatureTagger(BertTaskModel):
-    """A two-layer BiLSTM tagger on concatenated frozen BERT layers.
+    """A two-layer BiLSTM tagger on concatenated (or summed) frozen BERT layers.
 
     The paper's feature-based approach (Section 5.3): the encoder is not
     fine-tuned; the concatenation of its last `num_feature_layers` layers'
     outputs feeds a randomly initialised two-layer bidirectional LSTM and a
-    classification layer.
+    classification layer. Table 7's other rows: `num_feature_layers=1` (the
+    last hidden layer) and `combine="sum"` (the last four summed).
 
     Args:
         encoder: a `BertEncoder`; it is frozen (`trainable = False`).
         num_classes: int. Number of tags.
-        num_feature_layers: int. How many top layers to concatenate.
+        num_feature_layers: int. How many top layers to combine.
             Defaults to `4`.
+        combine: `"concat"` or `"sum"`: how the layers are combined.
+            Defaults to `"concat"`.
         lstm_units: int. Units per direction. Defaults to `384`.
         dropout: float. Dropout on the features and between LSTMs.
         **kwargs: Passed to `keras.Model`.
@@ -38,16 +41,25 @@ class BertFeatureTagger(BertTaskModel):
     ((2, 7, 5), False)
     """
 
-    def __init__(self, encoder, num_classes, num_feature_layers=4, lstm_units=384, dropout=0.1, **kwargs):
+    def __init__(
+        self, encoder, num_classes, num_feature_layers=4, combine="concat", lstm_units=384, dropout=0.1, **kwargs
+    ):
         if not 1 <= num_feature_layers <= encoder.config.num_layers:
             raise ValueError(
                 f"num_feature_layers={num_feature_layers}, but the encoder has "
                 f"{encoder.config.num_layers} layers."
             )
+        if combine not in ("concat", "sum"):
+            raise ValueError(f"combine={combine!r} is not supported; use 'concat' or 'sum'.")
         encoder.trainable = False
         inputs = encoder_inputs()
         layers = encoder(inputs, training=False)["encoder_outputs"][-num_feature_layers:]
-        x = keras.layers.Concatenate(name="concat_layers")(layers) if len(layers) > 1 else layers[0]
+        if len(layers) == 1:
+            x = layers[0]
+        elif combine == "concat":
+            x = keras.layers.Concatenate(name="concat_layers")(layers)
+        else:
+            x = keras.layers.Add(name="sum_layers")(layers)
         x = keras.layers.Dropout(dropout)(x)
         mask = keras.ops.cast(inputs["input_mask"], "bool")
         for i in range(2):
@@ -62,6 +74,7 @@ class BertFeatureTagger(BertTaskModel):
             {
                 "num_classes": num_classes,
                 "num_feature_layers": num_feature_layers,
+                "combine": combine,
                 "lstm_units": lstm_units,
                 "dropout": dropout,
             },

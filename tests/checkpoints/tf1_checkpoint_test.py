@@ -166,3 +166,15 @@ def test_load_encoder_and_vocab_checks_the_vocabulary_size(toy_dir, tmp_path):
     os.remove(toy_dir / "vocab.txt")
     with pytest.raises(FileNotFoundError, match="No vocab.txt beside"):
         load_encoder_and_vocab(toy_dir)
+
+
+def test_random_init_keeps_the_architecture_and_vocabulary_only(toy_dir):
+    from keras_bert.checkpoints import load_encoder_and_vocab
+
+    loaded, vocab_file = load_encoder_and_vocab(toy_dir)
+    fresh, fresh_vocab = load_encoder_and_vocab(toy_dir, random_init=True)
+    assert fresh.config == loaded.config and fresh_vocab == vocab_file
+    for ours, theirs in zip(fresh.weights, loaded.weights):
+        if "gamma" in ours.path or "beta" in ours.path or "bias" in ours.path:
+            continue  # LayerNorm and biases start at constants that the toy may share
+        assert not np.allclose(ours.numpy(), theirs.numpy()), ours.path

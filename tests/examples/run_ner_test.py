@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+import zipfile
 
 import pytest
 
@@ -23,12 +24,18 @@ def test_trains_scores_and_writes_conll_predictions(shared_data, tmp_path, featu
     flags = [f"--train_file={train}", f"--eval_file={valid}", f"--output_dir={out}",
              "--num_train_epochs=1", "--max_seq_length=64"]
     if feature_based:
-        flags += ["--feature_based", "--learning_rate=1e-3"]
+        # Table 7's "last four summed" row, on half the sentences.
+        flags += ["--feature_based", "--learning_rate=1e-3", "--num_feature_layers=4", "--feature_combine=sum",
+                  "--lstm_units=16", "--max_train_examples=32"]
     result = subprocess.run([sys.executable, "examples/run_ner.py", *flags],
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads((out / "eval_results.json").read_text())
     assert set(results) == {"precision", "recall", "f1"}
+    assert f"{32 if feature_based else len(read_conll(train))} training sentences" in result.stdout
+    if feature_based:
+        config = json.loads(zipfile.ZipFile(out / "tagger.keras").read("config.json"))["config"]
+        assert (config["combine"], config["num_feature_layers"], config["lstm_units"]) == ("sum", 4, 16)
     # The predictions file is CoNLL: scoring it with seqeval gives the reported F1.
     gold = read_conll(valid)
     lines = [block.splitlines() for block in (out / "eval_predictions.txt").read_text().split("\n\n") if block.strip()]

@@ -28,11 +28,30 @@ def _inputs(shape=(3, 7)):
     (lambda e: BertClassifier(e, num_classes=1, dropout=0.3), _inputs()),
     (lambda e: BertTokenClassifier(e, num_classes=5, initializer_range=0.05), _inputs()),
     (lambda e: BertFeatureTagger(e, num_classes=4, num_feature_layers=2, lstm_units=3), _inputs()),
+    (lambda e: BertFeatureTagger(e, num_classes=4, num_feature_layers=2, combine="sum", lstm_units=3), _inputs()),
     (lambda e: BertSpanLabeler(e), _inputs()),
     (lambda e: BertMultipleChoice(e, num_choices=3), _inputs((2, 3, 7))),
-], ids=["classifier", "token_classifier", "feature_tagger", "span_labeler", "multiple_choice"])
+], ids=["classifier", "token_classifier", "feature_tagger", "feature_tagger_sum", "span_labeler", "multiple_choice"])
 def test_round_trip(build, inputs):
     model = build(_encoder())
     config = model.get_config()
     assert config["encoder"]["class_name"] == "BertEncoder"
     run_serialization_test(model, (inputs,))
+
+
+@pytest.mark.parametrize("combine, layers, width", [("concat", 2, 16), ("sum", 2, 8), ("concat", 1, 8)])
+def test_feature_tagger_combines_the_top_layers(combine, layers, width):
+    import keras
+
+    encoder = _encoder()
+    tagger = BertFeatureTagger(encoder, num_classes=4, num_feature_layers=layers, combine=combine, lstm_units=3)
+    inputs = _inputs()
+    feature_dropout = next(layer for layer in tagger.layers if isinstance(layer, keras.layers.Dropout))
+    features = np.asarray(keras.Model(tagger.inputs, feature_dropout.input)(inputs))
+    outputs = encoder(inputs)["encoder_outputs"]
+    top = [np.asarray(x) for x in outputs[-layers:]]
+    expected = np.concatenate(top, -1) if combine == "concat" else sum(top)
+    assert features.shape[-1] == width
+    np.testing.assert_allclose(features, expected, atol=1e-5)
+    with pytest.raises(ValueError, match="'concat' or 'sum'"):
+        BertFeatureTagger(_encoder(), num_classes=4, num_feature_layers=2, combine="mean")
