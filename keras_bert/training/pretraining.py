@@ -74,6 +74,17 @@ class _SaveAndStop(keras.callbacks.Callback):
             self.manager.save(checkpoint_number=step)
 
 
+def _remove_cut_writes(directory):
+    """Deletes `*_temp` folders: checkpoint writes a killed run left half done.
+
+    Only the run itself writes there, so at its start none is in progress.
+    TensorFlow reuses such a folder when it saves the same step again, but
+    cannot remove it when the killed write left files of other names in it.
+    """
+    for path in tf.io.gfile.glob(os.path.join(directory, "*_temp")):
+        tf.io.gfile.rmtree(path)
+
+
 def restore_run(model, model_dir):
     """Restores a compiled model and its optimizer from the run's newest readable checkpoint.
 
@@ -136,6 +147,8 @@ def pretrain(
         print(f"{model_dir} already holds step {start_step}; nothing to train.")
         return start_step
     chief = is_chief(strategy)
+    if chief:
+        _remove_cut_writes(os.path.join(model_dir, CHECKPOINTS_SUBDIR))
     manager = tf.train.CheckpointManager(
         checkpoint, writable_dir(strategy, os.path.join(model_dir, CHECKPOINTS_SUBDIR)), max_to_keep=max_checkpoints
     )

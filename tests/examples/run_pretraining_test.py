@@ -123,6 +123,8 @@ def _half_write_next_checkpoint(model_dir):
     # The kill itself may have cut that write already (its temp folder exists): cut it again.
     (checkpoints / f"{following}_temp").mkdir(exist_ok=True)
     (checkpoints / f"{following}_temp/part-00000-of-00001.data-00000-of-00001").write_bytes(data[: len(data) // 3])
+    # A file TensorFlow's own save would not overwrite: only the run's clean-up at start removes the folder.
+    (checkpoints / f"{following}_temp/part-00000-of-00001.index.tempstate123").write_bytes(b"cut")
     (checkpoints / f"{following}.data-00000-of-00001").write_bytes(data[: len(data) // 2])
     return newest
 
