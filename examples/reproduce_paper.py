@@ -1,0 +1,113 @@
+"""Checks BERT's central claims on this machine, in miniature, and writes a report with plots.
+
+    python examples/reproduce_paper.py --quick            # every study, tiny sizes: a smoke run, < 15 min
+    python examples/reproduce_paper.py                    # the real run: a few hours on 2 CPU cores
+    python examples/reproduce_paper.py --studies=1,3 --seeds=1,2,3,4,5
+
+Six studies, each a claim of the paper beside what we measure (confirmed or not):
+1 pretraining helps (pretrained vs random init), 2 masked LM beats a left-to-right LM,
+3 the NSP ablation, 4 feature-based vs fine-tuning on NER (all-MiniLM-L6-v2), 5 deeper is
+better at equal pretraining time, 6 the 80/10/10 masking mix vs 100% [MASK] and 80/0/20.
+Small BERTs are pretrained on ../shared/data/wiki by run_pretraining.py and fine-tuned by
+run_classifier.py / run_ner.py (SST-2, MRPC, CoNLL-2003) with several seeds each. Every
+run's folder, command and log stay under --work_dir; started again, finished runs are
+reused, so an interrupted reproduction continues. Writes REPORT_DIR/REPORT.md,
+results.json and one PNG per study.
+"""
+
+import os
+import sys
+
+from absl import app, flags
+
+import paper_studies
+
+_DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data")
+_SAMPLE = os.path.join(paper_studies.EXAMPLES, "data", "wiki_sample")
+
+flags.DEFINE_list("studies", ["1", "2", "3", "4", "5", "6"], "Which studies to run (1-6).")
+flags.DEFINE_bool("quick", False, "Smoke-test sizes: the bundled Wikipedia sample, 150 pretraining steps, "
+                  "small fine-tuning sets, one seed, 500 CoNLL dev sentences. Under 15 minutes; the numbers mean "
+                  "nothing.")
+flags.DEFINE_list("seeds", None, "Fine-tuning seeds (default 1,2,3; --quick: 1).")
+flags.DEFINE_bool("report_only", False, "Write the report from the finished runs under --work_dir; start none "
+                  "(unfinished runs are listed as pending).")
+flags.DEFINE_string("work_dir", None, "Runs, checkpoints and logs (default /tmp/keras_bert_paper[_quick]).")
+flags.DEFINE_string("report_dir", None, "Where REPORT.md and the plots go (default reports/paper[_quick]).")
+flags.DEFINE_string("data_dir", os.path.normpath(_DATA), "Folder with glue/, conll2003/ and wiki/.")
+flags.DEFINE_string("pretrain_files", None, "Text to pretrain on (default: wiki_00..wiki_19; --quick: the bundled "
+                    "sample).")
+flags.DEFINE_string("pretrain_eval_files", None, "Held-out text (default: wiki_31; --quick: the bundled sample's).")
+flags.DEFINE_integer("pretrain_steps", None, "Updates of each 2-layer pretraining (default 4000; --quick 150).")
+flags.DEFINE_integer("max_seq_length", 64, "Sequence length for pretraining and fine-tuning.")
+flags.DEFINE_float("pretrain_learning_rate", 1e-3, "Peak pretraining lr (high: the budget is short).")
+flags.DEFINE_float("finetune_epochs", None, "Fine-tuning epochs (default 3; --quick 1).")
+flags.DEFINE_float("finetune_learning_rate", 5e-4, "Fine-tuning lr of the small pretrained/random models.")
+flags.DEFINE_integer("sst2_examples", None, "SST-2 training examples (default 8000; --quick 500; 0: all 67,349).")
+flags.DEFINE_integer("mrpc_examples", None, "MRPC training examples (default 0 = all 3,668; --quick 300).")
+flags.DEFINE_integer("conll_examples", None, "CoNLL-2003 training sentences (default 3000; --quick 300; 0: all).")
+flags.DEFINE_float("minilm_epochs", None, "Study 4's epochs (all-MiniLM-L6-v2; default 2; --quick 1).")
+flags.DEFINE_float("minilm_learning_rate", 1e-4, "Study 4's fine-tuning lr (high for its short schedule).")
+FLAGS = flags.FLAGS
+
+
+def _pick(value, full, quick):
+    return value if value is not None else (quick if FLAGS.quick else full)
+
+
+def main(argv):
+    del argv
+    data = FLAGS.data_dir
+    suffix = "_quick" if FLAGS.quick else ""
+    repo = os.path.dirname(paper_studies.EXAMPLES)
+    try:
+        studies = sorted({int(n) for n in FLAGS.studies})
+        if not set(studies) <= set(paper_studies.STUDIES):
+            raise ValueError(f"--studies={','.join(FLAGS.studies)}: the studies are 1 to 6.")
+        seeds = tuple(int(n) for n in _pick(FLAGS.seeds, ["1", "2", "3"], ["1"]))
+    except ValueError as e:
+        sys.exit(f"reproduce_paper.py: {e}")
+    for path in ("glue/sst2/train.tsv", "glue/mrpc/train.tsv", "conll2003/train.txt"):
+        if not os.path.isfile(os.path.join(data, path)):
+            sys.exit(f"reproduce_paper.py: {os.path.join(data, path)} is missing; point --data_dir at the folder "
+                     "holding glue/, conll2003/ and wiki/ (../shared/data beside the project).")
+    settings = paper_studies.Settings(
+        work_dir=FLAGS.work_dir or f"/tmp/keras_bert_paper{suffix}",
+        report_dir=FLAGS.report_dir or os.path.join(repo, "reports", f"paper{suffix}"),
+        seeds=seeds,
+        pretrain_files=_pick(FLAGS.pretrain_files, os.path.join(data, "wiki", "wiki_[01]*"),
+                             os.path.join(_SAMPLE, "train.txt")),
+        pretrain_eval_files=_pick(FLAGS.pretrain_eval_files, os.path.join(data, "wiki", "wiki_31"),
+                                  os.path.join(_SAMPLE, "heldout.txt")),
+        glue_dir=os.path.join(data, "glue"),
+        conll_dir=os.path.join(data, "conll2003"),
+        max_seq_length=FLAGS.max_seq_length,
+        pretrain_steps=_pick(FLAGS.pretrain_steps, 4000, 150),
+        pretrain_learning_rate=FLAGS.pretrain_learning_rate,
+        steps_per_loop=25 if FLAGS.quick else 100,
+        calibration_steps=10 if FLAGS.quick else 30,
+        train_examples=(("sst2", _pick(FLAGS.sst2_examples, 8000, 500)),
+                        ("mrpc", _pick(FLAGS.mrpc_examples, 0, 300)),
+                        ("conll", _pick(FLAGS.conll_examples, 3000, 300))),
+        conll_eval_sentences=500 if FLAGS.quick else 0,
+        finetune_epochs=_pick(FLAGS.finetune_epochs, 3.0, 1.0),
+        minilm_epochs=_pick(FLAGS.minilm_epochs, 2.0, 1.0),
+        minilm_learning_rate=FLAGS.minilm_learning_rate,
+        finetune_learning_rate=FLAGS.finetune_learning_rate,
+        quick=FLAGS.quick,
+    )
+    command = "python examples/reproduce_paper.py " + " ".join(sys.argv[1:])
+    reproduction = paper_studies.Reproduction(settings, report_only=FLAGS.report_only)
+    try:
+        results = reproduction.run(studies)
+    except paper_studies.RunFailed as e:
+        sys.exit(f"reproduce_paper.py: {e}\nFix the cause and start the same command again: finished runs "
+                 "are kept.")
+    verdicts = paper_studies.write_report(settings, results, studies, command.strip())
+    for number, (word, _) in verdicts.items():
+        print(f"Study {number} ({paper_studies.STUDIES[number].title}): {word}")
+    print(f"Report: {os.path.join(settings.report_dir, 'REPORT.md')}")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,101 @@
+"""examples/reproduce_paper.py: the verdict rule, and one study end to end through the real scripts."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "examples"))
+import paper_studies  # noqa: E402
+
+
+def _results(scores):
+    """`{(model, task): [scores over seeds]}` -> the runs' results layout."""
+    runs = {}
+    for (model, task), values in scores.items():
+        for seed, value in enumerate(values):
+            runs[f"{model}/{task}/{seed}"] = {"model": model, "task": task, "seed": seed, "score": value}
+    return {"finetuning": runs}
+
+
+@pytest.mark.parametrize("bert, scratch, expected", [
+    # Clearly ahead on SST-2 (difference 0.05, standard error about 0.008), within noise on MRPC.
+    ({"sst2": [0.80, 0.81, 0.82], "mrpc": [0.70, 0.72, 0.71]},
+     {"sst2": [0.75, 0.76, 0.77], "mrpc": [0.69, 0.70, 0.72]}, "confirmed"),
+    # Ahead everywhere but never by two standard errors.
+    ({"sst2": [0.80, 0.70, 0.90], "mrpc": [0.70, 0.60, 0.80]},
+     {"sst2": [0.79, 0.69, 0.89], "mrpc": [0.69, 0.59, 0.79]}, "within noise"),
+    # Clearly ahead on one task, clearly behind on the other.
+    ({"sst2": [0.80, 0.81, 0.82], "mrpc": [0.60, 0.61, 0.62]},
+     {"sst2": [0.75, 0.76, 0.77], "mrpc": [0.70, 0.71, 0.72]}, "mixed"),
+    # Clearly behind on one; identical seeds elsewhere give no spread, so nothing clear there.
+    ({"sst2": [0.70, 0.71, 0.72], "mrpc": [0.70, 0.70, 0.70]},
+     {"sst2": [0.75, 0.76, 0.77], "mrpc": [0.71, 0.71, 0.71]}, "contradicted"),
+])
+def test_verdict_rule(bert, scratch, expected):
+    study = paper_studies.Study(1, "t", "c", "p", ("scratch", "bert"), ("sst2", "mrpc"), "bert", ("scratch",))
+    scores = {("bert", t): v for t, v in bert.items()} | {("scratch", t): v for t, v in scratch.items()}
+    word, reasons = paper_studies.verdict(study, _results(scores))
+    assert word == expected
+    assert len(reasons) == 2 and reasons[0].startswith("SST-2 accuracy: ")
+
+
+def test_summary_is_mean_and_sample_deviation():
+    mean, std, n = paper_studies.summarize([0.7, 0.8, 0.9])
+    assert (round(mean, 10), round(std, 10), n) == (0.8, 0.1, 3)
+    assert paper_studies.summarize([0.5]) == (0.5, 0.0, 1)
+
+
+def _reproduce(tmp_path, *flags):
+    command = [sys.executable, "examples/reproduce_paper.py", "--quick", "--studies=1", "--seeds=1",
+               f"--work_dir={tmp_path}/work", f"--report_dir={tmp_path}/report", "--pretrain_steps=20",
+               "--sst2_examples=64", "--mrpc_examples=64", "--conll_examples=32", *flags]
+    return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1200)
+
+
+def test_study_runs_the_real_scripts_reports_and_resumes(shared_data, minilm_path, tmp_path):
+    first = _reproduce(tmp_path)
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-3000:]
+    assert "pretraining bert (20 steps)" in first.stdout
+    report = (tmp_path / "report" / "REPORT.md").read_text()
+    assert "| random init (same architecture) |" in report and "## Study 1: Pretraining helps" in report
+    assert "--quick smoke run" in report and "Hardware:" in report
+    assert (tmp_path / "report" / "study_1.png").stat().st_size > 10_000
+    assert (tmp_path / "report" / "pretraining.png").stat().st_size > 10_000
+    results = json.loads((tmp_path / "report" / "results.json").read_text())
+    runs = results["finetuning"]
+    tasks = ("sst2", "mrpc", "conll", "sst2_2000")
+    assert sorted(runs) == sorted(f"{m}/{t}/1" for m in ("scratch", "bert") for t in tasks)
+    # Each score is the script's own eval_results.json, and the command names the real script and flags.
+    sst2 = runs["bert/sst2/1"]
+    written = json.loads((tmp_path / "work/finetuning/bert/sst2/seed_1/eval_results.json").read_text())
+    assert sst2["score"] == written["accuracy"]
+    assert sst2["command"][0].endswith("run_classifier.py") and "--max_train_examples=64" in sst2["command"]
+    assert "--random_init" in runs["scratch/conll/1"]["command"]
+    assert "--max_train_examples=2000" in runs["bert/sst2_2000/1"]["command"]
+    assert results["verdicts"]["1"] in ("confirmed", "contradicted", "mixed", "within noise")
+
+    # Started again: every run is reused, nothing retrains.
+    second = _reproduce(tmp_path)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert second.stdout.count("cached") == 9  # 1 pretraining + 8 fine-tuning runs
+    assert json.loads((tmp_path / "report" / "results.json").read_text())["finetuning"]["bert/sst2/1"]["score"] \
+        == sst2["score"]
+
+
+    # --report_only starts nothing: a second seed's runs are listed as pending.
+    partial = _reproduce(tmp_path, "--report_only", "--seeds=1,2")
+    assert partial.returncode == 0, partial.stderr[-3000:]
+    report = (tmp_path / "report" / "REPORT.md").read_text()
+    assert "**Incomplete: 8 run(s) not finished yet**" in report and "bert on sst2, seed 2" in report
+    assert not (tmp_path / "work/finetuning/bert/sst2/seed_2").exists()
+
+
+def test_missing_data_is_named(tmp_path):
+    result = subprocess.run([sys.executable, "examples/reproduce_paper.py", f"--data_dir={tmp_path}"],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "glue/sst2/train.tsv is missing" in result.stderr
+    assert "Traceback" not in result.stderr
