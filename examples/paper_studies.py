@@ -215,7 +215,6 @@ class Reproduction:
         self.settings = settings
         self.report_only = report_only  # gather finished runs, start none
         self.results = {"pretraining": {}, "finetuning": {}, "calibration": {}, "pending": []}
-        self._done = 0
         self._start = time.time()
 
     def _say(self, text):
@@ -366,7 +365,6 @@ class Reproduction:
         result = run_script(script, flag_list, run_dir, f"{model} on {task}, seed {seed}", upstream,
                             report_only=self.report_only)
         result.update(model=model, task=task, seed=seed, score=result["eval_results"][metric])
-        self._done += 1
         self._say(f"  {model:<16} {task:<6} seed {seed}: {metric} {result['score']:.4f} "
                   f"({result['wall_seconds']:.0f} s{', cached' if result['cached'] else ''})")
         self.results["finetuning"][key] = result
