@@ -156,15 +156,17 @@ def load_encoder_and_vocab(path=None, vocab_file=None, random_init=False):
     path = os.fspath(path or default_checkpoint_path())
     if path.endswith(".keras"):
         encoder, found_vocab = _load_keras_file(path), None
+        if random_init:
+            encoder = BertEncoder.from_bert_config(encoder.config)
     else:
         checkpoint = read_checkpoint(path)
-        encoder, found_vocab = encoder_from_checkpoint(checkpoint), checkpoint.vocab_file
+        found_vocab = checkpoint.vocab_file
+        # From scratch: the checkpoint's shape only, no weights assigned to be thrown away.
+        encoder = BertEncoder.from_bert_config(checkpoint.config) if random_init else encoder_from_checkpoint(checkpoint)
     vocab_file = vocab_file or found_vocab
     if vocab_file is None:
         raise FileNotFoundError(f"No vocab.txt beside {path}; pass the vocabulary file explicitly.")
     check_vocab_fits(vocab_file, encoder.config, path)
-    if random_init:
-        encoder = BertEncoder.from_bert_config(encoder.config)
     return encoder, vocab_file
 
 

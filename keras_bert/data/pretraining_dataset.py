@@ -70,6 +70,10 @@ class MaskingOptions:
         With whole-word masking, words are the given `is_continuation` flags
         (from word-segmented text), else a piece and its `##` pieces.
         """
+        if self.objective == "ltr":  # nothing is masked, so words do not matter
+            return next_token_targets(
+                input_word_ids, self.special_ids, self.max_predictions_per_seq, self.masked_lm_prob
+            )
         if not self.whole_word_masking:
             is_continuation = None
         elif is_continuation is None:
@@ -79,10 +83,6 @@ class MaskingOptions:
                 [self.vocab_size],
             )
             is_continuation = tf.gather(table, input_word_ids)
-        if self.objective == "ltr":
-            return next_token_targets(
-                input_word_ids, self.special_ids, self.max_predictions_per_seq, self.masked_lm_prob
-            )
         return mask_tokens(
             input_word_ids,
             self.vocab_size,
