@@ -11,6 +11,7 @@ changed (other flags, or a changed checkpoint under it) is run afresh.
 
 import dataclasses
 import datetime
+import functools
 import hashlib
 import json
 import math
@@ -155,15 +156,18 @@ def _signature(command, upstream=()):
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def run_script(script, flag_list, run_dir, label, upstream=(), report_only=False):
+def run_script(script, flag_list, run_dir, label, upstream=(), report_only=False, results_file="eval_results.json",
+               announce=None):
     """Runs an example script once into `run_dir` unless an identical run finished there.
 
     With `report_only`, a run without a finished result raises `NotRun`
-    instead of starting.
+    instead of starting. `announce()`, if given, is called just before the
+    script starts (not for a finished run).
 
     Returns:
         The run's `result.json` dict: `command`, `signature`, `wall_seconds`,
-        `eval_results` (the script's own eval_results.json) and `cached`.
+        `eval_results` (the script's own `results_file` in `run_dir`; `{}`
+        for `results_file=None`) and `cached`.
 
     Raises:
         RunFailed: with the end of the run's log.
@@ -189,6 +193,8 @@ def run_script(script, flag_list, run_dir, label, upstream=(), report_only=False
     with open(os.path.join(run_dir, "signature"), "w") as f:
         f.write(signature)
     log_path = os.path.join(run_dir, "log.txt")
+    if announce:
+        announce()
     start = time.time()
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
     with open(log_path, "a") as log:
@@ -198,9 +204,10 @@ def run_script(script, flag_list, run_dir, label, upstream=(), report_only=False
         with open(log_path, errors="replace") as f:
             tail = "".join(f.readlines()[-15:])
         raise RunFailed(f"{label} failed (exit {code}); the end of {log_path}:\n{tail}")
-    results_path = os.path.join(run_dir, "eval_results.json")
-    with open(results_path) as f:
-        eval_results = json.load(f)
+    eval_results = {}
+    if results_file:
+        with open(os.path.join(run_dir, results_file)) as f:
+            eval_results = json.load(f)
     result = {"label": label, "command": command, "signature": signature, "wall_seconds": wall,
               "eval_results": eval_results}
     with open(result_file, "w") as f:
@@ -228,30 +235,24 @@ class Reproduction:
         s = self.settings
         paths = {}
         for name, files in (("train", s.pretrain_files), ("eval", s.pretrain_eval_files)):
-            output = os.path.join(s.work_dir, "data", f"{name}.tfrecord")
-            paths[name] = output
-            flag_list = [f"--input_file={files}", f"--output_file={output}", f"--max_seq_length={s.max_seq_length}",
-                         "--dupe_factor=1"]
-            stamp = os.path.join(s.work_dir, "data", f"{name}.done")
-            signature = _signature(flag_list)
-            if self.report_only or (os.path.isfile(stamp) and open(stamp).read().strip() == signature):
-                continue
-            os.makedirs(os.path.dirname(output), exist_ok=True)
-            self._say(f"making {name} instances from {files}")
-            code = subprocess.call([sys.executable, os.path.join(EXAMPLES, "create_pretraining_data.py")] + flag_list,
-                                   env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
-            if code:
-                raise RunFailed(f"create_pretraining_data.py failed on {files} (exit {code}).")
-            with open(stamp, "w") as f:
-                f.write(signature)
+            run_dir = os.path.join(s.work_dir, "data", name)
+            paths[name] = os.path.join(run_dir, "instances.tfrecord")
+            flag_list = [f"--input_file={files}", f"--output_file={paths[name]}",
+                         f"--max_seq_length={s.max_seq_length}", "--dupe_factor=1"]
+            try:
+                run_script("create_pretraining_data.py", flag_list, run_dir, f"{name} instances from {files}",
+                           report_only=self.report_only, results_file=None,
+                           announce=lambda: self._say(f"making {name} instances from {files}"))
+            except NotRun:
+                pass  # a report needs only the path, which the pretraining runs' commands name
         return paths
 
     # pretraining
 
-    def _pretrain_flags(self, model_dir, steps, extra):
+    def _pretrain_flags(self, model_dir, steps, extra, steps_per_loop=None, save_checkpoints_steps=None):
         s = self.settings
-        loop = min(s.steps_per_loop, steps)
-        save = loop * max(1, 1000 // loop)
+        loop = steps_per_loop or min(s.steps_per_loop, steps)
+        save = save_checkpoints_steps or loop * max(1, 1000 // loop)
         return [
             f"--input_files={self.instances['train']}", f"--eval_input_files={self.instances['eval']}",
             f"--model_dir={model_dir}", "--model_size=tiny", f"--max_seq_length={s.max_seq_length}",
@@ -265,43 +266,20 @@ class Reproduction:
     def calibrate(self):
         """Sequences/s of 2, 4 and 6 layers, measured the same way, for equal-time pretraining."""
         s = self.settings
+        n = s.calibration_steps
         rates = {}
         for layers in (2, 4, 6):
             run_dir = os.path.join(s.work_dir, "calibration", f"layers_{layers}")
-            n = s.calibration_steps
-            flag_list = self._pretrain_flags(run_dir, 3 * n, [f"--num_layers={layers}", "--do_eval=false"])
-            flag_list = [f for f in flag_list if not f.startswith(("--steps_per_loop", "--save_checkpoints_steps"))]
-            flag_list += [f"--steps_per_loop={n}", f"--save_checkpoints_steps={3 * n}"]
-            # do_eval=false writes no eval_results.json: read the rate from metrics.jsonl.
-            result = self._run_calibration(run_dir, flag_list, layers)
-            rates[layers] = result
+            flag_list = self._pretrain_flags(run_dir, 3 * n, [f"--num_layers={layers}", "--do_eval=false"],
+                                             steps_per_loop=n, save_checkpoints_steps=3 * n)
+            run_script("run_pretraining.py", flag_list, run_dir, f"calibration of {layers} layers",
+                       report_only=self.report_only, results_file=None,
+                       announce=lambda: self._say(f"calibrating: {layers}-layer pretraining speed"))
+            with open(os.path.join(run_dir, "metrics.jsonl")) as f:
+                rows = [json.loads(line) for line in f if line.strip()]
+            rates[layers] = statistics.median(row["sequences_per_second"] for row in rows[1:])  # loop 1 compiles
         self.results["calibration"] = rates
         return rates
-
-    def _run_calibration(self, run_dir, flag_list, layers):
-        rate_file = os.path.join(run_dir, "rate.json")
-        signature = _signature(flag_list)
-        if os.path.isfile(rate_file):
-            with open(rate_file) as f:
-                cached = json.load(f)
-            if cached["signature"] == signature:
-                return cached["sequences_per_second"]
-        if self.report_only:
-            raise NotRun(f"calibration of {layers} layers")
-        shutil.rmtree(run_dir, ignore_errors=True)
-        os.makedirs(run_dir)
-        self._say(f"calibrating: {layers}-layer pretraining speed")
-        with open(os.path.join(run_dir, "log.txt"), "w") as log:
-            code = subprocess.call([sys.executable, os.path.join(EXAMPLES, "run_pretraining.py")] + flag_list,
-                                   stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
-        if code:
-            raise RunFailed(f"calibration of {layers} layers failed; see {run_dir}/log.txt")
-        with open(os.path.join(run_dir, "metrics.jsonl")) as f:
-            rows = [json.loads(line) for line in f if line.strip()]
-        rate = statistics.median(row["sequences_per_second"] for row in rows[1:])  # the first loop compiles
-        with open(rate_file, "w") as f:
-            json.dump({"signature": signature, "sequences_per_second": rate}, f)
-        return rate
 
     def pretrain(self, name):
         s = self.settings
@@ -315,10 +293,8 @@ class Reproduction:
             steps = max(1, round(s.pretrain_steps * rates[int(name.split("_")[1])] / rates[2]))
         model_dir = os.path.join(s.work_dir, "pretraining", name)
         label = f"pretraining {name} ({steps} steps)"
-        if not self.report_only:
-            self._say(f"{label} ...")
         result = run_script("run_pretraining.py", self._pretrain_flags(model_dir, steps, PRETRAININGS[name][1]),
-                            model_dir, label, report_only=self.report_only)
+                            model_dir, label, report_only=self.report_only, announce=lambda: self._say(f"{label} ..."))
         result.update(name=name, steps=steps, model_dir=model_dir, batch_size=s.pretrain_batch_size)
         metrics_file = os.path.join(model_dir, "metrics.jsonl")
         with open(metrics_file) as f:
@@ -357,7 +333,7 @@ class Reproduction:
             flag_list.append(f"--max_train_examples={limit}")
         script, metric, _ = TASKS[task]
         if task == "conll":
-            flag_list += [f"--train_file={os.path.join(s.conll_dir, 'train.txt')}", f"--eval_file={self._conll_eval_file()}"]
+            flag_list += [f"--train_file={os.path.join(s.conll_dir, 'train.txt')}", f"--eval_file={self._conll_eval_file}"]
         else:
             flag_list += [f"--task={data_task}", f"--data_dir={os.path.join(s.glue_dir, data_task)}"]
         run_dir = os.path.join(s.work_dir, "finetuning", model, task, f"seed_{seed}")
@@ -370,8 +346,9 @@ class Reproduction:
         self.results["finetuning"][key] = result
         return result
 
+    @functools.cached_property
     def _conll_eval_file(self):
-        """valid.txt, or its first `conll_eval_sentences` sentences (quick runs)."""
+        """valid.txt, or its first `conll_eval_sentences` sentences (quick runs), written once."""
         s = self.settings
         valid = os.path.join(s.conll_dir, "valid.txt")
         if not s.conll_eval_sentences:
@@ -379,6 +356,7 @@ class Reproduction:
         with open(valid, encoding="utf-8") as f:
             blocks = [b for b in f.read().split("\n\n") if b.strip() and not b.startswith("-DOCSTART-")]
         path = os.path.join(s.work_dir, "data", f"conll_valid_{s.conll_eval_sentences}.txt")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as f:
             f.write("\n\n".join(blocks[: s.conll_eval_sentences]) + "\n")
         return path
