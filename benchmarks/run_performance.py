@@ -368,7 +368,10 @@ def tokenize_case(seq=128, batch=256):
 
 
 def memory_child(config, size, batch, seq, steps=2):
-    """Trains `steps` steps of one configuration; returns this process's peak RSS in GiB (Linux)."""
+    """Trains `steps` steps of one configuration; returns this process's peak RSS in GiB (Linux).
+
+    Every library trains as in the train step case: AdamW with weight decay and global-norm clipping at 1.0.
+    """
     library, _, mode = config.partition(":")
     checkpointing = mode == "checkpointing"
     data = _random_batch(batch, seq, predictions=max(1, seq * 15 // 100))
@@ -382,12 +385,7 @@ def memory_child(config, size, batch, seq, steps=2):
         for _ in range(steps):
             model.train_on_batch(x, y)
     elif library == "keras-hub":
-        import keras
-        import keras_hub
-
-        model = keras_hub.models.BertMaskedLM(_hub_backbone(size), preprocessor=None)
-        model.compile(optimizer=keras.optimizers.AdamW(1e-4), weighted_metrics=[],
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model = _hub_masked_lm(size)
         for _ in range(steps):
             model.train_on_batch(_hub_mlm_inputs(data), data["labels"])
     else:
@@ -397,11 +395,12 @@ def memory_child(config, size, batch, seq, steps=2):
         model = transformers.BertForMaskedLM(_hf_config(size)).train()
         if checkpointing:
             model.gradient_checkpointing_enable()
-        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
         labels = _hf_mlm_labels(data)
         for _ in range(steps):
             model(input_ids=torch.tensor(data["ids"], dtype=torch.long), labels=torch.tensor(labels),
                   attention_mask=torch.tensor(data["mask"]), token_type_ids=torch.tensor(data["segments"])).loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             optimizer.zero_grad()
     # VmHWM, not ru_maxrss: after fork + exec, ru_maxrss still counts the parent's pages.

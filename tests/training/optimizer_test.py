@@ -88,3 +88,20 @@ def test_adamw_equals_torch_adamw_with_embeddings_schedule_and_clipping():
     np.testing.assert_allclose(embedding.embeddings.numpy(), torch_table.detach().numpy(), atol=2e-6)
     np.testing.assert_allclose(dense.kernel.numpy(), torch_kernel.detach().numpy(), atol=2e-6)
     np.testing.assert_allclose(dense.bias.numpy(), torch_bias.detach().numpy(), atol=2e-6)
+
+
+def test_clipping_folded_into_the_update_equals_clipping_first():
+    """With one replica the clip scale is applied inside the fused update; a pre-clipped gradient must match it."""
+    rng = np.random.default_rng(1)
+    start = rng.normal(size=(5, 3)).astype("float32")
+    gradients = [rng.normal(size=(5, 3)).astype("float32") * 4 for _ in range(3)]
+    folded, clipped_first = keras.Variable(start), keras.Variable(start)
+    folded_optimizer = create_optimizer(1e-2, total_steps=3, clipnorm=1.0)
+    plain_optimizer = create_optimizer(1e-2, total_steps=3, clipnorm=None)
+    for gradient in gradients:
+        folded_optimizer.apply([gradient], [folded])
+        plain_optimizer.apply([gradient / np.linalg.norm(gradient)], [clipped_first])
+    np.testing.assert_allclose(folded.numpy(), clipped_first.numpy(), rtol=1e-6, atol=1e-7)
+    # A non-finite gradient norm poisons the update, as Keras' own clipping does: never a silent skip.
+    folded_optimizer.apply([np.full((5, 3), np.inf, "float32")], [folded])
+    assert np.isnan(folded.numpy()).all()
