@@ -15,6 +15,12 @@ fed keras_bert's own SQuAD windows and scored by the same n-best search and
 official rules, so only the model and training differ) with a plain PyTorch
 loop (torch_reference.py). Prints a Markdown table and writes --output_json.
 
+`--task=squad --lockstep` trains both in one loop instead: dropout off
+(`--lockstep_dropout`), keras_bert's span head set to transformers'
+seeded init, every batch fed to both, each step's two losses printed, then
+both scored. Without dropout and random order left to differ, any gap in
+the scores comes from the libraries' arithmetic.
+
 The SQuAD reference can train elsewhere (a GPU box without TensorFlow):
 write the windows with `--libraries= --save_squad_windows=W.npz`, run
 torch_reference.py there, then score its logits here with
@@ -22,6 +28,7 @@ torch_reference.py there, then score its logits here with
 """
 
 import functools
+import itertools
 import json
 import os
 import subprocess
@@ -31,7 +38,17 @@ import time
 
 from absl import app, flags
 
-from torch_reference import epoch_order, fine_tune, save_squad_windows, squad_fine_tune_and_predict
+from torch_reference import (
+    epoch_order,
+    fine_tune,
+    fine_tune_steps,
+    save_squad_windows,
+    squad_batches,
+    squad_fine_tune_and_predict,
+    squad_model,
+    squad_predict,
+    squad_train_batches,
+)
 
 flags.DEFINE_string("task", "sst2", "GLUE task, or squad.")
 flags.DEFINE_string("data_dir", None, "GLUE: folder with the task's train.tsv/dev.tsv.")
@@ -49,9 +66,15 @@ flags.DEFINE_string("save_squad_windows", None,
 flags.DEFINE_string("transformers_logits", None,
                     "squad: score these logits (torch_reference.py's output, mean over its seeds) instead of "
                     "training the transformers side here.")
+flags.DEFINE_bool("lockstep", False,
+                  "squad: train both libraries in one loop on the same batches from the same span-head init, "
+                  "printing both losses every step (see --lockstep_dropout).")
+flags.DEFINE_float("lockstep_dropout", 0.0,
+                   "--lockstep: dropout rate on both sides; at 0 the two runs differ only by float round-off.")
 flags.register_validator("data_dir", lambda v: v or FLAGS.task == "squad", "--data_dir is required for GLUE tasks.")
 FLAGS = flags.FLAGS
 
+_SQUAD_INPUTS = ("input_word_ids", "input_mask", "input_type_ids")
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -160,16 +183,110 @@ def run_transformers_squad():
     return {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}, float("nan")
 
 
+def run_squad_lockstep():
+    """Both libraries step by step on identical batches; returns {library: (scores, seconds)}."""
+    import dataclasses
+
+    import keras
+    import numpy as np
+
+    from keras_bert import BertEncoder, BertSpanLabeler, read_checkpoint
+    from keras_bert.checkpoints import default_checkpoint_path
+    from keras_bert.checkpoints.loading import assign_weights
+    from keras_bert.data import squad_answers
+    from keras_bert.metrics import squad_scores
+    from keras_bert.training import compile_for_fine_tuning, training_steps
+
+    questions, train, predict = _squad_windows()
+    references = {q.question_id: [text for text, _ in q.answers] for q in questions}
+    dropout = dict(hidden_dropout_prob=FLAGS.lockstep_dropout, attention_probs_dropout_prob=FLAGS.lockstep_dropout)
+    reference = squad_model(default_checkpoint_path(), FLAGS.seed, **dropout)
+    checkpoint = read_checkpoint(default_checkpoint_path())
+    encoder = BertEncoder.from_bert_config(dataclasses.replace(checkpoint.config, **dropout))
+    assign_weights(encoder, checkpoint.weights, checkpoint.source)
+    model = BertSpanLabeler(encoder)
+    head = model.get_layer("span_logits")
+    head.kernel.assign(reference.qa_outputs.weight.detach().numpy().T)
+    head.bias.assign(reference.qa_outputs.bias.detach().numpy())
+    windows = len(train["start_positions"])
+    # transformers' schedule: warmup int(10% of total steps), as torch_reference.fine_tune_steps.
+    steps = training_steps(windows, FLAGS.train_batch_size, FLAGS.num_train_epochs, 0.1)
+    compile_for_fine_tuning(
+        model, {name: keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+                for name in ("start_logits", "end_logits")},
+        FLAGS.learning_rate, steps.total_steps, steps.warmup_steps,
+        loss_weights={"start_logits": 0.5, "end_logits": 0.5})
+
+    def our_losses():
+        batches = (batch for epoch in range(1, steps.epochs + 1)
+                   for batch in squad_batches(train, FLAGS.seed, FLAGS.train_batch_size, epoch))
+        for inputs, starts, ends in itertools.islice(batches, steps.total_steps):
+            yield float(model.train_on_batch(inputs, {"start_logits": starts, "end_logits": ends},
+                                             return_dict=True)["loss"])
+
+    seconds = {"keras_bert": 0.0, "transformers (torch)": 0.0}
+
+    def timed(name, losses):
+        while True:
+            start = time.time()
+            loss = next(losses, None)
+            seconds[name] += time.time() - start
+            if loss is None:
+                return
+            yield loss
+
+    print(f"Lockstep: {steps.total_steps} steps ({steps.warmup_steps} warmup), dropout {FLAGS.lockstep_dropout}.")
+    print("step | keras_bert loss | transformers loss | difference")
+    differences = []
+    torch_losses = fine_tune_steps(reference, squad_train_batches(train, FLAGS.seed, FLAGS.train_batch_size),
+                                   windows, FLAGS.learning_rate, FLAGS.num_train_epochs, FLAGS.train_batch_size)
+    pairs = zip(timed("keras_bert", our_losses()), timed("transformers (torch)", torch_losses))
+    for step, (ours, theirs) in enumerate(pairs, 1):
+        differences.append(abs(ours - theirs))
+        print(f"{step} | {ours:.6f} | {theirs:.6f} | {ours - theirs:+.2e}", flush=True)
+    print(f"Largest loss difference: {max(differences):.2e}; median {np.median(differences):.2e}.")
+
+    def score(starts, ends):
+        return squad_scores(references, squad_answers(questions, predict, starts, ends))
+
+    start = time.time()
+    starts, ends = [], []
+    for begin in range(0, len(predict["input_word_ids"]), 64):
+        rows = slice(begin, begin + 64)
+        length = int(predict["input_mask"][rows].sum(axis=1).max())
+        logits = model({k: predict[k][rows, :length] for k in _SQUAD_INPUTS}, training=False)
+        pad = [(0, 0), (0, FLAGS.max_seq_length - length)]
+        starts.append(np.pad(np.asarray(logits["start_logits"]), pad, constant_values=-1e9))
+        ends.append(np.pad(np.asarray(logits["end_logits"]), pad, constant_values=-1e9))
+    ours = score(np.concatenate(starts), np.concatenate(ends))
+    seconds["keras_bert"] += time.time() - start
+    start = time.time()
+    theirs = score(*squad_predict(reference, predict))
+    seconds["transformers (torch)"] += time.time() - start
+    return {"keras_bert": (ours, seconds["keras_bert"]),
+            "transformers (torch)": (theirs, seconds["transformers (torch)"])}
+
+
 def main(argv):
     del argv
+    if FLAGS.lockstep:
+        if FLAGS.task != "squad":
+            sys.exit("--lockstep is for --task=squad.")
+        results = run_squad_lockstep()
+        _print_table(results)
+        return
     runs = {"keras_bert": run_keras_bert,
             "transformers (torch)": run_transformers_squad if FLAGS.task == "squad" else run_transformers}
     if FLAGS.save_squad_windows:
         save_squad_windows(FLAGS.save_squad_windows, *_squad_windows()[1:])
         print(f"Wrote {FLAGS.save_squad_windows}.")
     results = {name: run() for name, run in runs.items() if name.split()[0] in FLAGS.libraries}
-    if not results:
-        return
+    if results:
+        _print_table(results)
+
+
+def _print_table(results):
+    """Prints {library: (metrics, seconds)} as Markdown; writes --output_json."""
     print(f"\n{FLAGS.task}: {FLAGS.num_train_epochs:g} epochs, seq {FLAGS.max_seq_length}, "
           f"batch {FLAGS.train_batch_size}, lr {FLAGS.learning_rate:g}\n")
     names = list(next(iter(results.values()))[0])

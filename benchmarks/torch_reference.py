@@ -28,6 +28,12 @@ def fine_tune(model, batches, num_examples, learning_rate, num_epochs, batch_siz
 
     `batches(epoch)` yields keyword arguments for `model(...)`, labels included.
     """
+    for _ in fine_tune_steps(model, batches, num_examples, learning_rate, num_epochs, batch_size):
+        pass
+
+
+def fine_tune_steps(model, batches, num_examples, learning_rate, num_epochs, batch_size):
+    """`fine_tune`, one step at a time: yields each step's loss (a float) after the update."""
     import torch
     import transformers
 
@@ -44,12 +50,14 @@ def fine_tune(model, batches, num_examples, learning_rate, num_epochs, batch_siz
     while step < total:
         epoch += 1
         for kwargs in batches(epoch):
-            model(**kwargs).loss.backward()
+            loss = model(**kwargs).loss
+            loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             schedule.step()
             optimizer.zero_grad()
             step += 1
+            yield loss.item()
             if step == total:
                 break
     model.eval()
@@ -60,6 +68,75 @@ def epoch_order(num_examples, seed, epoch):
     return np.random.default_rng(seed + epoch).permutation(num_examples)
 
 
+def squad_batches(train, seed, batch_size, epoch):
+    """Yields epoch `epoch`'s training batches: (inputs, start_positions, end_positions), numpy.
+
+    Inputs are WINDOW_KEYS arrays trimmed to the batch's longest row, as
+    keras_bert trims; the last batch of an epoch may be short.
+    """
+    order = epoch_order(len(train["start_positions"]), seed, epoch)
+    for begin in range(0, len(order), batch_size):
+        rows = order[begin : begin + batch_size]
+        length = int(train["input_mask"][rows].sum(axis=1).max())
+        yield ({k: train[k][rows, :length] for k in WINDOW_KEYS}, train["start_positions"][rows],
+               train["end_positions"][rows])
+
+
+def squad_model(checkpoint, seed, device="cpu", **config):
+    """BertForQuestionAnswering from `checkpoint`, its span head drawn after `torch.manual_seed(seed)`.
+
+    `config`: overrides of the checkpoint's config, e.g. `hidden_dropout_prob=0.0`.
+    """
+    import torch
+    import transformers
+
+    torch.manual_seed(seed)
+    return transformers.BertForQuestionAnswering.from_pretrained(checkpoint, **config).to(device)
+
+
+def torch_inputs(inputs, device="cpu"):
+    """keras_bert-named numpy inputs -> BertModel keyword arguments (int64 tensors)."""
+    import torch
+
+    take = {k: torch.tensor(np.asarray(inputs[k]).astype(np.int64), device=device) for k in WINDOW_KEYS}
+    return dict(input_ids=take["input_word_ids"], attention_mask=take["input_mask"],
+                token_type_ids=take["input_type_ids"])
+
+
+def squad_train_batches(train, seed, batch_size, device="cpu"):
+    """`squad_batches` as `fine_tune`'s `batches(epoch)`: keyword arguments with the labels."""
+    import torch
+
+    def batches(epoch):
+        for inputs, starts, ends in squad_batches(train, seed, batch_size, epoch):
+            yield dict(torch_inputs(inputs, device),
+                       start_positions=torch.tensor(starts.astype(np.int64), device=device),
+                       end_positions=torch.tensor(ends.astype(np.int64), device=device))
+
+    return batches
+
+
+def squad_predict(model, predict, device="cpu", batch_size=64):
+    """Start and end logits of every `predict` window: two float32 arrays [windows, seq_length].
+
+    Each batch is trimmed to its longest row; positions past it are -1e9.
+    """
+    import torch
+
+    seq_length = predict["input_word_ids"].shape[1]
+    starts, ends = [], []
+    model.eval()
+    with torch.no_grad():
+        for begin in range(0, len(predict["input_word_ids"]), batch_size):
+            rows = np.arange(begin, min(begin + batch_size, len(predict["input_word_ids"])))
+            length = int(predict["input_mask"][rows].sum(axis=1).max())
+            out = model(**torch_inputs({k: predict[k][rows, :length] for k in WINDOW_KEYS}, device))
+            pad = [(0, 0), (0, seq_length - out.start_logits.shape[1])]
+            starts.append(np.pad(out.start_logits.float().cpu().numpy(), pad, constant_values=-1e9))
+            ends.append(np.pad(out.end_logits.float().cpu().numpy(), pad, constant_values=-1e9))
+    return np.concatenate(starts), np.concatenate(ends)
+
+
 def squad_fine_tune_and_predict(checkpoint, train, predict, learning_rate, num_epochs, batch_size, seed, device="cpu"):
     """Trains BertForQuestionAnswering on `train` windows; returns start and end logits for `predict`.
 
@@ -68,36 +145,10 @@ def squad_fine_tune_and_predict(checkpoint, train, predict, learning_rate, num_e
     Returns two float32 arrays [predict windows, seq_length], -1e9 past each
     batch's longest row.
     """
-    import torch
-    import transformers
-
-    torch.manual_seed(seed)
-    model = transformers.BertForQuestionAnswering.from_pretrained(checkpoint).to(device)
-
-    def tensors(features, rows):
-        length = int(features["input_mask"][rows].sum(axis=1).max())  # trimmed to the longest row, as ours
-        take = {k: torch.tensor(features[k][rows, :length].astype(np.int64), device=device) for k in WINDOW_KEYS}
-        return dict(input_ids=take["input_word_ids"], attention_mask=take["input_mask"],
-                    token_type_ids=take["input_type_ids"])
-
-    def train_batches(epoch):
-        order = epoch_order(len(train["start_positions"]), seed, epoch)
-        for begin in range(0, len(order), batch_size):
-            rows = order[begin : begin + batch_size]
-            positions = {k: torch.tensor(train[k][rows].astype(np.int64), device=device)
-                         for k in ("start_positions", "end_positions")}
-            yield dict(tensors(train, rows), **positions)
-
-    fine_tune(model, train_batches, len(train["start_positions"]), learning_rate, num_epochs, batch_size)
-    seq_length = predict["input_word_ids"].shape[1]
-    starts, ends = [], []
-    with torch.no_grad():
-        for begin in range(0, len(predict["input_word_ids"]), 64):
-            out = model(**tensors(predict, np.arange(begin, min(begin + 64, len(predict["input_word_ids"])))))
-            pad = [(0, 0), (0, seq_length - out.start_logits.shape[1])]
-            starts.append(np.pad(out.start_logits.float().cpu().numpy(), pad, constant_values=-1e9))
-            ends.append(np.pad(out.end_logits.float().cpu().numpy(), pad, constant_values=-1e9))
-    return np.concatenate(starts), np.concatenate(ends)
+    model = squad_model(checkpoint, seed, device)
+    fine_tune(model, squad_train_batches(train, seed, batch_size, device), len(train["start_positions"]),
+              learning_rate, num_epochs, batch_size)
+    return squad_predict(model, predict, device)
 
 
 def save_squad_windows(path, train, predict):
