@@ -64,7 +64,50 @@ def test_dropout_only_in_training():
 
 
 def test_serialization():
-    layer = _layer(type_vocab_size=3, dropout=0.2, initializer_range=0.05)
+    layer = _layer(type_vocab_size=3, dropout=0.2, initializer_range=0.05, pad_token_id=None)
     token_ids, segment_ids = _inputs()
     layer(token_ids, segment_ids)
     run_serialization_test(layer, (token_ids, segment_ids))
+
+
+def _word_table_gradients(layer, token_ids, segment_ids):
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        outputs = layer(token_ids, segment_ids)
+        loss = tf.reduce_sum(outputs * np.arange(HIDDEN, dtype="float32"))
+    table = layer.word_embeddings.embeddings
+    others = [layer.segment_embeddings.embeddings, layer.position_embeddings]
+    gradients = tape.gradient(loss, [table, *others])
+    dense = [tf.convert_to_tensor(g).numpy() for g in gradients]  # lookups give IndexedSlices
+    return outputs, dense[0], dense[1:]
+
+
+def test_padding_row_gets_no_gradient_as_transformers_padding_idx():
+    token_ids, segment_ids = _inputs()
+    token_ids[:, -3:] = 0  # padded tails: [PAD] is id 0
+    trained, frozen = _layer(pad_token_id=None), _layer()
+    trained(token_ids, segment_ids)
+    frozen(token_ids, segment_ids)
+    frozen.set_weights(trained.get_weights())
+
+    outputs, table_gradient, other_gradients = _word_table_gradients(frozen, token_ids, segment_ids)
+    expected_outputs, expected_table, expected_others = _word_table_gradients(trained, token_ids, segment_ids)
+
+    np.testing.assert_array_equal(outputs, expected_outputs)  # the forward pass is untouched
+    assert np.abs(expected_table[0]).max() > 1e-3  # without the freeze, padding trains row 0
+    np.testing.assert_array_equal(table_gradient[0], 0.0)
+    np.testing.assert_allclose(table_gradient[1:], expected_table[1:], atol=1e-6)
+    for gradient, expected in zip(other_gradients, expected_others):  # positions and segments still train
+        np.testing.assert_allclose(gradient, expected, atol=1e-6)
+
+
+def test_padding_id_is_configurable():
+    token_ids, segment_ids = _inputs()
+    token_ids[:, -2:] = 5
+    layer = _layer(pad_token_id=5)
+    layer(token_ids, segment_ids)
+    _, table_gradient, _ = _word_table_gradients(layer, token_ids, segment_ids)
+    assert (token_ids == 5).any() and (token_ids == 0).any()
+    np.testing.assert_array_equal(table_gradient[5], 0.0)
+    assert np.abs(table_gradient[0]).max() > 1e-3

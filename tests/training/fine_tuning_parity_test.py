@@ -29,10 +29,14 @@ INPUTS = ("input_word_ids", "input_mask", "input_type_ids")
 
 @pytest.fixture(scope="module")
 def windows(shared_data, minilm_path):
-    """Real SQuAD training windows (seq 128) that hold their answer, in batches; one more batch to score."""
+    """Real SQuAD training windows that hold their answer, in batches; one more batch to score.
+
+    At seq 256 these contexts end inside the window, so every batch (trimmed
+    to its longest row) holds padding, as real SQuAD batches do.
+    """
     questions = read_squad(shared_data / "squad" / "dev.json")[:40]
     features = squad_features(questions, BertTokenizer(f"{minilm_path}/vocab.txt"), training=True,
-                              seq_length=128, doc_stride=64, max_query_length=32)
+                              seq_length=256, doc_stride=128, max_query_length=64)
     answered = np.flatnonzero(features["start_positions"] > 0)[: (STEPS + 1) * BATCH]
     assert len(answered) == (STEPS + 1) * BATCH
     batches = []
@@ -40,6 +44,7 @@ def windows(shared_data, minilm_path):
         inputs = {k: np.asarray(trim_to_longest({n: features[n][rows] for n in INPUTS})[k]) for k in INPUTS}
         batches.append((inputs, {"start_logits": features["start_positions"][rows],
                                  "end_logits": features["end_positions"][rows]}))
+    assert all((inputs["input_mask"] == 0).any() for inputs, _ in batches)
     return batches
 
 
@@ -87,7 +92,8 @@ def test_span_labeler_training_steps_equal_transformers(windows, minilm_path):
         schedule.step()
         optimizer.zero_grad()
 
-    # The weights moved (the steps did something) and moved the same way on both sides.
+    # The weights moved (the steps did something) and moved the same way on both sides,
+    # the [PAD] row included (transformers' padding_idx: it gets no gradient).
     word_embeddings = encoder.get_layer("embeddings").word_embeddings.embeddings.numpy()
     torch_embeddings = reference.bert.embeddings.word_embeddings.weight.detach().numpy()
     assert np.abs(word_embeddings - checkpoint.weights["bert/embeddings/word_embeddings"]).max() > 1e-4
