@@ -11,13 +11,13 @@ class BertEmbeddings(keras.layers.Layer):
     The sum of three learned tables (WordPiece token, segment, and absolute
     position), then LayerNorm and dropout.
 
-    The padding row of the word table (`pad_token_id`) gets no gradient, as
-    in transformers' BERT (`nn.Embedding(padding_idx=0)`). Padded positions
-    never reach a real token (attention masks them), but a loss over every
-    position, such as SQuAD's span softmax, sends them gradient; in the one
-    row that all padding shares, it sums to a large norm. That norm takes a
-    share of the global-norm clip, shrinking every other update, and the row
-    itself moves by Adam's full step. Freezing it kept keras_bert and
+    In training calls the padding row of the word table (`pad_token_id`)
+    gets no gradient, as in transformers' BERT (`nn.Embedding(padding_idx=0)`).
+    Padded positions never reach a real token (attention masks them), but a
+    loss over every position, such as SQuAD's span softmax, sends them
+    gradient; in the one row that all padding shares, it sums to a large
+    norm. That norm takes a share of the global-norm clip, shrinking every
+    other update, and the row itself moves by Adam's full step. Freezing it kept keras_bert and
     transformers equal to 1e-6 in loss over 8 SQuAD steps at seq 384, where
     they had drifted 1e-3 apart.
 
@@ -32,16 +32,16 @@ class BertEmbeddings(keras.layers.Layer):
         initializer_range: float. Stddev of the truncated-normal initializer.
             Defaults to `0.02`.
         pad_token_id: int or None. The word-table row that padding uses,
-            which gets no gradient (weight decay still applies). `None`
-            trains it like any row. Defaults to `0` (`[PAD]` in BERT's
-            vocabularies).
+            which gets no gradient when `training` (weight decay still
+            applies; inference calls skip the mask). `None` trains it like
+            any row. Defaults to `0` (`[PAD]` in BERT's vocabularies).
         **kwargs: Passed to `keras.layers.Layer` (`name`, `dtype`, ...).
 
     Call arguments:
         token_ids: int tensor `(batch_size, seq_length)`, WordPiece ids.
         segment_ids: int tensor `(batch_size, seq_length)`, 0 for sentence A,
             1 for sentence B.
-        training: bool. Enables dropout.
+        training: bool. Enables dropout (and the padding row's freeze).
 
     Returns:
         Float tensor `(batch_size, seq_length, hidden_size)`.
@@ -125,8 +125,9 @@ class BertEmbeddings(keras.layers.Layer):
             )
         positions = tf.cast(self.position_embeddings[:seq_length], self.compute_dtype)
         words = self.word_embeddings(token_ids)
-        if self.pad_token_id is not None:
-            words = _no_gradient_where(words, token_ids[..., tf.newaxis] == self.pad_token_id)
+        if training and self.pad_token_id is not None:
+            padding = token_ids[..., tf.newaxis] == self.pad_token_id
+            words = tf.where(padding, tf.stop_gradient(words), words)
         x = words + self.segment_embeddings(segment_ids)
         x = x + positions[tf.newaxis]
         return self.dropout_layer(self.layer_norm(x), training=training)
@@ -147,20 +148,6 @@ class BertEmbeddings(keras.layers.Layer):
             pad_token_id=self.pad_token_id,
         )
         return config
-
-
-@tf.custom_gradient
-def _no_gradient_where(x, frozen):
-    """`x` unchanged; its gradient zeroed where the boolean `frozen` (broadcast to `x`) holds.
-
-    Unlike `tf.where(frozen, tf.stop_gradient(x), x)`, the forward pass does
-    no work: the mask is applied to the gradient only.
-    """
-
-    def gradient(upstream):
-        return tf.where(frozen, tf.zeros_like(upstream), upstream), None
-
-    return tf.identity(x), gradient
 
 
 def _too_long_message(seq_length, max_positions):

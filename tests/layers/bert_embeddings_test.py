@@ -74,7 +74,7 @@ def _word_table_gradients(layer, token_ids, segment_ids):
     import tensorflow as tf
 
     with tf.GradientTape() as tape:
-        outputs = layer(token_ids, segment_ids)
+        outputs = layer(token_ids, segment_ids, training=True)
         loss = tf.reduce_sum(outputs * np.arange(HIDDEN, dtype="float32"))
     table = layer.word_embeddings.embeddings
     others = [layer.segment_embeddings.embeddings, layer.position_embeddings]
@@ -86,7 +86,7 @@ def _word_table_gradients(layer, token_ids, segment_ids):
 def test_padding_row_gets_no_gradient_as_transformers_padding_idx():
     token_ids, segment_ids = _inputs()
     token_ids[:, -3:] = 0  # padded tails: [PAD] is id 0
-    trained, frozen = _layer(pad_token_id=None), _layer()
+    trained, frozen = _layer(pad_token_id=None, dropout=0.0), _layer(dropout=0.0)
     trained(token_ids, segment_ids)
     frozen(token_ids, segment_ids)
     frozen.set_weights(trained.get_weights())
@@ -105,7 +105,7 @@ def test_padding_row_gets_no_gradient_as_transformers_padding_idx():
 def test_padding_id_is_configurable():
     token_ids, segment_ids = _inputs()
     token_ids[:, -2:] = 5
-    layer = _layer(pad_token_id=5)
+    layer = _layer(pad_token_id=5, dropout=0.0)
     layer(token_ids, segment_ids)
     _, table_gradient, _ = _word_table_gradients(layer, token_ids, segment_ids)
     assert (token_ids == 5).any() and (token_ids == 0).any()
