@@ -39,6 +39,7 @@ import time
 from absl import app, flags
 
 from torch_reference import (
+    WINDOW_KEYS,
     epoch_order,
     fine_tune,
     fine_tune_steps,
@@ -75,7 +76,6 @@ flags.DEFINE_float("lockstep_dropout", 0.0,
 flags.register_validator("data_dir", lambda v: v or FLAGS.task == "squad", "--data_dir is required for GLUE tasks.")
 FLAGS = flags.FLAGS
 
-_SQUAD_INPUTS = ("input_word_ids", "input_mask", "input_type_ids")
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -261,7 +261,7 @@ def run_squad_lockstep():
     for begin in range(0, len(predict["input_word_ids"]), 64):
         rows = slice(begin, begin + 64)
         length = int(predict["input_mask"][rows].sum(axis=1).max())
-        logits = model({k: predict[k][rows, :length] for k in _SQUAD_INPUTS}, training=False)
+        logits = model({k: predict[k][rows, :length] for k in WINDOW_KEYS}, training=False)
         pad = [(0, 0), (0, FLAGS.max_seq_length - length)]
         starts.append(np.pad(np.asarray(logits["start_logits"]), pad, constant_values=-1e9))
         ends.append(np.pad(np.asarray(logits["end_logits"]), pad, constant_values=-1e9))
