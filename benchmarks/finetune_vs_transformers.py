@@ -39,7 +39,6 @@ import time
 from absl import app, flags
 
 from torch_reference import (
-    WINDOW_KEYS,
     epoch_order,
     fine_tune,
     fine_tune_steps,
@@ -194,9 +193,9 @@ def run_squad_lockstep():
     from keras_bert import BertEncoder, BertSpanLabeler, read_checkpoint
     from keras_bert.checkpoints import default_checkpoint_path
     from keras_bert.checkpoints.loading import assign_weights
-    from keras_bert.data import squad_answers
+    from keras_bert.data import squad_answers, squad_dataset
     from keras_bert.metrics import squad_scores
-    from keras_bert.training import compile_for_fine_tuning, training_steps
+    from keras_bert.training import compile_for_fine_tuning, predict_logits, training_steps
 
     questions, train, predict = _squad_windows()
     references = {q.question_id: [text for text, _ in q.answers] for q in questions}
@@ -257,15 +256,8 @@ def run_squad_lockstep():
         return squad_scores(references, squad_answers(questions, predict, starts, ends))
 
     start = time.time()
-    starts, ends = [], []
-    for begin in range(0, len(predict["input_word_ids"]), 64):
-        rows = slice(begin, begin + 64)
-        length = int(predict["input_mask"][rows].sum(axis=1).max())
-        logits = model({k: predict[k][rows, :length] for k in WINDOW_KEYS}, training=False)
-        pad = [(0, 0), (0, FLAGS.max_seq_length - length)]
-        starts.append(np.pad(np.asarray(logits["start_logits"]), pad, constant_values=-1e9))
-        ends.append(np.pad(np.asarray(logits["end_logits"]), pad, constant_values=-1e9))
-    ours = score(np.concatenate(starts), np.concatenate(ends))
+    logits = predict_logits(model, squad_dataset(predict, 64), FLAGS.max_seq_length, pad_value=-1e9)
+    ours = score(logits["start_logits"], logits["end_logits"])
     seconds["keras_bert"] += time.time() - start
     if ours_only:
         return {"keras_bert": (ours, seconds["keras_bert"])}

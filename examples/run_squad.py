@@ -34,20 +34,15 @@ flags.DEFINE_integer("predict_batch_size", 64, "")
 flags.mark_flags_as_required(["predict_file"])
 FLAGS = flags.FLAGS
 
-_INPUTS = ("input_word_ids", "input_mask", "input_type_ids")
-
-
 def main(argv):
     del argv
     import keras
-    import numpy as np
-    import tensorflow as tf
 
     import keras_bert
-    from keras_bert.data import read_squad, squad_answers, squad_features, trim_to_longest
+    from keras_bert.data import read_squad, squad_answers, squad_dataset, squad_features
     from keras_bert.metrics import squad_scores
     from keras_bert.text import BertTokenizer
-    from keras_bert.training import compile_for_fine_tuning, fit_for_steps, training_steps
+    from keras_bert.training import compile_for_fine_tuning, fit_for_steps, predict_logits, training_steps
 
     keras.utils.set_random_seed(FLAGS.seed)
     window_flags = dict(seq_length=FLAGS.max_seq_length, doc_stride=FLAGS.doc_stride,
@@ -86,12 +81,7 @@ def main(argv):
                 loss_weights={"start_logits": 0.5, "end_logits": 0.5},  # the original averages the two
                 jit_compile=FLAGS.jit_compile,
             )
-        dataset = tf.data.Dataset.from_tensor_slices((
-            {k: train_features[k] for k in _INPUTS},
-            {"start_logits": train_features["start_positions"], "end_logits": train_features["end_positions"]},
-        ))
-        dataset = (dataset.shuffle(windows, seed=FLAGS.seed).repeat().batch(FLAGS.train_batch_size)
-                   .map(lambda x, y: (trim_to_longest(x), y)).prefetch(tf.data.AUTOTUNE))
+        dataset = squad_dataset(train_features, FLAGS.train_batch_size, shuffle=True, seed=FLAGS.seed).repeat()
         print(f"Training on {windows:,} windows for {steps.total_steps} steps.")
         print(f"Trained in {fit_for_steps(model, dataset, steps, **common_flags.resume_options()):.0f} s.")
         model.save(os.path.join(FLAGS.output_dir, "span_labeler.keras"))
@@ -101,15 +91,10 @@ def main(argv):
             null_score_threshold=FLAGS.null_score_diff_threshold if FLAGS.version_2_with_negative else None,
         )
 
-    starts, ends = [], []
-    inputs = tf.data.Dataset.from_tensor_slices({k: predict_features[k] for k in _INPUTS})
-    for batch in inputs.batch(FLAGS.predict_batch_size).map(trim_to_longest):
-        logits = model(batch, training=False)
-        pad = [(0, 0), (0, FLAGS.max_seq_length - logits["start_logits"].shape[1])]
-        starts.append(np.pad(np.asarray(logits["start_logits"]), pad, constant_values=-1e9))
-        ends.append(np.pad(np.asarray(logits["end_logits"]), pad, constant_values=-1e9))
+    logits = predict_logits(model, squad_dataset(predict_features, FLAGS.predict_batch_size),
+                            FLAGS.max_seq_length, pad_value=-1e9)
     answers = squad_answers(
-        questions, predict_features, np.concatenate(starts), np.concatenate(ends),
+        questions, predict_features, logits["start_logits"], logits["end_logits"],
         n_best_size=FLAGS.n_best_size, max_answer_length=FLAGS.max_answer_length,
         null_score_threshold=FLAGS.null_score_diff_threshold if FLAGS.version_2_with_negative else None,
     )

@@ -19,7 +19,7 @@ from keras_bert.data.pretraining_data import (
     write_instances,
 )
 from keras_bert.data.pretraining_dataset import MaskingOptions, check_records, pretraining_dataset, record_layout
-from keras_bert.data.squad import SquadExample, read_squad, squad_answers, squad_features
+from keras_bert.data.squad import SquadExample, read_squad, squad_answers, squad_dataset, squad_features
 from keras_bert.data.text_files import expand_file_patterns, text_lines_dataset
 from keras_bert.data.token_classification import (
     IGNORED_LABEL,
@@ -53,6 +53,7 @@ __all__ = [
     "read_swag_csv",
     "record_layout",
     "squad_answers",
+    "squad_dataset",
     "squad_features",
     "text_lines_dataset",
     "tfds_splits",

@@ -8,6 +8,8 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from keras_bert.data.classification_dataset import trim_to_longest
+
 
 @dataclasses.dataclass
 class SquadExample:
@@ -135,6 +137,42 @@ def squad_features(
             out["char_end"][r, offset + k] = ends[c][i]
             out["is_max_context"][r, offset + k] = _is_max_context(window_starts, window_length, window.start, i)
     return out
+
+
+def squad_dataset(features, batch_size, shuffle=False, seed=None):
+    """`(inputs, labels)` batches for `BertSpanLabeler`, from `squad_features`.
+
+    Args:
+        features: the dict `squad_features` returns.
+        batch_size: int.
+        shuffle: bool. Reshuffle the windows every epoch. Batches then never
+            span two epochs and an epoch's last batch may be short, as in a
+            PyTorch `DataLoader`; call `.repeat()` on the result to train.
+        seed: optional int, for a reproducible order.
+
+    Returns:
+        A `tf.data.Dataset` of `(inputs, labels)`: the encoder's input dict,
+        each `(batch, length)` with `length` the batch's longest row
+        (`trim_to_longest`), and `{"start_logits": (batch,), "end_logits":
+        (batch,)}` int32 answer positions (0 for prediction windows).
+
+    Example:
+    >>> features = {"input_word_ids": np.array([[101, 7, 102, 0]] * 3, "int32"),
+    ...             "input_mask": np.array([[1, 1, 1, 0]] * 3, "int32"),
+    ...             "input_type_ids": np.zeros((3, 4), "int32"),
+    ...             "start_positions": np.array([1, 1, 0], "int32"),
+    ...             "end_positions": np.array([1, 2, 0], "int32")}
+    >>> [tuple(x["input_word_ids"].shape) for x, _ in squad_dataset(features, 2)]
+    [(2, 3), (1, 3)]
+    """
+    inputs = {k: features[k] for k in ("input_word_ids", "input_mask", "input_type_ids")}
+    labels = {"start_logits": features["start_positions"], "end_logits": features["end_positions"]}
+    dataset = tf.data.Dataset.from_tensor_slices((inputs, labels))
+    if shuffle:
+        dataset = dataset.shuffle(len(features["start_positions"]), seed=seed, reshuffle_each_iteration=True)
+    return (dataset.batch(batch_size)
+            .map(lambda x, y: (trim_to_longest(x), y), num_parallel_calls=tf.data.AUTOTUNE)
+            .prefetch(tf.data.AUTOTUNE))
 
 
 def _answer_pieces(example, piece_starts, piece_ends):

@@ -170,13 +170,28 @@ def confusion_matrix(labels, predictions, num_classes):
     return matrix
 
 
-def predict_logits(model, dataset, seq_length):
-    """Logits `(examples, seq_length, classes)` over `(inputs, labels)` batches.
+def predict_logits(model, dataset, seq_length, pad_value=0.0):
+    """Per-token logits over `(inputs, labels)` batches, padded back to `seq_length`.
 
-    Batches trimmed to their longest row are padded back to `seq_length`.
+    Args:
+        model: a `BertTokenClassifier`, `BertSpanLabeler` or any model with
+            per-token outputs `(batch, length, ...)`.
+        dataset: `(inputs, labels)` batches, e.g. trimmed to their longest row
+            by `token_classification_dataset` or `squad_dataset`.
+        seq_length: int. The length the batches were packed to.
+        pad_value: float. Logit for positions cut by the trimming; for spans
+            use a large negative one (`-1e9`) so no search picks them.
+
+    Returns:
+        The model's output structure with numpy arrays `(examples,
+        seq_length, ...)`: one array for a tagger, a dict of `start_logits`
+        and `end_logits` for a span labeler.
     """
-    logits = []
-    for inputs, _ in dataset:
-        batch = np.asarray(model(inputs, training=False))
-        logits.append(np.pad(batch, ((0, 0), (0, seq_length - batch.shape[1]), (0, 0))))
-    return np.concatenate(logits)
+
+    def pad(x):
+        x = np.asarray(x)
+        widths = [(0, 0), (0, seq_length - x.shape[1])] + [(0, 0)] * (x.ndim - 2)
+        return np.pad(x, widths, constant_values=pad_value)
+
+    batches = [keras.tree.map_structure(pad, model(inputs, training=False)) for inputs, _ in dataset]
+    return keras.tree.map_structure(lambda *parts: np.concatenate(parts), *batches)

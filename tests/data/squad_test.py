@@ -3,9 +3,11 @@ import json
 import numpy as np
 import pytest
 
-from keras_bert.data import SquadExample, read_squad, squad_answers, squad_features
+from keras_bert import BertEncoder, BertSpanLabeler
+from keras_bert.data import SquadExample, read_squad, squad_answers, squad_dataset, squad_features
 from keras_bert.metrics import normalize_answer
 from keras_bert.text import BertTokenizer
+from keras_bert.training import predict_logits
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +69,46 @@ def test_answers_from_logits_take_the_best_valid_span(tokenizer):
     assert squad_answers([example], features, start_logits, end_logits) == {"q1": "1066"}
     start_logits[0, 0], end_logits[0, 0] = 20.0, 20.0  # [CLS]: the null answer in v2.0
     assert squad_answers([example], features, start_logits, end_logits, null_score_threshold=0.0) == {"q1": ""}
+
+
+def _windows(count, seq_length=12):
+    """`count` windows of lengths 3..seq_length; window i's labels are (i, i)."""
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(3, seq_length + 1, count)
+    mask = (np.arange(seq_length) < lengths[:, None]).astype("int32")
+    return {"input_word_ids": mask * rng.integers(1, 50, (count, seq_length), dtype="int32"),
+            "input_mask": mask, "input_type_ids": np.zeros_like(mask),
+            "start_positions": np.arange(count, dtype="int32"), "end_positions": np.arange(count, dtype="int32")}
+
+
+def test_training_batches_reshuffle_every_epoch_and_never_span_two():
+    features = _windows(10)
+    batches = list(squad_dataset(features, 4, shuffle=True, seed=1).repeat().take(6))
+    # ceil(10 / 4) = 3 batches an epoch, the last one short, as a DataLoader's.
+    assert [len(y["start_logits"]) for _, y in batches] == [4, 4, 2, 4, 4, 2]
+    epochs = [np.concatenate([y["start_logits"] for _, y in batches[i : i + 3]]) for i in (0, 3)]
+    assert sorted(epochs[0]) == sorted(epochs[1]) == list(range(10))
+    assert epochs[0].tolist() != epochs[1].tolist() != list(range(10))
+    for x, y in batches:  # inputs travel with their labels, trimmed to the batch's longest row
+        rows = y["start_logits"].numpy()
+        longest = features["input_mask"][rows].sum(1).max()
+        assert x["input_word_ids"].numpy().tolist() == features["input_word_ids"][rows, :longest].tolist()
+        assert y["end_logits"].numpy().tolist() == rows.tolist()
+
+
+def test_predicted_span_logits_equal_the_untrimmed_model_and_pad_with_the_given_value():
+    encoder = BertEncoder(vocab_size=50, hidden_size=8, num_layers=1, num_attention_heads=2, intermediate_size=16,
+                          max_sequence_length=12)
+    model = BertSpanLabeler(encoder)
+    features = _windows(7)
+    logits = predict_logits(model, squad_dataset(features, 3), 12, pad_value=-1e9)
+    full = model({k: features[k] for k in ("input_word_ids", "input_mask", "input_type_ids")}, training=False)
+    for name in ("start_logits", "end_logits"):
+        assert logits[name].shape == (7, 12)
+        for row, length in enumerate(features["input_mask"].sum(1)):
+            np.testing.assert_allclose(logits[name][row, :length], full[name][row, :length], atol=1e-5)
+            longest = features["input_mask"][row // 3 * 3 : row // 3 * 3 + 3].sum(1).max()
+            assert (logits[name][row, longest:] == -1e9).all()
 
 
 def test_mismatched_answer_offsets_are_counted_and_skipped(tmp_path, caplog):
