@@ -89,14 +89,23 @@ def restore_run(model, model_dir):
     """Restores a compiled model and its optimizer from the run's newest readable checkpoint.
 
     Returns:
-        `(checkpoint, restored_path)`: the `tf.train.Checkpoint` over the model
-        and optimizer, and the path restored (None for a fresh run).
+        `(checkpoint, restored_path)`: the `tf.train.Checkpoint` over the model,
+        optimizer and dropout seed states, and the path restored (None for a
+        fresh run).
     """
     with model.distribute_strategy.scope():
         # Built now, so that the restore fills the slots rather than deferring.
         model.optimizer.build(model.trainable_variables)
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
-    return checkpoint, restore_latest(checkpoint, model_dir)
+    # Dropout's seed-generator states: Keras counts them among the model's
+    # variables, but tf.train.Checkpoint does not reach them through the
+    # layers. Saved too, a resumed run draws the masks the unbroken run would
+    # have drawn instead of replaying those of step 1.
+    dropout_seeds = [v for v in model.non_trainable_variables if v.path.endswith("seed_generator_state")]
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer, dropout_seeds=dropout_seeds)
+    restored = restore_latest(tf.train.Checkpoint(model=model, optimizer=model.optimizer), model_dir)
+    if restored:  # checkpoints from before the seeds were saved have none: those start the masks afresh
+        tf.train.Checkpoint(dropout_seeds=dropout_seeds).read(restored).expect_partial()
+    return checkpoint, restored
 
 
 def pretrain(
