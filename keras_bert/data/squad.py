@@ -9,6 +9,7 @@ import tensorflow as tf
 from absl import logging
 
 from keras_bert.data.classification_dataset import trim_to_longest
+from keras_bert.models.bert_encoder import INPUT_NAMES
 
 
 @dataclasses.dataclass
@@ -165,7 +166,7 @@ def squad_dataset(features, batch_size, shuffle=False, seed=None):
     >>> [tuple(x["input_word_ids"].shape) for x, _ in squad_dataset(features, 2)]
     [(2, 3), (1, 3)]
     """
-    inputs = {k: features[k] for k in ("input_word_ids", "input_mask", "input_type_ids")}
+    inputs = {k: features[k] for k in INPUT_NAMES}
     labels = {"start_logits": features["start_positions"], "end_logits": features["end_positions"]}
     dataset = tf.data.Dataset.from_tensor_slices((inputs, labels))
     if shuffle:

@@ -4,6 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_bert.data.classification_dataset import trim_to_longest
+from keras_bert.models.bert_encoder import INPUT_NAMES
 
 IGNORED_LABEL = -100  # pieces that carry no label: [CLS], [SEP], padding, non-first pieces
 
@@ -81,7 +82,7 @@ def token_classification_features(sentences, tokenizer, label_names, seq_length)
 
 def token_classification_dataset(features, batch_size, shuffle=False, seed=None):
     """`(inputs, labels)` batches from `token_classification_features`, trimmed to the longest row."""
-    inputs = {k: features[k] for k in ("input_word_ids", "input_mask", "input_type_ids")}
+    inputs = {k: features[k] for k in INPUT_NAMES}
     dataset = tf.data.Dataset.from_tensor_slices((inputs, features["labels"]))
     if shuffle:
         dataset = dataset.shuffle(len(features["labels"]), seed=seed, reshuffle_each_iteration=True)
