@@ -31,6 +31,8 @@ class BertSpanLabeler(BertTaskModel):
     (2, 5)
     """
 
+    uses_pooled_output = False
+
     def __init__(self, encoder, initializer_range=0.02, **kwargs):
         inputs = encoder_inputs()
         logits = keras.layers.Dense(

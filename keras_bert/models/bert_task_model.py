@@ -21,12 +21,41 @@ class BertTaskModel(keras.Model):
     restores the task model with its encoder.
     """
 
+    # Token-level heads (tagging, spans) read only `sequence_output`; they
+    # set this False so the encoder's pooler, which gets no gradient from
+    # their loss, is left out of training instead of warning on every fit.
+    uses_pooled_output = True
+
     def __init__(self, inputs, outputs, encoder, arguments, **kwargs):
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         self.encoder = encoder
         self._arguments = dict(arguments)
         for name, value in arguments.items():
             setattr(self, name, value)
+
+    def _unused_weights(self):
+        if self.uses_pooled_output:
+            return set()
+        return {id(v) for v in self.encoder.get_layer("pooler").weights}
+
+    @property
+    def trainable_weights(self):
+        unused = self._unused_weights()
+        return [v for v in super().trainable_weights if id(v) not in unused]
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_weights(self):
+        trainable = {id(v) for v in self.trainable_weights}
+        return [v for v in self.weights if id(v) not in trainable]
+
+    @property
+    def non_trainable_variables(self):
+        trainable = {id(v) for v in self.trainable_variables}
+        return [v for v in self.variables if id(v) not in trainable]
 
     def get_config(self):
         return {

@@ -33,6 +33,8 @@ class BertTokenClassifier(BertTaskModel):
     (2, 5, 9)
     """
 
+    uses_pooled_output = False
+
     def __init__(self, encoder, num_classes, dropout=0.1, initializer_range=0.02, **kwargs):
         if not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"num_classes={num_classes!r}; a tagger needs at least 2 tags.")
