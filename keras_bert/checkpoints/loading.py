@@ -40,6 +40,22 @@ class BertCheckpoint:
         unused: names of other variables, neither weights nor optimizer state.
         vocab_file: path of the `vocab.txt` beside it, or None.
         source: the file the weights came from.
+
+    Example:
+    >>> import tempfile
+    >>> from keras_bert import BertEncoder, save_tf1_checkpoint
+    >>> vocab = tempfile.mktemp()
+    >>> _ = open(vocab, "w").write("\\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "good"]))
+    >>> directory = tempfile.mkdtemp()
+    >>> _ = save_tf1_checkpoint(BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
+    ...     num_attention_heads=2, intermediate_size=12), directory, vocab_file=vocab)
+    >>> checkpoint = read_checkpoint(directory)
+    >>> checkpoint.config.vocab_size, len(checkpoint.weights), checkpoint.heads, checkpoint.unused
+    (23, 23, {}, [])
+    >>> checkpoint.weights["bert/embeddings/word_embeddings"].shape
+    (23, 8)
+    >>> os.path.basename(checkpoint.vocab_file), os.path.basename(checkpoint.source)
+    ('vocab.txt', 'bert_model.ckpt')
     """
 
     config: BertConfig
@@ -150,6 +166,27 @@ def load_encoder_and_vocab(path=None, vocab_file=None, random_init=False):
         FileNotFoundError: no vocabulary was given or found beside it.
         ValueError: the vocabulary has more tokens than the encoder's
             embedding table has rows (ids would fall outside it).
+
+    Example: a tiny checkpoint with its `vocab.txt` (without arguments it
+    loads all-MiniLM-L6-v2 instead).
+
+    >>> import tempfile
+    >>> from keras_bert import save_tf1_checkpoint
+    >>> vocab = tempfile.mktemp()
+    >>> _ = open(vocab, "w").write("\\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "good"]))
+    >>> original = BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
+    ...                        num_attention_heads=2, intermediate_size=12)
+    >>> directory = tempfile.mkdtemp()
+    >>> _ = save_tf1_checkpoint(original, directory, vocab_file=vocab)
+    >>> encoder, vocab_file = load_encoder_and_vocab(directory)
+    >>> encoder.config.hidden_size, os.path.basename(vocab_file)
+    (8, 'vocab.txt')
+    >>> same = lambda a, b: all(np.array_equal(x, y) for x, y in zip(a.weights, b.weights))
+    >>> same(encoder, original)
+    True
+    >>> scratch, _ = load_encoder_and_vocab(directory, random_init=True)  # same shape, fresh weights
+    >>> scratch.config == encoder.config, same(scratch, original)
+    (True, False)
     """
     from keras_bert.checkpoints.default_weights import default_checkpoint_path
 

@@ -42,6 +42,18 @@ def classification_dataset(examples, preprocessor, batch_size, shuffle=False, se
         A `tf.data.Dataset` of `(input dict, labels)`; each batch is only as
         long as its longest row (`trim_to_longest`). Labels are int32 ids,
         or float32 scores for regression.
+
+    Example:
+    >>> import os, tempfile
+    >>> from keras_bert.data.glue import GlueExamples
+    >>> from keras_bert.text.bert_preprocessor import BertPreprocessor
+    >>> vocab = os.path.join(tempfile.mkdtemp(), "vocab.txt")
+    >>> _ = open(vocab, "w").write("\\n".join(
+    ...     ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "fine", "film", "dull"]))
+    >>> examples = GlueExamples(["a fine film", "dull"], None, [1, 0], ("0", "1"), "train.tsv")
+    >>> inputs, labels = next(iter(classification_dataset(examples, BertPreprocessor(vocab, seq_length=8), 2)))
+    >>> inputs["input_word_ids"].numpy().tolist(), labels.numpy().tolist()
+    ([[2, 5, 6, 7, 3], [2, 8, 3, 0, 0]], [1, 0])
     """
     texts = (examples.text_a,) if examples.text_b is None else (examples.text_a, examples.text_b)
     label_dtype = tf.float32 if isinstance(examples.labels[0], float) else tf.int32

@@ -12,6 +12,11 @@ class ConllSentences:
         words: list of sentences, each a list of str.
         tags: list of sentences, each a list of tag str (same shape as words).
         source: the file read.
+
+    Example:
+    >>> sentences = ConllSentences([["EU", "rejects"], ["Peter"]], [["B-ORG", "O"], ["B-PER"]], "train.txt")
+    >>> len(sentences), sentences.first(1).tags
+    (2, [['B-ORG', 'O']])
     """
 
     words: list

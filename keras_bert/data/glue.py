@@ -48,6 +48,11 @@ class GlueExamples:
         labels: list of int label ids, or float scores (STS-B).
         label_names: the label strings in id order; () for regression.
         source: the file read.
+
+    Example:
+    >>> examples = GlueExamples(["a fine film", "dull"], None, [1, 0], ("0", "1"), "train.tsv")
+    >>> len(examples), examples.first(1).text_a, examples.first(1).labels
+    (2, ['a fine film'], [1])
     """
 
     text_a: list
@@ -113,7 +118,22 @@ def read_glue_tsv(task, path):
 
 
 def read_glue_split(task, data_dir, split):
-    """`{file name: GlueExamples}` for a split; MNLI's dev is matched and mismatched."""
+    """`{file name: GlueExamples}` for a split; MNLI's dev is matched and mismatched.
+
+    Args:
+        task: a GLUE task name (a key of `GLUE_TASKS`).
+        data_dir: str. The task's folder of official TSV files.
+        split: `"train"` (`train.tsv`) or `"dev"` (`dev.tsv`; MNLI's
+            `dev_matched.tsv` and `dev_mismatched.tsv`).
+
+    Example:
+    >>> import os, tempfile
+    >>> data_dir = tempfile.mkdtemp()
+    >>> _ = open(os.path.join(data_dir, "dev.tsv"), "w").write(
+    ...     "index\\tsentence1\\tsentence2\\tlabel\\n0\\tIt rains.\\tIt is wet.\\tentailment\\n")
+    >>> {name: (split.text_b, split.labels) for name, split in read_glue_split("rte", data_dir, "dev").items()}
+    {'dev.tsv': (['It is wet.'], [0])}
+    """
     return {name: read_glue_tsv(task, os.path.join(data_dir, name)) for name in glue_files(task, split)}
 
 
@@ -151,7 +171,12 @@ _TFDS_TEXT_FEATURES = {
 
 
 def tfds_splits(task, split):
-    """tensorflow-datasets' split names for our `train` / `dev`."""
+    """tensorflow-datasets' split names for our `train` / `dev`.
+
+    Example:
+    >>> tfds_splits("mnli", "dev"), tfds_splits("sst2", "dev"), tfds_splits("sst2", "train")
+    (('validation_matched', 'validation_mismatched'), ('validation',), ('train',))
+    """
     _layout(task)
     if split == "train":
         return ("train",)
@@ -168,6 +193,14 @@ def read_glue_tfds(task, split, data_dir=None):
         task: a GLUE task name.
         split: a tensorflow-datasets split, e.g. `"train"`, `"validation"`.
         data_dir: optional tensorflow-datasets data directory.
+
+    Example:
+    Offline, on tensorflow-datasets' mock data (random text, the real features):
+    >>> import tensorflow_datasets as tfds
+    >>> with tfds.testing.mock_data(num_examples=3):
+    ...     examples = read_glue_tfds("rte", "validation")
+    >>> len(examples), examples.label_names, examples.source
+    (3, ('entailment', 'not_entailment'), 'tfds:glue/rte:validation')
     """
     import tensorflow_datasets as tfds  # optional at import time: only this reader needs it
 

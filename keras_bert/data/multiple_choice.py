@@ -21,6 +21,11 @@ class MultipleChoiceExamples:
             (`sent2`) followed by each candidate ending.
         labels: list of int, the index of the right ending.
         source: the file read.
+
+    Example:
+    >>> examples = MultipleChoiceExamples(["She opens the door."], [["She walks in.", "She flies."]], [0], "swag.csv")
+    >>> len(examples), examples.endings[0][examples.labels[0]]
+    (1, 'She walks in.')
     """
 
     contexts: list
@@ -67,7 +72,34 @@ def read_swag_csv(path):
 
 
 def multiple_choice_dataset(examples, preprocessor, batch_size, shuffle=False, seed=None):
-    """`(inputs, labels)` batches for `BertMultipleChoice`: inputs `(batch, choices, seq)`."""
+    """`(inputs, labels)` batches for `BertMultipleChoice`, packed in-graph.
+
+    Each context is paired with each of its endings (`[CLS] context [SEP]
+    ending [SEP]`).
+
+    Args:
+        examples: `MultipleChoiceExamples`.
+        preprocessor: a `BertPreprocessor`.
+        batch_size: int.
+        shuffle: bool. Reshuffle the examples every epoch.
+        seed: optional int, for a reproducible order.
+
+    Returns:
+        A `tf.data.Dataset` of `(inputs, labels)`: the encoder's input dict,
+        each int32 `(batch, choices, length)` with `length` the batch's
+        longest row (`trim_to_longest`), and int32 `(batch,)` labels.
+
+    Example:
+    >>> import os, tempfile
+    >>> from keras_bert.text.bert_preprocessor import BertPreprocessor
+    >>> vocab = os.path.join(tempfile.mkdtemp(), "vocab.txt")
+    >>> _ = open(vocab, "w").write("\\n".join(
+    ...     ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "she", "opens", "walks", "in", "flies"]))
+    >>> examples = MultipleChoiceExamples(["she opens"], [["she walks in", "she flies"]], [0], "swag.csv")
+    >>> inputs, labels = next(iter(multiple_choice_dataset(examples, BertPreprocessor(vocab, seq_length=10), 1)))
+    >>> inputs["input_word_ids"].numpy().tolist(), labels.numpy().tolist()
+    ([[[2, 5, 6, 3, 5, 7, 8, 3], [2, 5, 6, 3, 5, 9, 3, 0]]], [0])
+    """
     choices = len(examples.endings[0])
     dataset = tf.data.Dataset.from_tensor_slices(
         ((examples.contexts, examples.endings), tf.constant(examples.labels, tf.int32))

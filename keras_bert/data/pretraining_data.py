@@ -27,7 +27,19 @@ _CONTINUES_WORD = 1 << 24
 
 @dataclasses.dataclass
 class PretrainingInstance:
-    """One sentence pair: ids `[CLS] A [SEP] B [SEP]` (unpadded), segment ids, NSP label."""
+    """One sentence pair: ids `[CLS] A [SEP] B [SEP]` (unpadded), segment ids, NSP label.
+
+    Attributes:
+        input_ids: list of int, `[CLS] A [SEP] B [SEP]`.
+        segment_ids: list of int (same length): 0 up to the first `[SEP]`, then 1.
+        next_sentence_label: int, `IS_NEXT` (0) or `IS_RANDOM_NEXT` (1).
+        is_continuation: optional list of bool (same length), from word-segmented text.
+
+    Example:
+    >>> instance = PretrainingInstance([2, 7, 3, 8, 9, 3], [0, 0, 0, 1, 1, 1], IS_NEXT)
+    >>> [t for t, s in zip(instance.input_ids, instance.segment_ids) if s == 1]  # B and its [SEP]
+    [8, 9, 3]
+    """
 
     input_ids: list
     segment_ids: list
@@ -56,6 +68,17 @@ def read_documents(files, tokenizer, split_sentences=True, segmented_words=False
     Raises:
         ValueError: a file is not UTF-8 (naming the file and line), or no
             file holds any text.
+
+    Example:
+    >>> import os, tempfile
+    >>> from keras_bert.text.bert_tokenizer import BertTokenizer
+    >>> folder = tempfile.mkdtemp()
+    >>> vocab, corpus = os.path.join(folder, "vocab.txt"), os.path.join(folder, "corpus.txt")
+    >>> _ = open(vocab, "w").write("\\n".join(
+    ...     ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "bye", "."]))
+    >>> _ = open(corpus, "w").write("Hello world. Bye.\\n\\nBye world.\\n")
+    >>> [[segment.tolist() for segment in document] for document in read_documents([corpus], BertTokenizer(vocab))]
+    [[[5, 6, 8], [7, 8]], [[7, 6, 8]]]
     """
     documents = []
     for path in files:
@@ -243,8 +266,24 @@ def write_instances(instances, output_files, max_seq_length, masking=None, batch
     here (static masking, as the original) and `masked_lm_positions`,
     `masked_lm_ids`, `masked_lm_weights` are written too.
 
+    Args:
+        instances: list of `PretrainingInstance`.
+        output_files: list of TFRecord paths.
+        max_seq_length: int. Records are padded with 0 to this length.
+        masking: optional `MaskingOptions`, for static masks.
+        batch_size: int. Instances masked at a time.
+
     Returns:
         The number of records written.
+
+    Example:
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "instances.tfrecord")
+    >>> write_instances([PretrainingInstance([2, 7, 3, 8, 3], [0, 0, 0, 1, 1], IS_NEXT)] * 3, [path], 6)
+    3
+    >>> record = tf.train.Example.FromString(next(iter(tf.data.TFRecordDataset(path))).numpy()).features.feature
+    >>> [list(record[name].int64_list.value) for name in ("input_ids", "segment_ids", "next_sentence_labels")]
+    [[2, 7, 3, 8, 3, 0], [0, 0, 0, 1, 1, 0], [0]]
     """
     writers = [tf.io.TFRecordWriter(path) for path in output_files]
     try:

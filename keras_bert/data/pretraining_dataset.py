@@ -97,7 +97,21 @@ class MaskingOptions:
 
 
 def record_layout(path):
-    """`(seq_length, feature_names)` of the first record in a TFRecord file."""
+    """`(seq_length, feature_names)` of the first record in a TFRecord file.
+
+    Raises:
+        ValueError: naming the file, if it holds no records or no
+            pretraining instances.
+
+    Example:
+    >>> import os, tempfile
+    >>> from keras_bert.data.pretraining_data import PretrainingInstance, write_instances
+    >>> path = os.path.join(tempfile.mkdtemp(), "instances.tfrecord")
+    >>> _ = write_instances([PretrainingInstance([2, 7, 3, 8, 3], [0, 0, 0, 1, 1], 0)], [path], max_seq_length=8)
+    >>> seq_length, names = record_layout(path)
+    >>> seq_length, sorted(names)
+    (8, ['input_ids', 'input_mask', 'next_sentence_labels', 'segment_ids'])
+    """
     for raw in tf.data.TFRecordDataset(path).take(1):
         features = tf.train.Example.FromString(raw.numpy()).features.feature
         if "input_ids" not in features or "next_sentence_labels" not in features:

@@ -14,7 +14,14 @@ from keras_bert.models.bert_encoder import INPUT_NAMES
 
 @dataclasses.dataclass
 class SquadExample:
-    """One question. `answers`: `[(text, char_start)]`, empty if unanswerable."""
+    """One question. `answers`: `[(text, char_start)]`, empty if unanswerable.
+
+    Example:
+    >>> example = SquadExample("q1", "Who wrote it?", "Ann wrote it.", [("Ann", 0)])
+    >>> text, start = example.answers[0]
+    >>> example.context[start : start + len(text)]
+    'Ann'
+    """
 
     question_id: str
     question: str
@@ -33,6 +40,14 @@ def read_squad(path):
     Raises:
         FileNotFoundError, ValueError: naming the file, for a missing file or
             one that is not SQuAD JSON.
+
+    Example:
+    >>> import json, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "dev.json")
+    >>> qa = {"id": "q1", "question": "Who wrote it?", "answers": [{"text": "Ann", "answer_start": 0}]}
+    >>> _ = open(path, "w").write(json.dumps({"data": [{"paragraphs": [{"context": "Ann wrote it.", "qas": [qa]}]}]}))
+    >>> read_squad(path)
+    [SquadExample(question_id='q1', question='Who wrote it?', context='Ann wrote it.', answers=[('Ann', 0)])]
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No SQuAD file at {path!r}.")
@@ -78,12 +93,35 @@ def squad_features(
     contain the answer or the question has none. Training questions without
     answers are dropped unless `keep_unanswerable` (SQuAD v2.0).
 
+    Args:
+        examples: list of `SquadExample`.
+        tokenizer: a `BertTokenizer`.
+        seq_length: int. Window length, question and special tokens included.
+        doc_stride: int. Context pieces between window starts.
+        max_query_length: int. Questions are cut to this many pieces.
+        training: bool. Label the answers (and drop unanswerable questions).
+        keep_unanswerable: bool. With `training`, keep questions without
+            answers, labelled `[CLS]`.
+
     Returns:
-        A dict of numpy arrays: the encoder inputs (`(windows, seq_length)`),
-        `start_positions`/`end_positions` (`(windows,)`), and for decoding:
-        `example_index`, `char_start`/`char_end` (each piece's span in the
-        context, -1 outside it) and `is_max_context` (whether this window
+        A dict of numpy arrays: the encoder inputs (int32
+        `(windows, seq_length)`), `start_positions`/`end_positions` (int32
+        `(windows,)`), and for decoding: `example_index` (int32
+        `(windows,)`), `char_start`/`char_end` (int32 `(windows,
+        seq_length)`: each piece's span in the context, -1 outside it) and
+        `is_max_context` (bool `(windows, seq_length)`: whether this window
         gives the piece its most context).
+
+    Example:
+    >>> import tempfile
+    >>> from keras_bert.text.bert_tokenizer import BertTokenizer
+    >>> vocab = os.path.join(tempfile.mkdtemp(), "vocab.txt")
+    >>> _ = open(vocab, "w").write("\\n".join(
+    ...     ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "who", "ann", "wrote", "it", "."]))
+    >>> example = SquadExample("q1", "Who wrote", "Ann wrote it.", [("Ann", 0)])
+    >>> features = squad_features([example], BertTokenizer(vocab), seq_length=8, doc_stride=2, training=True)
+    >>> features["input_word_ids"].tolist(), features["start_positions"].tolist()  # two windows
+    ([[2, 5, 7, 3, 6, 7, 8, 3], [2, 5, 7, 3, 7, 8, 9, 3]], [4, 0])
     """
     if training and not keep_unanswerable:
         examples = [e for e in examples if e.answers]
@@ -207,8 +245,28 @@ def squad_answers(examples, features, start_logits, end_logits, n_best_size=20, 
     With `null_score_threshold` (SQuAD v2.0), the empty answer wins when the
     `[CLS]` score exceeds the best span's score minus the threshold.
 
+    Args:
+        examples: the list of `SquadExample` given to `squad_features`.
+        features: the dict `squad_features` returned (`example_index`,
+            `char_start`, `char_end`, `is_max_context` are used).
+        start_logits, end_logits: float arrays `(windows, seq_length)`.
+        n_best_size: int.
+        max_answer_length: int, in pieces.
+        null_score_threshold: optional float (SQuAD v2.0).
+
     Returns:
         `{question_id: answer text}`.
+
+    Example:
+    >>> example = SquadExample("q1", "Who wrote it?", "Ann wrote it.", [])
+    >>> features = {"example_index": np.array([0]),  # one window: [CLS] "Ann" "wrote" [SEP]
+    ...             "char_start": np.array([[-1, 0, 4, -1]]), "char_end": np.array([[-1, 3, 9, -1]]),
+    ...             "is_max_context": np.array([[False, True, True, False]])}
+    >>> start_logits, end_logits = np.array([[6.0, 5.0, 1.0, 0.0]]), np.array([[6.0, 4.0, 1.0, 0.0]])
+    >>> squad_answers([example], features, start_logits, end_logits)
+    {'q1': 'Ann'}
+    >>> squad_answers([example], features, start_logits, end_logits, null_score_threshold=0.0)  # [CLS] wins
+    {'q1': ''}
     """
     best = {}  # example index -> (score, text)
     null = {}

@@ -7,10 +7,29 @@ import tensorflow as tf
 
 
 def expand_file_patterns(patterns):
-    """Expands comma-separated globs into a sorted list of files.
+    """Expands comma-separated globs into a list of files.
+
+    Args:
+        patterns: str of comma-separated globs, or a list of globs. `~` is
+            expanded.
+
+    Returns:
+        list of str: each pattern's matches, sorted, in pattern order.
 
     Raises:
         FileNotFoundError: naming each pattern that matches no file.
+
+    Example:
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> for name in ("wiki_01", "wiki_00", "notes"):
+    ...     _ = open(os.path.join(folder, name), "w").write("text\\n")
+    >>> [os.path.basename(f) for f in expand_file_patterns(f"{folder}/wiki_*,{folder}/notes")]
+    ['wiki_00', 'wiki_01', 'notes']
+    >>> expand_file_patterns(f"{folder}/missing_*")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: No files match [...missing_*']; check the path (globs such as 'wiki/wiki_*' are allowed).
     """
     if isinstance(patterns, str):
         patterns = [p for p in patterns.split(",") if p]

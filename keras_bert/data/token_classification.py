@@ -30,6 +30,17 @@ def token_classification_features(sentences, tokenizer, label_names, seq_length)
 
     Raises:
         ValueError: naming the sentence and tag not in `label_names`.
+
+    Example:
+    >>> import os, tempfile
+    >>> from keras_bert.data.conll import ConllSentences
+    >>> from keras_bert.text.bert_tokenizer import BertTokenizer
+    >>> vocab = os.path.join(tempfile.mkdtemp(), "vocab.txt")
+    >>> _ = open(vocab, "w").write("\\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "eu", "re", "##jects"]))
+    >>> sentences = ConllSentences([["EU", "rejects"]], [["B-ORG", "O"]], "train.txt")
+    >>> features = token_classification_features(sentences, BertTokenizer(vocab), ["O", "B-ORG"], seq_length=6)
+    >>> features["input_word_ids"].tolist(), features["labels"].tolist(), features["word_index"].tolist()
+    ([[2, 5, 6, 7, 3, 0]], [[-100, 1, 0, -100, -100, -100]], [[-1, 0, 1, -1, -1, -1]])
     """
     label_ids = {name: i for i, name in enumerate(label_names)}
     flat_words = [word for sentence in sentences.words for word in sentence]
@@ -81,7 +92,27 @@ def token_classification_features(sentences, tokenizer, label_names, seq_length)
 
 
 def token_classification_dataset(features, batch_size, shuffle=False, seed=None):
-    """`(inputs, labels)` batches from `token_classification_features`, trimmed to the longest row."""
+    """`(inputs, labels)` batches from `token_classification_features`, trimmed to the longest row.
+
+    Args:
+        features: the dict `token_classification_features` returns.
+        batch_size: int.
+        shuffle: bool. Reshuffle the windows every epoch.
+        seed: optional int, for a reproducible order.
+
+    Returns:
+        A `tf.data.Dataset` of `(inputs, labels)`: the encoder's input dict
+        and the int32 labels, each `(batch, length)` with `length` the
+        batch's longest row (`trim_to_longest`).
+
+    Example:
+    >>> features = {"input_word_ids": np.array([[2, 5, 3, 0], [2, 5, 6, 3]], "int32"),
+    ...             "input_mask": np.array([[1, 1, 1, 0], [1, 1, 1, 1]], "int32"),
+    ...             "input_type_ids": np.zeros((2, 4), "int32"),
+    ...             "labels": np.array([[-100, 1, -100, -100], [-100, 1, 0, -100]], "int32")}
+    >>> [(tuple(x["input_word_ids"].shape), y.numpy().tolist()) for x, y in token_classification_dataset(features, 1)]
+    [((1, 3), [[-100, 1, -100]]), ((1, 4), [[-100, 1, 0, -100]])]
+    """
     inputs = {k: features[k] for k in INPUT_NAMES}
     dataset = tf.data.Dataset.from_tensor_slices((inputs, features["labels"]))
     if shuffle:
@@ -95,7 +126,28 @@ def token_classification_dataset(features, batch_size, shuffle=False, seed=None)
 
 
 def word_predictions(features, logits, sentences):
-    """Per-word predicted label ids from per-piece `logits` `(windows, seq, classes)`."""
+    """Per-word predicted label ids from per-piece `logits` `(windows, seq, classes)`.
+
+    Each word takes the argmax at its first piece.
+
+    Args:
+        features: the dict `token_classification_features` returned
+            (`sentence_index` and `word_index` are used).
+        logits: float numpy array `(windows, seq, classes)`; `seq` may be
+            shorter than the features' (trimmed batches).
+        sentences: the `ConllSentences` the features were made from.
+
+    Returns:
+        A list per sentence of int label ids, one per word.
+
+    Example:
+    >>> from keras_bert.data.conll import ConllSentences
+    >>> sentences = ConllSentences([["EU", "rejects"]], [["B-ORG", "O"]], "train.txt")
+    >>> features = {"sentence_index": np.array([0]), "word_index": np.array([[-1, 0, 1, -1, -1]])}
+    >>> logits = np.array([[[0, 1], [0, 1], [1, 0], [0, 1], [0, 1]]], "float32")  # (1 window, 5 pieces, 2 labels)
+    >>> word_predictions(features, logits, sentences)
+    [[1, 0]]
+    """
     predictions = [[0] * len(words) for words in sentences.words]
     best = logits.argmax(-1)
     for row, sentence in enumerate(features["sentence_index"]):

@@ -17,7 +17,16 @@ TASK_METRICS = {
 
 
 def accuracy(labels, predictions):
-    """Share of exact matches."""
+    """Share of exact matches.
+
+    Args:
+        labels: true label ids, a sequence or array `(examples,)`.
+        predictions: predicted label ids, `(examples,)`.
+
+    Example:
+    >>> accuracy([0, 1, 2, 2], [0, 1, 1, 2])
+    0.75
+    """
     return float(np.mean(np.asarray(labels) == np.asarray(predictions)))
 
 
@@ -51,7 +60,17 @@ def matthews_corrcoef(labels, predictions):
 
 
 def pearson(x, y):
-    """Pearson correlation (STS-B)."""
+    """Pearson correlation (STS-B).
+
+    Args:
+        x, y: float scores, sequences or arrays `(examples,)` of one length.
+
+    Example:
+    >>> round(pearson([1, 2, 3, 4], [2, 4, 6, 8]), 6), round(pearson([1, 2, 3], [3, 2, 1]), 6)
+    (1.0, -1.0)
+    >>> round(pearson([0.0, 1.0, 2.0, 3.0], [1.0, 3.0, 2.0, 5.0]), 4)
+    0.8315
+    """
     return float(np.corrcoef(np.asarray(x, float), np.asarray(y, float))[0, 1])
 
 

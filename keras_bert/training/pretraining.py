@@ -92,6 +92,36 @@ def restore_run(model, model_dir):
         `(checkpoint, restored_path)`: the `tf.train.Checkpoint` over the model,
         optimizer and dropout seed states, and the path restored (None for a
         fresh run).
+
+    Example:
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from keras_bert import BertClassifier, BertEncoder
+    >>> from keras_bert.training import compile_classifier
+    >>> def classifier():  # the same architecture each time, as a restarted process builds it
+    ...     model = BertClassifier(BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
+    ...                                        num_attention_heads=2, intermediate_size=12), num_classes=2)
+    ...     compile_classifier(model, learning_rate=1e-3, total_steps=2)
+    ...     return model
+    >>> run_dir = tempfile.mkdtemp()
+    >>> _, restored = restore_run(classifier(), run_dir)
+    >>> print(restored)  # nothing saved yet: a fresh run
+    None
+    >>> trained = classifier()
+    >>> ids = np.ones((2, 5), "int32")
+    >>> inputs = {"input_word_ids": ids, "input_mask": ids, "input_type_ids": 0 * ids}
+    >>> dataset = tf.data.Dataset.from_tensors((inputs, np.array([0, 1]))).repeat()
+    >>> _ = pretrain(trained, dataset.skip, run_dir, total_steps=2,
+    ...              steps_per_loop=1, save_checkpoints_steps=1)
+    Epoch 1/2
+    ...
+    >>> model = classifier()  # freshly initialised, as after a restart
+    >>> same_weights = lambda: all(np.array_equal(a, b) for a, b in zip(model.weights, trained.weights))
+    >>> same_weights()
+    False
+    >>> _, restored = restore_run(model, run_dir)
+    >>> os.path.basename(restored), int(model.optimizer.iterations), same_weights()
+    ('ckpt-2', 2, True)
     """
     with model.distribute_strategy.scope():
         # Built now, so that the restore fills the slots rather than deferring.
@@ -140,6 +170,38 @@ def pretrain(
     Raises:
         FloatingPointError: the loss became NaN or infinite; nothing is saved
             after that, so the newest checkpoint is the last good one.
+
+    Example: any compiled model trains this way (here a tiny classifier);
+    started again, the finished run has nothing left to do.
+
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from keras_bert import BertClassifier, BertEncoder
+    >>> from keras_bert.training import compile_classifier
+    >>> encoder = BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
+    ...                       num_attention_heads=2, intermediate_size=12)
+    >>> model = BertClassifier(encoder, num_classes=2)
+    >>> compile_classifier(model, learning_rate=1e-3, total_steps=2)
+    >>> ids = np.ones((2, 5), "int32")
+    >>> inputs = {"input_word_ids": ids, "input_mask": ids, "input_type_ids": 0 * ids}
+    >>> dataset = tf.data.Dataset.from_tensors((inputs, np.array([0, 1]))).repeat()
+    >>> run_dir = tempfile.mkdtemp()
+    >>> pretrain(model, dataset.skip, run_dir, total_steps=2, steps_per_loop=1, save_checkpoints_steps=1)
+    Epoch 1/2
+    ...
+    0
+    >>> sorted(os.listdir(run_dir)), sorted(os.listdir(os.path.join(run_dir, "checkpoints")))
+    (['checkpoints', 'logs', 'metrics.jsonl'],
+     ['checkpoint', 'ckpt-1.data-00000-of-00001', 'ckpt-1.index',
+      'ckpt-2.data-00000-of-00001', 'ckpt-2.index'])
+    >>> with open(os.path.join(run_dir, "metrics.jsonl")) as f:
+    ...     logs = [json.loads(line) for line in f]
+    >>> [log["step"] for log in logs], sorted(logs[0])
+    ([1.0, 2.0], ['accuracy', 'loss', 'step'])
+    >>> pretrain(model, dataset.skip, run_dir, total_steps=2, steps_per_loop=1, save_checkpoints_steps=1)
+    Resuming from .../checkpoints/ckpt-2 at step 2 of 2.
+    /... already holds step 2; nothing to train.
+    2
     """
     if save_checkpoints_steps % steps_per_loop:
         raise ValueError(
