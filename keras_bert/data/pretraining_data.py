@@ -4,9 +4,12 @@ Documents of tokenized sentences become `[CLS] A [SEP] B [SEP]` pairs that
 fill `max_seq_length` (shorter with probability `short_seq_prob`). B is the
 actual continuation of A (NSP label 0, IsNext) or, half of the time and
 always when A's chunk holds a single segment, text from a random other
-document (label 1). One-segment documents are used only as random B text,
-which keeps the labels near 50/50 on Wikipedia. Instances are written as TFRecords with the original
-feature names, so records made by google-research/bert's script are read too.
+document (label 1). The forced random B of one-segment chunks tilts the
+labels past the paper's 50/50 (56.9% random-next on the shared Wikipedia,
+seq 128); skipping one-segment documents, which could only give such pairs,
+keeps it from tilting further. Instances are written as TFRecords with the
+original feature names, so records made by google-research/bert's script are
+read too.
 """
 
 import dataclasses
