@@ -2,8 +2,9 @@
 
 from keras_bert.layers.bert_embeddings import BertEmbeddings
 from keras_bert.layers.bert_pooler import BertPooler
+from keras_bert.layers.dropout import Dropout
 from keras_bert.layers.masked_lm_head import MaskedLMHead
 from keras_bert.layers.mean_pool import mean_pool
 from keras_bert.layers.transformer_block import TransformerBlock
 
-__all__ = ["BertEmbeddings", "BertPooler", "MaskedLMHead", "TransformerBlock", "mean_pool"]
+__all__ = ["BertEmbeddings", "BertPooler", "Dropout", "MaskedLMHead", "TransformerBlock", "mean_pool"]

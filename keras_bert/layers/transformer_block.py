@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from keras_bert.layers.dropout import Dropout
 from keras_bert.layers.fused_dense import ACTIVATIONS, fused_dense
 
 
@@ -121,7 +122,7 @@ class TransformerBlock(keras.layers.Layer):
             name="self_attention",
         )
         self.attention.build(x_shape, x_shape)
-        self.attention_probs_dropout = keras.layers.Dropout(
+        self.attention_probs_dropout = Dropout(
             self.attention_dropout, dtype=self.dtype_policy
         )
         self.attention_layer_norm = layer_norm("attention_layer_norm")
@@ -132,7 +133,7 @@ class TransformerBlock(keras.layers.Layer):
         self.output_dense.build(tuple(x_shape[:-1]) + (self.intermediate_size,))
         self.output_layer_norm = layer_norm("output_layer_norm")
         self.output_layer_norm.build(x_shape)
-        self.dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
+        self.dropout_layer = Dropout(self.dropout, dtype=self.dtype_policy)
         self.built = True
 
     def call(self, x, padding_mask=None, training=None):

@@ -2,6 +2,7 @@
 
 import keras
 
+from keras_bert.layers.dropout import Dropout
 from keras_bert.models.bert_encoder import BertEncoder  # noqa: F401 (used by the doctest)
 from keras_bert.models.bert_task_model import BertTaskModel, encoder_inputs
 
@@ -44,7 +45,7 @@ class BertClassifier(BertTaskModel):
             raise ValueError(f"num_classes={num_classes!r}; use 1 (regression) or more.")
         inputs = encoder_inputs()
         pooled = encoder(inputs)["pooled_output"]
-        x = keras.layers.Dropout(dropout, name="dropout")(pooled)
+        x = Dropout(dropout, name="dropout")(pooled)
         logits = keras.layers.Dense(
             num_classes,
             kernel_initializer=keras.initializers.TruncatedNormal(stddev=initializer_range),

@@ -2,6 +2,7 @@
 
 import keras
 
+from keras_bert.layers.dropout import Dropout
 from keras_bert.models.bert_task_model import BertTaskModel, encoder_inputs
 
 
@@ -60,12 +61,12 @@ class BertFeatureTagger(BertTaskModel):
             x = keras.layers.Concatenate(name="concat_layers")(layers)
         else:
             x = keras.layers.Add(name="sum_layers")(layers)
-        x = keras.layers.Dropout(dropout)(x)
+        x = Dropout(dropout)(x)
         mask = keras.ops.cast(inputs["input_mask"], "bool")
         for i in range(2):
             lstm = keras.layers.LSTM(lstm_units, return_sequences=True)
             x = keras.layers.Bidirectional(lstm, name=f"bilstm_{i}")(x, mask=mask)
-            x = keras.layers.Dropout(dropout)(x)
+            x = Dropout(dropout)(x)
         logits = keras.layers.Dense(num_classes, dtype="float32", name="logits")(x)  # float32 under mixed precision
         super().__init__(
             inputs,
