@@ -58,17 +58,22 @@ README_START, README_END = "<!-- performance:start -->", "<!-- performance:end -
 def timed_rounds(configs, warmup, repeats):
     """Seconds per round for each config, interleaved: `{name: median seconds}`.
 
+    Each pass starts one config later than the last, so no config always
+    runs right after the same other one.
+
     Args:
         configs: `{name: zero-argument callable doing one round}`.
     """
     for run in configs.values():
         for _ in range(warmup):
             run()
+    names = list(configs)
     times = {name: [] for name in configs}
-    for _ in range(repeats):
-        for name, run in configs.items():
+    for round_index in range(repeats):
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
             start = time.perf_counter()
-            run()
+            configs[name]()
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(t) for name, t in times.items()}
 
@@ -536,10 +541,13 @@ def main(argv):
         else:
             by_case[case] = memory_case(train_size, FLAGS.memory_batch, 128 if FLAGS.quick else 512)
     results = {name: speeds for case in FLAGS.cases for name, speeds in by_case[case].items()}
-    markdown = (f"Measured on {machine_line()}; `python benchmarks/run_performance.py "
+    all_cases = FLAGS["cases"].default
+    cases_flag = "" if list(FLAGS.cases) == list(all_cases) else f" --cases={','.join(FLAGS.cases)}"
+    markdown = (f"Measured on {machine_line()}; `python benchmarks/run_performance.py{cases_flag} "
                 f"--repeats={FLAGS.repeats}{' --quick' if FLAGS.quick else ''}` "
                 f"({time.time() - started:.0f} s). Speeds are medians of {FLAGS.repeats} interleaved rounds after "
-                f"warm-up; \"vs best peer\" divides by the fastest non-keras_bert configuration of the same case "
+                f"warm-up, each pass starting one configuration later; \"vs best peer\" divides by the fastest "
+                f"non-keras_bert configuration of the same case "
                 f"and precision (bf16: Keras' mixed_bfloat16 policy, torch.autocast for transformers; for memory: "
                 f"the best peer's peak divided by ours).\n\n"
                 f"![performance](reports/performance/performance.png)\n\n{ratio_table(results)}")

@@ -1,5 +1,6 @@
 """The performance suite runs end to end on tiny models and computes its ratios as documented."""
 
+import functools
 import importlib.util
 import json
 import subprocess
@@ -8,6 +9,7 @@ import sys
 from conftest import REPO_ROOT
 
 
+@functools.cache  # a second load would define its absl flags twice
 def _suite():
     spec = importlib.util.spec_from_file_location("run_performance", REPO_ROOT / "benchmarks/run_performance.py")
     module = importlib.util.module_from_spec(spec)
@@ -52,3 +54,11 @@ def test_unknown_case_is_a_usage_error():
     result = subprocess.run([sys.executable, "benchmarks/run_performance.py", "--cases=speed"],
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0 and "Unknown --cases ['speed']" in result.stderr
+
+
+def test_timed_rounds_rotate_which_config_goes_first():
+    calls = []
+    configs = {name: (lambda name=name: calls.append(name)) for name in "abc"}
+    medians = _suite().timed_rounds(configs, warmup=1, repeats=3)
+    assert calls == list("abc") + list("abc") + list("bca") + list("cab")  # warm-up, then rotated passes
+    assert set(medians) == set("abc") and all(seconds >= 0 for seconds in medians.values())
