@@ -168,7 +168,8 @@ class TransformerBlock(keras.layers.Layer):
 
         def heads(layer):  # -> (batch, heads, seq, head_size)
             projected = tf.reshape(
-                fused_dense(x, layer, self.compute_dtype), [batch_size, seq_length, self.num_heads, head_size]
+                fused_dense(x, layer, self.compute_dtype, training=training),
+                [batch_size, seq_length, self.num_heads, head_size],
             )
             return tf.transpose(projected, [0, 2, 1, 3])
 
@@ -181,7 +182,7 @@ class TransformerBlock(keras.layers.Layer):
         context = tf.matmul(probs, heads(self.attention.value_dense))
         context = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [-1, self.hidden_size])
         output = self.attention.output_dense
-        return fused_dense(context, output, self.compute_dtype)
+        return fused_dense(context, output, self.compute_dtype, training=training)
 
     def _forward(self, x, padding_mask, training):
         batch_size, seq_length = tf.shape(x)[0], tf.shape(x)[1]
@@ -206,6 +207,7 @@ class TransformerBlock(keras.layers.Layer):
             fused_dense(x, self.intermediate_dense, self.compute_dtype, self.activation),
             self.output_dense,
             self.compute_dtype,
+            training=training,
         )
         x = self.output_layer_norm(x + self.dropout_layer(hidden, training=training))
         return tf.reshape(x, [batch_size, seq_length, self.hidden_size])

@@ -1,0 +1,96 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_bert.layers import TransformerBlock
+from keras_bert.layers import fused_dense as fused_dense_module
+from keras_bert.layers.fused_dense import bfloat16_conv_is_faster, dense_as_conv, fused_dense
+
+
+def _dense(rng, in_width=24, out_width=40):
+    dense = keras.layers.Dense(out_width)
+    dense.build((None, in_width))
+    dense.kernel.assign(rng.normal(size=dense.kernel.shape).astype("float32"))
+    dense.bias.assign(rng.normal(size=dense.bias.shape).astype("float32"))
+    return dense
+
+
+def _bfloat16_rounded(array):
+    return np.asarray(tf.cast(tf.cast(array, "bfloat16"), "float64"))
+
+
+def test_dense_as_conv_is_x_times_kernel_plus_bias_in_float32():
+    rng = np.random.default_rng(0)
+    x, kernel, bias = (rng.normal(size=shape).astype("float32") for shape in ((10, 24), (24, 40), (40,)))
+    np.testing.assert_allclose(dense_as_conv(x, kernel, bias), x @ kernel + bias, rtol=1e-5, atol=1e-5)
+
+
+def test_dense_as_conv_in_bfloat16_is_the_rounded_exact_product():
+    rng = np.random.default_rng(1)
+    x, kernel, bias = (_bfloat16_rounded(rng.normal(size=shape)) for shape in ((64, 96), (96, 32), (32,)))
+    exact = x @ kernel + bias  # float64 of the bfloat16 inputs
+    got = dense_as_conv(*(tf.cast(a, "bfloat16") for a in (x, kernel, bias)))
+    # float32 accumulation, then at most two roundings to bfloat16 (product,
+    # then bias, where the add is not fused): each within 2^-9 of the terms.
+    bound = 2**-8 * (np.abs(x) @ np.abs(kernel) + np.abs(bias))
+    assert (np.abs(np.asarray(tf.cast(got, "float64")) - exact) <= bound).all()
+
+
+def _ops(function, *args):
+    return {op.type for op in tf.function(function).get_concrete_function(*args).graph.get_operations()}
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_the_convolution_only_for_bfloat16_inference_without_activation(monkeypatch, training):
+    monkeypatch.setattr(fused_dense_module, "_cpu_has_onednn_amx", lambda: True)
+    dense = _dense(np.random.default_rng(2))
+    x = tf.zeros((5, 24), "bfloat16")
+    conv = "Conv2D" in _ops(lambda x: fused_dense(x, dense, "bfloat16", training=training), x)
+    assert conv == (not training)
+    assert "Conv2D" not in _ops(lambda x: fused_dense(x, dense, "bfloat16", "gelu", training=False), x)
+    assert "Conv2D" not in _ops(lambda x: fused_dense(x, dense, "float32"), tf.zeros((5, 24)))
+
+
+def test_only_bfloat16_is_ever_run_as_a_convolution():
+    assert not bfloat16_conv_is_faster("float32")
+    assert not bfloat16_conv_is_faster("float16")
+
+
+def test_block_in_bfloat16_inference_agrees_either_way(monkeypatch):
+    rng = np.random.default_rng(3)
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        block = TransformerBlock(num_heads=2, intermediate_size=32)
+        block(np.zeros((2, 6, 16), "float32"))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    reference = TransformerBlock(num_heads=2, intermediate_size=32)
+    reference(np.zeros((2, 6, 16), "float32"))
+    weights = [rng.normal(scale=0.5, size=w.shape).astype("float32") for w in reference.get_weights()]
+    block.set_weights(weights)
+    reference.set_weights(weights)
+    x = rng.normal(size=(2, 6, 16)).astype("float32")
+    outputs = {}
+    for conv in (False, True):
+        monkeypatch.setattr(fused_dense_module, "_cpu_has_onednn_amx", lambda conv=conv: conv)
+        outputs[conv] = np.asarray(tf.function(lambda x: block(x, training=False))(x), "float32")
+    float32 = np.asarray(reference(x, training=False))
+    # Either path is a bfloat16 rendering of the float32 block, equally close.
+    for conv in (False, True):
+        np.testing.assert_allclose(outputs[conv], float32, atol=0.1)
+    np.testing.assert_allclose(outputs[True], outputs[False], atol=0.1)
+
+
+def test_block_runs_its_bias_only_projections_as_convolutions_in_inference_only(monkeypatch):
+    monkeypatch.setattr(fused_dense_module, "_cpu_has_onednn_amx", lambda: True)
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        block = TransformerBlock(num_heads=2, intermediate_size=32)
+        block(np.zeros((2, 6, 16), "float32"))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    x = tf.zeros((2, 6, 16))
+    for training, convolutions in ((False, 5), (True, 0)):  # query, key, value, attention output, output
+        graph = tf.function(lambda x: block(x, training=training)).get_concrete_function(x).graph
+        assert [op.type for op in graph.get_operations()].count("Conv2D") == convolutions
