@@ -57,14 +57,19 @@ def test_only_bfloat16_is_ever_run_as_a_convolution():
     assert not bfloat16_conv_is_faster("float16")
 
 
-def test_block_in_bfloat16_inference_agrees_either_way(monkeypatch):
-    rng = np.random.default_rng(3)
+def _bfloat16_block():
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
         block = TransformerBlock(num_heads=2, intermediate_size=32)
         block(np.zeros((2, 6, 16), "float32"))
     finally:
         keras.mixed_precision.set_global_policy("float32")
+    return block
+
+
+def test_block_in_bfloat16_inference_agrees_either_way(monkeypatch):
+    rng = np.random.default_rng(3)
+    block = _bfloat16_block()
     reference = TransformerBlock(num_heads=2, intermediate_size=32)
     reference(np.zeros((2, 6, 16), "float32"))
     weights = [rng.normal(scale=0.5, size=w.shape).astype("float32") for w in reference.get_weights()]
@@ -84,12 +89,7 @@ def test_block_in_bfloat16_inference_agrees_either_way(monkeypatch):
 
 def test_block_runs_its_bias_only_projections_as_convolutions_in_inference_only(monkeypatch):
     monkeypatch.setattr(fused_dense_module, "_cpu_has_onednn_amx", lambda: True)
-    keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    try:
-        block = TransformerBlock(num_heads=2, intermediate_size=32)
-        block(np.zeros((2, 6, 16), "float32"))
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
+    block = _bfloat16_block()
     x = tf.zeros((2, 6, 16))
     for training, convolutions in ((False, 5), (True, 0)):  # query, key, value, attention output, output
         graph = tf.function(lambda x: block(x, training=training)).get_concrete_function(x).graph
