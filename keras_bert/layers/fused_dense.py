@@ -25,9 +25,9 @@ def fused_dense(x, layer, dtype, activation=None, training=False):
 
     That fused matmul hands oneDNN plain weights, for which oneDNN has no AMX
     kernel. So for bfloat16 inference without an activation on CPUs with AMX
-    (`bfloat16_conv_is_faster()`), the product runs as a 1x1 convolution
-    (`dense_as_conv`), whose kernel reorders the weights for AMX on each
-    call: same result, a BERT-Base forward 1.11x faster. Not in training:
+    (`bfloat16_conv_is_faster(dtype)`), the product runs as a 1x1
+    convolution (`dense_as_conv`), whose kernel reorders the weights for AMX
+    on each call: same result, a BERT-Base forward 1.10x faster. Not in training:
     its gradients run slower than the matmul's.
 
     Args:

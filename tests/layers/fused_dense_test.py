@@ -38,7 +38,8 @@ def test_dense_as_conv_in_bfloat16_is_the_rounded_exact_product():
 
 
 def _ops(function, *args):
-    return {op.type for op in tf.function(function).get_concrete_function(*args).graph.get_operations()}
+    """The op types of `function`'s graph, one entry per op."""
+    return [op.type for op in tf.function(function).get_concrete_function(*args).graph.get_operations()]
 
 
 @pytest.mark.parametrize("training", [True, False])
@@ -92,5 +93,4 @@ def test_block_runs_its_bias_only_projections_as_convolutions_in_inference_only(
     block = _bfloat16_block()
     x = tf.zeros((2, 6, 16))
     for training, convolutions in ((False, 5), (True, 0)):  # query, key, value, attention output, output
-        graph = tf.function(lambda x: block(x, training=training)).get_concrete_function(x).graph
-        assert [op.type for op in graph.get_operations()].count("Conv2D") == convolutions
+        assert _ops(lambda x: block(x, training=training), x).count("Conv2D") == convolutions
