@@ -120,11 +120,15 @@ class BertEmbeddings(keras.layers.Layer):
             raise ValueError(_too_long_message(seq_length, self.max_position_embeddings))
         if seq_length is None:
             seq_length = tf.shape(token_ids)[1]
-            tf.debugging.assert_less_equal(
+            check = tf.debugging.assert_less_equal(
                 seq_length,
                 self.max_position_embeddings,
                 message=_too_long_message("the input's", self.max_position_embeddings),
             )
+            # The slice below waits for the check: otherwise the add of
+            # mismatched shapes may fail first, with a less helpful error.
+            with tf.control_dependencies([check] if check is not None else []):
+                seq_length = tf.identity(seq_length)
         positions = tf.cast(self.position_embeddings[:seq_length], self.compute_dtype)
         words = self.word_embeddings(token_ids)
         if training and self.pad_token_id is not None:
