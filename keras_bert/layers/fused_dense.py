@@ -95,15 +95,32 @@ def bfloat16_conv_is_faster(dtype):
 
 
 @functools.cache
-def _cpu_has_onednn_amx():
+def onednn_cpu():
+    """Whether TensorFlow runs its oneDNN graph rewrites here: an x86 CPU, no GPU.
+
+    True where TensorFlow was built with oneDNN and it is on (not disabled
+    by `TF_ENABLE_ONEDNN_OPTS=0`), on an x86 machine with no GPU visible.
+
+    Example:
+    >>> isinstance(onednn_cpu(), bool)
+    True
+    """
     if platform.machine() not in ("x86_64", "AMD64") or tf.config.list_physical_devices("GPU"):
         return False
     try:
         from tensorflow.python.util import _pywrap_util_port  # private: no public query exists
 
-        if not _pywrap_util_port.IsMklEnabled():
-            return False
+        return bool(_pywrap_util_port.IsMklEnabled())
+    except (ImportError, AttributeError):
+        return False
+
+
+@functools.cache
+def _cpu_has_onednn_amx():
+    if not onednn_cpu():
+        return False
+    try:
         with open("/proc/cpuinfo") as cpuinfo:
             return any(line.startswith("flags") and " amx_bf16" in line for line in cpuinfo)
-    except (ImportError, AttributeError, OSError):
+    except OSError:
         return False

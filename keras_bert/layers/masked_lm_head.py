@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from keras_bert.layers.fused_dense import ACTIVATIONS, fused_dense
+from keras_bert.layers.fused_layer_norm import fused_layer_norm
 
 
 @keras.saving.register_keras_serializable(package="keras_bert")
@@ -26,6 +27,8 @@ class MaskedLMHead(keras.layers.Layer):
     Call arguments:
         sequence_output: float `(batch, seq_length, hidden)`.
         positions: int `(batch, num_predictions)`.
+        training: bool. Only `True` matters: it keeps Keras' own LayerNorm
+            ops (see `fused_layer_norm`).
 
     Returns:
         Float32 logits `(batch, num_predictions, vocab_size)`.
@@ -68,13 +71,14 @@ class MaskedLMHead(keras.layers.Layer):
             shape=(self._embeddings.vocab_size,), initializer="zeros", name="output_bias"
         )
 
-    def call(self, sequence_output, positions):
+    def call(self, sequence_output, positions, training=None):
         positions = tf.cast(positions, "int32")
         gathered = tf.gather(sequence_output, positions, batch_dims=1)  # (batch, predictions, hidden)
         # 2-D rows: fused dense + activation, and a plain matmul against the
         # table (transpose_b, so the vocab-sized table is never transposed).
         rows = tf.reshape(gathered, [-1, self._embeddings.hidden_size])
-        rows = self.layer_norm(fused_dense(rows, self.dense, self.compute_dtype, self.activation))
+        rows = fused_dense(rows, self.dense, self.compute_dtype, self.activation)
+        rows = fused_layer_norm(rows, self.layer_norm, training)
         table = tf.cast(self._embeddings.word_embeddings.embeddings, rows.dtype)
         logits = tf.matmul(rows, table, transpose_b=True)
         logits = tf.reshape(logits, tf.concat([tf.shape(positions), [-1]], 0))

@@ -1,0 +1,117 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorflow.python.eager import context  # private: run metadata of executed graphs
+
+from keras_bert.layers import TransformerBlock
+from keras_bert.layers.fused_dense import onednn_cpu
+from keras_bert.layers.fused_layer_norm import fused_layer_norm
+
+needs_onednn = pytest.mark.skipif(not onednn_cpu(), reason="TensorFlow's oneDNN rewrite is off on this host")
+
+
+def _layer_norm(rng, width=48, dtype="float32"):
+    layer = keras.layers.LayerNormalization(epsilon=1e-12, dtype=dtype)
+    layer.build((None, width))
+    layer.gamma.assign(rng.normal(size=width).astype("float32"))
+    layer.beta.assign(rng.normal(size=width).astype("float32"))
+    return layer
+
+
+def _reference(x, layer):
+    """Layer norm in float64 of the given (already rounded) inputs."""
+    x = np.asarray(x, "float64")
+    mean, variance = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+    return (x - mean) / np.sqrt(variance + layer.epsilon) * layer.gamma.numpy() + layer.beta.numpy()
+
+
+def _inputs(rng, rows=30, width=48):
+    # Rows of all scales, means of about their spread (as hidden states);
+    # the first have variance 1e-8, where an epsilon raised to cuDNN's 1e-5
+    # would shrink the output 30-fold.
+    scales = np.geomspace(1e-4, 1e2, rows)[:, None]
+    return ((rng.normal(size=(rows, width)) + rng.normal(size=(rows, 1))) * scales).astype("float32")
+
+
+def _executed_ops(function, *args):
+    """Op types TensorFlow ran for `function(*args)`, after its graph rewrites."""
+    context.enable_run_metadata()
+    try:
+        function(*args)
+        metadata = context.export_run_metadata()
+    finally:
+        context.disable_run_metadata()
+    return [node.op for graph in metadata.function_graphs for node in graph.post_optimization_graph.node]
+
+
+def test_float32_in_a_function_is_layer_norm_with_the_exact_epsilon():
+    rng = np.random.default_rng(0)
+    layer, x = _layer_norm(rng), _inputs(rng)
+    got = tf.function(lambda x: fused_layer_norm(x, layer))(x)
+    np.testing.assert_allclose(got, _reference(x, layer), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got, layer(x), rtol=1e-4, atol=1e-4)
+
+
+def _bfloat16_rounded(array):
+    return np.asarray(tf.cast(tf.cast(array, "bfloat16"), "float64"))
+
+
+def test_bfloat16_is_the_exact_layer_norm_rounded_once():
+    rng = np.random.default_rng(1)
+    layer = _layer_norm(rng, dtype="mixed_bfloat16")
+    x = _bfloat16_rounded(_inputs(rng))
+    got = _bfloat16_rounded(tf.function(lambda x: fused_layer_norm(x, layer))(x))
+    # Exact, of the bfloat16 input and of gamma and beta as the layer rounds them.
+    normalized = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + layer.epsilon)
+    exact = normalized * _bfloat16_rounded(layer.gamma) + _bfloat16_rounded(layer.beta)
+    # One rounding to bfloat16 (2^-9 relative), plus float32 statistics.
+    assert (np.abs(got - exact) <= 2**-8 * np.abs(exact) + 1e-3).all()
+
+
+@needs_onednn
+@pytest.mark.parametrize("dtype", ["float32", "mixed_bfloat16"])
+def test_runs_as_one_onednn_layer_norm_kernel(dtype):
+    layer = _layer_norm(np.random.default_rng(2), dtype=dtype)
+    for rows in (None, 30):  # a static row count must not stop the rewrite
+        function = tf.function(
+            lambda x: fused_layer_norm(x, layer), input_signature=[tf.TensorSpec((rows, 48))]
+        )
+        ops = _executed_ops(function, np.ones((30, 48), "float32"))
+        assert "_MklLayerNorm" in ops and "FusedBatchNormV3" not in ops, ops
+
+
+@needs_onednn
+def test_training_eager_and_xla_keep_keras_ops():
+    layer = _layer_norm(np.random.default_rng(3))
+    x = np.ones((4, 48), "float32")
+    training = _executed_ops(tf.function(lambda x: fused_layer_norm(x, layer, training=True)), x)
+    xla = _executed_ops(tf.function(lambda x: fused_layer_norm(x, layer), jit_compile=True), x)
+    for ops in (training, xla):
+        assert "_MklLayerNorm" not in ops and "FusedBatchNormV3" not in ops
+    assert "_MklLayerNorm" not in _executed_ops(lambda x: fused_layer_norm(x, layer), x)
+
+
+def test_gradients_of_an_inference_call_are_layer_norms():
+    rng = np.random.default_rng(4)
+    layer, x = _layer_norm(rng), tf.constant(_inputs(rng, rows=6))
+    upstream = rng.normal(size=x.shape).astype("float32")
+
+    def gradients(call):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(call(x) * upstream)
+        return tape.gradient(loss, [x, layer.gamma, layer.beta])
+
+    ours = tf.function(lambda: gradients(lambda x: fused_layer_norm(x, layer)))()
+    keras_ops = gradients(layer)
+    for got, expected in zip(ours, keras_ops):
+        np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-3)
+
+
+def test_block_inference_in_a_function_matches_eager():
+    rng = np.random.default_rng(5)
+    block = TransformerBlock(num_heads=2, intermediate_size=32)
+    x = rng.normal(size=(2, 6, 16)).astype("float32")
+    eager = block(x, training=False)  # Keras' LayerNorm ops
+    np.testing.assert_allclose(tf.function(lambda x: block(x, training=False))(x), eager, atol=1e-5)
