@@ -1,10 +1,11 @@
-"""One helper for every layer and model test: config and `.keras` round trips."""
+"""Helpers for layer and model tests: config and `.keras` round trips; the ops TensorFlow ran."""
 
 import os
 import tempfile
 
 import keras
 import numpy as np
+from tensorflow.python.eager import context  # private: run metadata of executed graphs
 
 
 def run_serialization_test(obj, call_inputs, call_kwargs=None):
@@ -50,3 +51,22 @@ def _functional_model(layer, call_inputs, call_kwargs):
     kwargs = {name: symbolic(x) for name, x in call_kwargs.items()}
     model = keras.Model(args + list(kwargs.values()), layer(*args, **kwargs))
     return model, (list(call_inputs) + list(call_kwargs.values()),)
+
+
+def executed_op_types(function, *args):
+    """Op types TensorFlow ran for `function(*args)`, after its graph rewrites.
+
+    For a `tf.function`, the nodes of its largest executed graph once
+    grappler and oneDNN have rewritten it (`_MklLayerNorm`, `_FusedConv2D`,
+    ...): what a test of a fusion has to look at.
+    """
+    context.enable_run_metadata()
+    try:
+        function(*args)
+        metadata = context.export_run_metadata()
+    finally:
+        context.disable_run_metadata()
+    if not metadata.function_graphs:
+        return []
+    graph = max(metadata.function_graphs, key=lambda g: len(g.post_optimization_graph.node))
+    return [node.op for node in graph.post_optimization_graph.node]

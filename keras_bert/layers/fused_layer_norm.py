@@ -26,7 +26,9 @@ def fused_layer_norm(x, layer, training=False):
     norm gives the same normalization, rounded once more in bfloat16.
 
     Args:
-        x: float tensor `(..., width)` with a static `width`.
+        x: float tensor `(..., width)` with a static `width`, of rank 2 or 3
+            and not straight from a `tf.reshape` (grappler merges two
+            reshapes in a row, and the pattern is then not matched).
         layer: a built `LayerNormalization` over the last axis, with
             `center` and `scale` (BERT's layout).
         training: bool or None. Only `True` rules out the fused kernel.

@@ -115,7 +115,7 @@ class TransformerBlock(keras.layers.Layer):
                 epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name=name
             )
 
-        # Holds the query/key/value/output weights; `_self_attention` computes.
+        # Holds the query/key/value/output weights; `_add_self_attention` computes.
         self.attention = keras.layers.MultiHeadAttention(
             num_heads=self.num_heads,
             key_dim=hidden_size // self.num_heads,
@@ -164,8 +164,8 @@ class TransformerBlock(keras.layers.Layer):
             for layer in (self.dropout_layer, self.attention_probs_dropout)
         ]
 
-    def _self_attention(self, x, batch_size, seq_length, attention_bias, training):
-        """Multi-head self-attention of `x` `(batch * seq, hidden)`, same shape out."""
+    def _add_self_attention(self, x, batch_size, seq_length, attention_bias, training):
+        """`x + dropout(SelfAttention(x))` for `x` `(batch * seq, hidden)`."""
         head_size = self.hidden_size // self.num_heads
 
         def heads(layer):  # -> (batch, heads, seq, head_size)
@@ -183,8 +183,15 @@ class TransformerBlock(keras.layers.Layer):
         probs = self.attention_probs_dropout(tf.nn.softmax(scores), training=training)
         context = tf.matmul(probs, heads(self.attention.value_dense))
         context = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [-1, self.hidden_size])
-        output = self.attention.output_dense
-        return fused_dense(context, output, self.compute_dtype, training=training)
+        return self._project_and_add(context, self.attention.output_dense, x, training)
+
+    def _project_and_add(self, inputs, layer, residual, training):
+        """`residual + dropout(inputs @ kernel + bias)`, all 2-D rows."""
+        if training:
+            projected = fused_dense(inputs, layer, self.compute_dtype, training=True)
+            return residual + self.dropout_layer(projected, training=True)
+        # No dropout: the add fuses into the projection.
+        return fused_dense(inputs, layer, self.compute_dtype, training=training, residual=residual)
 
     def _forward(self, x, padding_mask, training):
         batch_size, seq_length = tf.shape(x)[0], tf.shape(x)[1]
@@ -203,19 +210,11 @@ class TransformerBlock(keras.layers.Layer):
             causal_bias = tf.cast(future * large_negative, self.compute_dtype)[None, None]
             attention_bias = causal_bias if attention_bias is None else tf.minimum(attention_bias, causal_bias)
         x = tf.reshape(tf.cast(x, self.compute_dtype), [-1, self.hidden_size])
-        attended = self._self_attention(x, batch_size, seq_length, attention_bias, training)
-        x = fused_layer_norm(
-            x + self.dropout_layer(attended, training=training), self.attention_layer_norm, training
-        )
-        hidden = fused_dense(
-            fused_dense(x, self.intermediate_dense, self.compute_dtype, self.activation),
-            self.output_dense,
-            self.compute_dtype,
-            training=training,
-        )
-        x = fused_layer_norm(
-            x + self.dropout_layer(hidden, training=training), self.output_layer_norm, training
-        )
+        x = self._add_self_attention(x, batch_size, seq_length, attention_bias, training)
+        x = fused_layer_norm(x, self.attention_layer_norm, training)
+        hidden = fused_dense(x, self.intermediate_dense, self.compute_dtype, self.activation)
+        x = self._project_and_add(hidden, self.output_dense, x, training)
+        x = fused_layer_norm(x, self.output_layer_norm, training)
         return tf.reshape(x, [batch_size, seq_length, self.hidden_size])
 
     def compute_output_shape(self, x_shape, padding_mask_shape=None):

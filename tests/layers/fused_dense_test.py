@@ -5,7 +5,8 @@ import tensorflow as tf
 
 from keras_bert.layers import TransformerBlock
 from keras_bert.layers import fused_dense as fused_dense_module
-from keras_bert.layers.fused_dense import bfloat16_conv_is_faster, dense_as_conv, fused_dense
+from keras_bert.layers.fused_dense import bfloat16_conv_is_faster, dense_as_conv, fused_dense, onednn_cpu
+from keras_test_utils import executed_op_types
 
 
 def _dense(rng, in_width=24, out_width=40):
@@ -53,6 +54,24 @@ def test_the_convolution_only_for_bfloat16_inference_without_activation(monkeypa
     assert "Conv2D" not in _ops(lambda x: fused_dense(x, dense, "float32"), tf.zeros((5, 24)))
 
 
+@pytest.mark.parametrize("conv", [False, True])
+def test_residual_is_added_on_either_path(monkeypatch, conv):
+    monkeypatch.setattr(fused_dense_module, "_cpu_has_onednn_amx", lambda: conv)
+    rng = np.random.default_rng(5)
+    dense = _dense(rng)
+    x, residual = rng.normal(size=(7, 24)).astype("float32"), rng.normal(size=(7, 40)).astype("float32")
+    expected = x @ dense.kernel.numpy() + dense.bias.numpy() + residual
+    got = tf.function(lambda x, r: fused_dense(x, dense, "float32", residual=r))(x, residual)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    x16, residual16 = (_bfloat16_rounded(a) for a in (x, residual))
+    got16 = tf.function(lambda x, r: fused_dense(x, dense, "bfloat16", residual=r))(
+        *(tf.cast(a, "bfloat16") for a in (x16, residual16))
+    )
+    exact16 = x16 @ _bfloat16_rounded(dense.kernel) + _bfloat16_rounded(dense.bias) + residual16
+    bound = 2**-7 * (np.abs(x16) @ np.abs(_bfloat16_rounded(dense.kernel)) + np.abs(dense.bias) + np.abs(residual16))
+    assert (np.abs(_bfloat16_rounded(got16) - exact16) <= bound).all()
+
+
 def test_only_bfloat16_is_ever_run_as_a_convolution():
     assert not bfloat16_conv_is_faster("float32")
     assert not bfloat16_conv_is_faster("float16")
@@ -94,3 +113,24 @@ def test_block_runs_its_bias_only_projections_as_convolutions_in_inference_only(
     x = tf.zeros((2, 6, 16))
     for training, convolutions in ((False, 5), (True, 0)):  # query, key, value, attention output, output
         assert _ops(lambda x: block(x, training=training), x).count("Conv2D") == convolutions
+
+
+@pytest.mark.skipif(not onednn_cpu(), reason="TensorFlow's oneDNN rewrite is off on this host")
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+def test_block_inference_runs_each_projection_and_layer_norm_as_one_kernel(monkeypatch, policy):
+    monkeypatch.setattr(fused_dense_module, "_cpu_has_onednn_amx", lambda: True)
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        block = TransformerBlock(num_heads=2, intermediate_size=32)
+        x = np.zeros((2, 6, 16), "float32")
+        block(x)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    ops = executed_op_types(tf.function(lambda x: block(x, training=False)), x)
+    # Six projections, each one kernel with its bias (and GELU, or the
+    # residual add), and two layer norms: no op left over from them.
+    assert ops.count("_FusedConv2D") + ops.count("_FusedMatMul") == 6, ops
+    assert ops.count("_FusedConv2D") == (5 if policy == "mixed_bfloat16" else 0), ops
+    assert ops.count("_MklLayerNorm") == 2, ops
+    for unfused in ("BiasAdd", "AddV2", "FusedBatchNormV3", "Erfc", "Mean"):
+        assert unfused not in ops, ops

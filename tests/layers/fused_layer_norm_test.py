@@ -2,11 +2,11 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorflow.python.eager import context  # private: run metadata of executed graphs
 
 from keras_bert.layers import TransformerBlock
 from keras_bert.layers.fused_dense import onednn_cpu
 from keras_bert.layers.fused_layer_norm import fused_layer_norm
+from keras_test_utils import executed_op_types
 
 needs_onednn = pytest.mark.skipif(not onednn_cpu(), reason="TensorFlow's oneDNN rewrite is off on this host")
 
@@ -32,17 +32,6 @@ def _inputs(rng, rows=30, width=48):
     # would shrink the output 30-fold.
     scales = np.geomspace(1e-4, 1e2, rows)[:, None]
     return ((rng.normal(size=(rows, width)) + rng.normal(size=(rows, 1))) * scales).astype("float32")
-
-
-def _executed_ops(function, *args):
-    """Op types TensorFlow ran for `function(*args)`, after its graph rewrites."""
-    context.enable_run_metadata()
-    try:
-        function(*args)
-        metadata = context.export_run_metadata()
-    finally:
-        context.disable_run_metadata()
-    return [node.op for graph in metadata.function_graphs for node in graph.post_optimization_graph.node]
 
 
 def test_float32_in_a_function_is_layer_norm_with_the_exact_epsilon():
@@ -77,7 +66,7 @@ def test_runs_as_one_onednn_layer_norm_kernel(dtype):
         function = tf.function(
             lambda x: fused_layer_norm(x, layer), input_signature=[tf.TensorSpec((rows, 48))]
         )
-        ops = _executed_ops(function, np.ones((30, 48), "float32"))
+        ops = executed_op_types(function, np.ones((30, 48), "float32"))
         assert "_MklLayerNorm" in ops and "FusedBatchNormV3" not in ops, ops
 
 
@@ -85,11 +74,11 @@ def test_runs_as_one_onednn_layer_norm_kernel(dtype):
 def test_training_eager_and_xla_keep_keras_ops():
     layer = _layer_norm(np.random.default_rng(3))
     x = np.ones((4, 48), "float32")
-    training = _executed_ops(tf.function(lambda x: fused_layer_norm(x, layer, training=True)), x)
-    xla = _executed_ops(tf.function(lambda x: fused_layer_norm(x, layer), jit_compile=True), x)
+    training = executed_op_types(tf.function(lambda x: fused_layer_norm(x, layer, training=True)), x)
+    xla = executed_op_types(tf.function(lambda x: fused_layer_norm(x, layer), jit_compile=True), x)
     for ops in (training, xla):
         assert "_MklLayerNorm" not in ops and "FusedBatchNormV3" not in ops
-    assert "_MklLayerNorm" not in _executed_ops(lambda x: fused_layer_norm(x, layer), x)
+    assert "_MklLayerNorm" not in executed_op_types(lambda x: fused_layer_norm(x, layer), x)
 
 
 def test_gradients_of_an_inference_call_are_layer_norms():
