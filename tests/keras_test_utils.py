@@ -1,10 +1,11 @@
-"""Helpers for layer and model tests: config and `.keras` round trips; the ops TensorFlow ran."""
+"""Helpers for layer and model tests: config and `.keras` round trips, bfloat16 rounding, the ops TensorFlow ran."""
 
 import os
 import tempfile
 
 import keras
 import numpy as np
+import tensorflow as tf
 from tensorflow.python.eager import context  # private: run metadata of executed graphs
 
 
@@ -51,6 +52,11 @@ def _functional_model(layer, call_inputs, call_kwargs):
     kwargs = {name: symbolic(x) for name, x in call_kwargs.items()}
     model = keras.Model(args + list(kwargs.values()), layer(*args, **kwargs))
     return model, (list(call_inputs) + list(call_kwargs.values()),)
+
+
+def bfloat16_rounded(array):
+    """`array` rounded to bfloat16 (as TensorFlow rounds), as a float64 numpy array."""
+    return np.asarray(tf.cast(tf.cast(array, "bfloat16"), "float64"))
 
 
 def executed_op_types(function, *args):

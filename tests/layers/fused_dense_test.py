@@ -6,7 +6,7 @@ import tensorflow as tf
 from keras_bert.layers import TransformerBlock
 from keras_bert.layers import fused_dense as fused_dense_module
 from keras_bert.layers.fused_dense import bfloat16_conv_is_faster, dense_as_conv, fused_dense, onednn_cpu
-from keras_test_utils import executed_op_types
+from keras_test_utils import bfloat16_rounded, executed_op_types
 
 
 def _dense(rng, in_width=24, out_width=40):
@@ -17,10 +17,6 @@ def _dense(rng, in_width=24, out_width=40):
     return dense
 
 
-def _bfloat16_rounded(array):
-    return np.asarray(tf.cast(tf.cast(array, "bfloat16"), "float64"))
-
-
 def test_dense_as_conv_is_x_times_kernel_plus_bias_in_float32():
     rng = np.random.default_rng(0)
     x, kernel, bias = (rng.normal(size=shape).astype("float32") for shape in ((10, 24), (24, 40), (40,)))
@@ -29,7 +25,7 @@ def test_dense_as_conv_is_x_times_kernel_plus_bias_in_float32():
 
 def test_dense_as_conv_in_bfloat16_is_the_rounded_exact_product():
     rng = np.random.default_rng(1)
-    x, kernel, bias = (_bfloat16_rounded(rng.normal(size=shape)) for shape in ((64, 96), (96, 32), (32,)))
+    x, kernel, bias = (bfloat16_rounded(rng.normal(size=shape)) for shape in ((64, 96), (96, 32), (32,)))
     exact = x @ kernel + bias  # float64 of the bfloat16 inputs
     got = dense_as_conv(*(tf.cast(a, "bfloat16") for a in (x, kernel, bias)))
     # float32 accumulation, then at most two roundings to bfloat16 (product,
@@ -63,13 +59,13 @@ def test_residual_is_added_on_either_path(monkeypatch, conv):
     expected = x @ dense.kernel.numpy() + dense.bias.numpy() + residual
     got = tf.function(lambda x, r: fused_dense(x, dense, "float32", residual=r))(x, residual)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
-    x16, residual16 = (_bfloat16_rounded(a) for a in (x, residual))
+    x16, residual16 = (bfloat16_rounded(a) for a in (x, residual))
     got16 = tf.function(lambda x, r: fused_dense(x, dense, "bfloat16", residual=r))(
         *(tf.cast(a, "bfloat16") for a in (x16, residual16))
     )
-    exact16 = x16 @ _bfloat16_rounded(dense.kernel) + _bfloat16_rounded(dense.bias) + residual16
-    bound = 2**-7 * (np.abs(x16) @ np.abs(_bfloat16_rounded(dense.kernel)) + np.abs(dense.bias) + np.abs(residual16))
-    assert (np.abs(_bfloat16_rounded(got16) - exact16) <= bound).all()
+    exact16 = x16 @ bfloat16_rounded(dense.kernel) + bfloat16_rounded(dense.bias) + residual16
+    bound = 2**-7 * (np.abs(x16) @ np.abs(bfloat16_rounded(dense.kernel)) + np.abs(dense.bias) + np.abs(residual16))
+    assert (np.abs(bfloat16_rounded(got16) - exact16) <= bound).all()
 
 
 def test_only_bfloat16_is_ever_run_as_a_convolution():
@@ -77,8 +73,9 @@ def test_only_bfloat16_is_ever_run_as_a_convolution():
     assert not bfloat16_conv_is_faster("float16")
 
 
-def _bfloat16_block():
-    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+def _block(policy="mixed_bfloat16"):
+    """A built small block whose layers take `policy`."""
+    keras.mixed_precision.set_global_policy(policy)
     try:
         block = TransformerBlock(num_heads=2, intermediate_size=32)
         block(np.zeros((2, 6, 16), "float32"))
@@ -89,7 +86,7 @@ def _bfloat16_block():
 
 def test_block_in_bfloat16_inference_agrees_either_way(monkeypatch):
     rng = np.random.default_rng(3)
-    block = _bfloat16_block()
+    block = _block()
     reference = TransformerBlock(num_heads=2, intermediate_size=32)
     reference(np.zeros((2, 6, 16), "float32"))
     weights = [rng.normal(scale=0.5, size=w.shape).astype("float32") for w in reference.get_weights()]
@@ -109,7 +106,7 @@ def test_block_in_bfloat16_inference_agrees_either_way(monkeypatch):
 
 def test_block_runs_its_bias_only_projections_as_convolutions_in_inference_only(monkeypatch):
     monkeypatch.setattr(fused_dense_module, "_cpu_has_onednn_amx", lambda: True)
-    block = _bfloat16_block()
+    block = _block()
     x = tf.zeros((2, 6, 16))
     for training, convolutions in ((False, 5), (True, 0)):  # query, key, value, attention output, output
         assert _ops(lambda x: block(x, training=training), x).count("Conv2D") == convolutions
@@ -119,13 +116,7 @@ def test_block_runs_its_bias_only_projections_as_convolutions_in_inference_only(
 @pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
 def test_block_inference_runs_each_projection_and_layer_norm_as_one_kernel(monkeypatch, policy):
     monkeypatch.setattr(fused_dense_module, "_cpu_has_onednn_amx", lambda: True)
-    keras.mixed_precision.set_global_policy(policy)
-    try:
-        block = TransformerBlock(num_heads=2, intermediate_size=32)
-        x = np.zeros((2, 6, 16), "float32")
-        block(x)
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
+    block, x = _block(policy), np.zeros((2, 6, 16), "float32")
     ops = executed_op_types(tf.function(lambda x: block(x, training=False)), x)
     # Six projections, each one kernel with its bias (and GELU, or the
     # residual add), and two layer norms: no op left over from them.

@@ -6,7 +6,7 @@ import tensorflow as tf
 from keras_bert.layers import TransformerBlock
 from keras_bert.layers.fused_dense import onednn_cpu
 from keras_bert.layers.fused_layer_norm import fused_layer_norm
-from keras_test_utils import executed_op_types
+from keras_test_utils import bfloat16_rounded, executed_op_types
 
 needs_onednn = pytest.mark.skipif(not onednn_cpu(), reason="TensorFlow's oneDNN rewrite is off on this host")
 
@@ -42,18 +42,14 @@ def test_float32_in_a_function_is_layer_norm_with_the_exact_epsilon():
     np.testing.assert_allclose(got, layer(x), rtol=1e-4, atol=1e-4)
 
 
-def _bfloat16_rounded(array):
-    return np.asarray(tf.cast(tf.cast(array, "bfloat16"), "float64"))
-
-
 def test_bfloat16_is_the_exact_layer_norm_rounded_once():
     rng = np.random.default_rng(1)
     layer = _layer_norm(rng, dtype="mixed_bfloat16")
-    x = _bfloat16_rounded(_inputs(rng))
-    got = _bfloat16_rounded(tf.function(lambda x: fused_layer_norm(x, layer))(x))
+    x = bfloat16_rounded(_inputs(rng))
+    got = bfloat16_rounded(tf.function(lambda x: fused_layer_norm(x, layer))(x))
     # Exact, of the bfloat16 input and of gamma and beta as the layer rounds them.
     normalized = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + layer.epsilon)
-    exact = normalized * _bfloat16_rounded(layer.gamma) + _bfloat16_rounded(layer.beta)
+    exact = normalized * bfloat16_rounded(layer.gamma) + bfloat16_rounded(layer.beta)
     # One rounding to bfloat16 (2^-9 relative), plus float32 statistics.
     assert (np.abs(got - exact) <= 2**-8 * np.abs(exact) + 1e-3).all()
 
