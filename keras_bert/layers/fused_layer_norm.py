@@ -29,8 +29,9 @@ def fused_layer_norm(x, layer, training=False):
         x: float tensor `(..., width)` with a static `width`, of rank 2 or 3
             and not straight from a `tf.reshape` (grappler merges two
             reshapes in a row, and the pattern is then not matched).
-        layer: a built `LayerNormalization` over the last axis, with
-            `center` and `scale` (BERT's layout).
+        layer: a `LayerNormalization` over the last axis, with `center`
+            and `scale` (BERT's layout). An unbuilt one is built by a plain
+            `layer(x)` call.
         training: bool or None. Only `True` rules out the fused kernel.
 
     Returns:
@@ -69,7 +70,8 @@ def fused_layer_norm(x, layer, training=False):
 
 def _rewrite_can_fuse(layer):
     return (
-        onednn_cpu()
+        layer.built
+        and onednn_cpu()
         and not tf.executing_eagerly()
         and not control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
         and layer.compute_dtype in ("float32", "bfloat16")

@@ -77,6 +77,14 @@ def test_training_eager_and_xla_keep_keras_ops():
     assert "_MklLayerNorm" not in executed_op_types(lambda x: fused_layer_norm(x, layer), x)
 
 
+def test_an_unbuilt_layer_is_built_by_its_own_call():
+    layer = keras.layers.LayerNormalization(epsilon=1e-12)
+    x = _inputs(np.random.default_rng(6))
+    got = tf.function(lambda x: fused_layer_norm(x, layer))(x)
+    assert layer.built
+    np.testing.assert_allclose(got, _reference(x, layer), rtol=1e-4, atol=1e-4)
+
+
 def test_gradients_of_an_inference_call_are_layer_norms():
     rng = np.random.default_rng(4)
     layer, x = _layer_norm(rng), tf.constant(_inputs(rng, rows=6))
