@@ -62,17 +62,29 @@ def bfloat16_rounded(array):
 def executed_op_types(function, *args):
     """Op types TensorFlow ran for `function(*args)`, after its graph rewrites.
 
-    For a `tf.function`, the nodes of its largest executed graph once
-    grappler and oneDNN have rewritten it (`_MklLayerNorm`, `_FusedConv2D`,
-    ...): what a test of a fusion has to look at.
+    For a `tf.function`, the nodes of its executed graph once grappler and
+    oneDNN have rewritten it (`_MklLayerNorm`, `_FusedConv2D`, ...): what a
+    test of a fusion has to look at. TensorFlow reports a graph when it is
+    first instantiated, so `function` must not have run before; graphs of
+    other functions instantiated meanwhile (a leftover tf.data iterator's,
+    say) are told apart by their node names.
     """
+    names = None
+    if hasattr(function, "get_concrete_function"):
+        names = {op.name for op in function.get_concrete_function(*args).graph.get_operations()}
     context.enable_run_metadata()
     try:
         function(*args)
         metadata = context.export_run_metadata()
     finally:
         context.disable_run_metadata()
-    if not metadata.function_graphs:
-        return []
-    graph = max(metadata.function_graphs, key=lambda g: len(g.post_optimization_graph.node))
-    return [node.op for node in graph.post_optimization_graph.node]
+    graphs = list(metadata.function_graphs)
+    if names is not None:
+
+        def shared_names(graph):
+            return len(names & {node.name for node in graph.pre_optimization_graph.node})
+
+        graphs = [max(graphs, key=shared_names)] if graphs else []
+        if not graphs or not shared_names(graphs[0]):
+            raise ValueError("executed_op_types needs a tf.function that has not run yet.")
+    return [node.op for graph in graphs for node in graph.post_optimization_graph.node]
