@@ -32,7 +32,9 @@ def fused_dense(x, layer, dtype, activation=None, training=False, residual=None)
 
     A `residual` added here, not after, is fused too (oneDNN's "sum"
     post-op: no separate pass over the output, and in bfloat16 one rounding
-    fewer).
+    fewer). It is added with `AddN`, not `+`: grappler fuses an `AddV2` only
+    where it can prove both shapes equal, which it cannot for the dynamic
+    batch and length of an exported signature; `AddN` never broadcasts.
 
     Args:
         x: float tensor `(rows, in_width)` with a static `in_width`.
@@ -62,7 +64,7 @@ def fused_dense(x, layer, dtype, activation=None, training=False, residual=None)
     x = tf.nn.bias_add(tf.matmul(x, kernel), bias)
     if activation is not None:
         x = ACTIVATIONS[activation](x)
-    return x if residual is None else x + residual
+    return x if residual is None else tf.math.add_n([x, residual])
 
 
 def dense_as_conv(x, kernel, bias, residual=None):
@@ -88,7 +90,7 @@ def dense_as_conv(x, kernel, bias, residual=None):
     filters = kernel[None, None]  # (1, 1, in_width, out_width)
     y = tf.nn.bias_add(tf.nn.conv2d(pixels, filters, strides=1, padding="VALID"), bias)
     if residual is not None:
-        y += residual[None, :, None, :]
+        y = tf.math.add_n([y, residual[None, :, None, :]])
     # A slice, not a reshape: grappler would merge a reshape into the next
     # one, and a following `fused_layer_norm` would no longer be matched.
     return y[0, :, 0, :]

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_bert.export.freezing import freeze
 from keras_bert.layers import TransformerBlock
 from keras_bert.layers import fused_dense as fused_dense_module
 from keras_bert.layers.fused_dense import bfloat16_conv_is_faster, dense_as_conv, fused_dense, onednn_cpu
@@ -114,10 +115,21 @@ def test_block_runs_its_bias_only_projections_as_convolutions_in_inference_only(
 
 @pytest.mark.skipif(not onednn_cpu(), reason="TensorFlow's oneDNN rewrite is off on this host")
 @pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
-def test_block_inference_runs_each_projection_and_layer_norm_as_one_kernel(monkeypatch, policy):
+@pytest.mark.parametrize("shapes", ["static", "dynamic", "frozen"])
+def test_block_inference_runs_each_projection_and_layer_norm_as_one_kernel(monkeypatch, policy, shapes):
     monkeypatch.setattr(fused_dense_module, "_cpu_has_onednn_amx", lambda: True)
     block, x = _block(policy), np.zeros((2, 6, 16), "float32")
-    ops = executed_op_types(tf.function(lambda x: block(x, training=False)), x)
+    # Frozen weights are constants, which grappler folds: an all-zero bias
+    # or beta would vanish with its add (fresh layers have them), and a
+    # pattern with it. Trained weights are not zero.
+    block.set_weights([w + 0.01 for w in block.get_weights()])
+    if shapes == "static":
+        function = tf.function(lambda x: block(x, training=False))
+    else:  # as exported: any batch and length
+        function = tf.function(lambda x: {"y": block(x, training=False)},
+                               input_signature=[tf.TensorSpec([None, None, 16], tf.float32)])
+        function = freeze(function) if shapes == "frozen" else function
+    ops = executed_op_types(function, x)
     # Six projections, each one kernel with its bias (and GELU, or the
     # residual add), and two layer norms: no op left over from them.
     assert ops.count("_FusedConv2D") + ops.count("_FusedMatMul") == 6, ops
