@@ -1,5 +1,6 @@
 """`export_saved_model`: a fine-tuned model as a SavedModel that takes raw strings."""
 
+import contextlib
 import os
 
 import tensorflow as tf
@@ -7,10 +8,11 @@ import tensorflow as tf
 from keras_bert.export.freezing import freeze
 from keras_bert.export.servers import ClassifierServer, SpanServer, TaggerServer, check_label_names
 from keras_bert.models import BertClassifier, BertFeatureTagger, BertSpanLabeler, BertTokenClassifier
+from keras_bert.training.distribution import PRECISIONS
 
 
 def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=False, max_query_length=64,
-                       max_answer_length=30, null_score_threshold=None, doc_stride=128):
+                       max_answer_length=30, null_score_threshold=None, doc_stride=128, precision=None):
     """Saves a fine-tuned model as a SavedModel whose `serving_default` takes raw text.
 
     Tokenization and packing run inside the graph, so the SavedModel loads
@@ -50,6 +52,12 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
             pieces between window starts.
         null_score_threshold: optional float. Span labeler, SQuAD v2.0: the
             answer is empty when the null score beats the best span by more.
+        precision: optional `"bfloat16"` (or `"float32"`, `"float16"`): the
+            precision the SavedModel computes in, whatever the model was
+            trained in; by default the model's own dtype policy. bfloat16
+            weights are frozen as bfloat16 constants, which oneDNN keeps in
+            its own layout: on a CPU with AMX a BERT-Base forward ran 1.6x
+            faster than the float32 graph (see the README's "Performance").
 
     Returns:
         `export_dir`.
@@ -72,6 +80,8 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
     export_dir = os.fspath(export_dir)
     if os.path.exists(os.path.join(export_dir, "saved_model.pb")):
         raise FileExistsError(f"{export_dir} already holds a SavedModel; choose a new directory.")
+    if precision is not None and precision not in PRECISIONS:
+        raise ValueError(f"precision={precision!r}; use float32, bfloat16 or float16 (or None: the model's own).")
     text = tf.TensorSpec([None], tf.string)
     seq_length = preprocessor.seq_length
     if isinstance(model, BertClassifier):
@@ -94,7 +104,29 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
     # Weights frozen into the graph: TF Serving and `saved_model_cli run` load
     # it too (see `freeze`); the serving function is all the SavedModel holds.
     module = tf.Module()
-    module.serve = freeze(serve)
+    with _computing_in(model, precision):  # freezing traces the serving graph
+        module.serve = freeze(serve)
     tf.saved_model.save(module, export_dir, signatures={"serving_default": module.serve.get_concrete_function()})
     return export_dir
 
+
+
+@contextlib.contextmanager
+def _computing_in(model, precision):
+    """Every layer of `model` under `precision`'s Keras dtype policy for the block; restored after.
+
+    The variables stay as they are (float32 under every mixed policy): only
+    the compute dtype, which the layers read when a graph is traced, changes.
+    """
+    if precision is None:
+        yield
+        return
+    layers = list(model._flatten_layers(include_self=True, recursive=True))
+    policies = [layer.dtype_policy for layer in layers]
+    try:
+        for layer in layers:
+            layer.dtype_policy = PRECISIONS[precision]
+        yield
+    finally:
+        for layer, policy in zip(layers, policies):
+            layer.dtype_policy = policy

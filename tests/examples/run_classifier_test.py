@@ -161,6 +161,11 @@ def test_export_after_fine_tuning_serves_raw_text(tmp_path):
         assert served.returncode == 0, served.stderr[-2000:]  # it asserts that keras_bert was never imported
         assert (tmp_path / "served.txt").read_text().split() == [str(label) for label in expected]
         assert f"({len(dev)} rows) through {source}: accuracy = {accuracy:.4f}" in served.stdout
+    # --mixed_precision reaches export_saved_model (its bfloat16 export is tested in tests/export).
+    result = subprocess.run([sys.executable, "examples/export_saved_model.py", f"--model_dir={model_dir}",
+                             f"--export_dir={tmp_path}/int8", "--mixed_precision=int8"],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0 and "precision='int8'; use float32, bfloat16 or float16" in result.stderr
 
 
 def test_resumes_after_sigkill_from_its_last_checkpoint(tmp_path):

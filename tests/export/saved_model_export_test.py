@@ -74,6 +74,34 @@ def test_classifier_serves_the_same_probabilities(classifier_export):
     assert len(served["p"]) == len(TEXTS) + 1 and served["empty"] == [0, 2]
 
 
+def _bfloat16_ops(directory):
+    """How many ops of the SavedModel's serving graph compute in bfloat16."""
+    graph = tf.saved_model.load(str(directory)).signatures["serving_default"].graph.as_graph_def()
+    nodes = [node for function in graph.library.function for node in function.node_def]
+    return sum(node.attr["T"].type == tf.bfloat16.as_datatype_enum for node in nodes)
+
+
+def test_classifier_exports_in_bfloat16_from_a_float32_model(encoder_and_vocab, classifier_export, tmp_path):
+    float32_directory, expected = classifier_export
+    encoder, vocab = encoder_and_vocab
+    classifier = keras_bert.BertClassifier(encoder, num_classes=2)
+    preprocessor = BertPreprocessor(vocab, seq_length=SEQ_LENGTH)
+    expected = tf.nn.softmax(classifier(preprocessor(tf.constant(TEXTS)))).numpy()
+    export_saved_model(classifier, preprocessor, tmp_path / "bf16", label_names=["no", "yes"], precision="bfloat16")
+    # The model itself is left computing in float32.
+    assert {layer.compute_dtype for layer in classifier._flatten_layers(include_self=True)} == {"float32"}
+    served = _serve_in_fresh_process(tmp_path / "bf16", (
+        f"out = plain(serve(text=tf.constant({TEXTS!r})))\n"
+        "result = {'p': out['probabilities']}"
+    ))
+    difference = np.abs(np.array(served["p"]) - expected).max()
+    assert 1e-6 < difference < 0.02, difference  # a bfloat16 rendering of the float32 model
+    assert _bfloat16_ops(tmp_path / "bf16") > 50 and _bfloat16_ops(float32_directory) == 0
+    with pytest.raises(ValueError, match="precision='int8'; use float32, bfloat16 or float16"):
+        export_saved_model(classifier, preprocessor, tmp_path / "int8", precision="int8")
+    assert not (tmp_path / "int8").exists()
+
+
 def test_tagger_serves_word_tags_with_character_spans(encoder_and_vocab, tmp_path):
     encoder, vocab = encoder_and_vocab
     tagger = keras_bert.BertTokenClassifier(encoder, num_classes=len(TAGS))
