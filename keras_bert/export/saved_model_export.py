@@ -56,8 +56,9 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
             precision the SavedModel computes in, whatever the model was
             trained in; by default the model's own dtype policy. bfloat16
             weights are frozen as bfloat16 constants, which oneDNN keeps in
-            its own layout: on a CPU with AMX a BERT-Base forward ran 1.6x
-            faster than the float32 graph (see the README's "Performance").
+            its own layout: on a 2-core CPU with AMX a frozen BERT-Base
+            forward (seq 128, batch 32) took 416 ms in bfloat16, 2,139 ms in
+            float32 (see the README's "Performance").
 
     Returns:
         `export_dir`.
