@@ -118,11 +118,13 @@ def test_block_runs_its_bias_only_projections_as_convolutions_in_inference_only(
 @pytest.mark.parametrize("shapes", ["static", "dynamic", "frozen"])
 def test_block_inference_runs_each_projection_and_layer_norm_as_one_kernel(monkeypatch, policy, shapes):
     monkeypatch.setattr(fused_dense_module, "_cpu_has_onednn_amx", lambda: True)
-    block, x = _block(policy), np.zeros((2, 6, 16), "float32")
+    block, x = _block(policy), np.random.default_rng(5).normal(size=(2, 6, 16)).astype("float32")
     # Frozen weights are constants, which grappler folds: an all-zero bias
     # or beta would vanish with its add (fresh layers have them), and a
     # pattern with it. Trained weights are not zero.
     block.set_weights([w + 0.01 for w in block.get_weights()])
+    reference = _block("float32")
+    reference.set_weights(block.get_weights())
     if shapes == "static":
         function = tf.function(lambda x: block(x, training=False))
     else:  # as exported: any batch and length
@@ -137,3 +139,7 @@ def test_block_inference_runs_each_projection_and_layer_norm_as_one_kernel(monke
     assert ops.count("_MklLayerNorm") == 2, ops
     for unfused in ("BiasAdd", "AddV2", "FusedBatchNormV3", "Erfc", "Mean"):
         assert unfused not in ops, ops
+    outputs = function(x)
+    outputs = np.asarray(outputs["y"] if shapes != "static" else outputs, "float32")
+    tolerance = 0.05 if policy == "mixed_bfloat16" else 1e-5  # bfloat16: a rendering of the float32 block
+    np.testing.assert_allclose(outputs, reference(x, training=False), atol=tolerance)
