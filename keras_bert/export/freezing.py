@@ -4,6 +4,8 @@ import inspect
 
 import tensorflow as tf
 
+from keras_bert.layers.fused_dense import tracing_for_frozen_weights
+
 
 def freeze(serve):
     """`serve`, a `tf.function` with an `input_signature`, with every variable read turned into a constant.
@@ -25,7 +27,8 @@ def freeze(serve):
     """
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-    concrete = serve.get_concrete_function()
+    with tracing_for_frozen_weights():  # a serving function not yet traced is traced for constant weights
+        concrete = serve.get_concrete_function()
     constant = convert_variables_to_constants_v2(concrete)
     output_names = sorted(concrete.structured_outputs)  # the flat outputs come in tf.nest's (sorted) order
     arg_names = list(inspect.signature(serve.python_function).parameters)

@@ -135,7 +135,8 @@ def test_block_inference_runs_each_projection_and_layer_norm_as_one_kernel(monke
     # Six projections, each one kernel with its bias (and GELU, or the
     # residual add), and two layer norms: no op left over from them.
     assert ops.count("_FusedConv2D") + ops.count("_FusedMatMul") == 6, ops
-    assert ops.count("_FusedConv2D") == (5 if policy == "mixed_bfloat16" else 0), ops
+    # Convolutions for bfloat16 variables; constant (frozen) weights are faster in the matmul.
+    assert ops.count("_FusedConv2D") == (5 if policy == "mixed_bfloat16" and shapes != "frozen" else 0), ops
     assert ops.count("_MklLayerNorm") == 2, ops
     for unfused in ("BiasAdd", "AddV2", "FusedBatchNormV3", "Erfc", "Mean"):
         assert unfused not in ops, ops
