@@ -12,7 +12,9 @@ peer measured in the same run. Writes `results.md`, `results.json` and
 section between the `performance:start` / `performance:end` markers.
 
 Cases (--cases):
-  forward     encoder forward, random weights, seq 128, batch 32 (BERT-Base, BERT-Small)
+  forward     encoder forward, random weights, seq 128, batch 32 (BERT-Base, BERT-Small); in bfloat16
+              also the inference forms: ours frozen (as exported SavedModels serve), keras-hub
+              with bfloat16 variables, transformers with bfloat16 weights
   train_step  one masked-LM training step (ours: MLM + NSP), BERT-Base, seq 128, batch 8, AdamW
   finetune    fine-tuning steps on real SST-2 sentences (all-MiniLM-L6-v2, batch 32),
               padded to 128 vs cut to each batch's longest row
@@ -179,6 +181,29 @@ def _torch_autocast(bfloat16):
     return torch.autocast("cpu", dtype=torch.bfloat16) if bfloat16 else contextlib.nullcontext()
 
 
+def _frozen_forward(encoder, inputs):
+    """The encoder's forward as an exported SavedModel serves it: any batch and length, weights folded
+    into constants (`keras_bert.export.freezing.freeze`), so oneDNN keeps them cast and laid out.
+
+    Fresh layers have all-zero biases and layer-norm betas, which the folding would drop with their
+    adds (and the fusions that include them); trained weights have none, so these get small values."""
+    import tensorflow as tf
+
+    from keras_bert.export.freezing import freeze
+
+    for variable in encoder.weights:
+        if variable.path.rsplit("/", 1)[-1] in ("bias", "beta", "gamma"):
+            variable.assign(variable + tf.random.normal(variable.shape, stddev=0.02, seed=0))
+
+    def forward(input_word_ids, input_mask, input_type_ids):
+        inputs = {"input_word_ids": input_word_ids, "input_mask": input_mask, "input_type_ids": input_type_ids}
+        return {"sequence_output": encoder(inputs, training=False)["sequence_output"]}
+
+    serve = freeze(tf.function(forward, input_signature=[tf.TensorSpec([None, None], tf.int32)] * 3))
+    ids, mask, segments = inputs["input_word_ids"], inputs["input_mask"], inputs["input_type_ids"]
+    return lambda: serve(ids, mask, segments)["sequence_output"].numpy()
+
+
 def forward_case(sizes, batch=32, seq=128):
     """Encoder forward: sequences/s per configuration, per model size."""
     import tensorflow as tf
@@ -202,17 +227,23 @@ def forward_case(sizes, batch=32, seq=128):
             with _Policy(policy):
                 configs["keras_bert" + suffix] = keras_forward(_ours_encoder(size), ours_inputs)
                 configs["keras-hub" + suffix] = keras_forward(_hub_backbone(size), hub_inputs)
+        with _Policy("mixed_bfloat16"):
+            configs["keras_bert bf16 frozen"] = _frozen_forward(_ours_encoder(size), ours_inputs)
+        with _Policy("bfloat16"):
+            configs["keras-hub bf16 variables"] = keras_forward(_hub_backbone(size), hub_inputs)
         configs["keras_bert XLA"] = keras_forward(_ours_encoder(size), ours_inputs, jit_compile=True)
         configs["keras-hub XLA"] = keras_forward(_hub_backbone(size), hub_inputs, jit_compile=True)
         import transformers
 
         hf_model = transformers.BertModel(_hf_config(size)).eval()
-        for bfloat16 in (False, True):
-            def hf_forward(bfloat16=bfloat16):
+        hf_bfloat16_model = transformers.BertModel(_hf_config(size)).eval().to(torch.bfloat16)
+        for name, model, bfloat16 in (("transformers", hf_model, False), ("transformers bf16", hf_model, True),
+                                      ("transformers bf16 weights", hf_bfloat16_model, False)):
+            def hf_forward(model=model, bfloat16=bfloat16):
                 with torch.inference_mode(), _torch_autocast(bfloat16):
-                    hf_model(**torch_inputs).last_hidden_state.float().numpy()
+                    model(**torch_inputs).last_hidden_state.float().numpy()
 
-            configs["transformers" + (" bf16" if bfloat16 else "")] = hf_forward
+            configs[name] = hf_forward
         seconds = timed_rounds(configs, FLAGS.warmup, FLAGS.repeats)
         results[f"forward, {size}, seq {seq}, batch {batch}"] = {name: batch / s for name, s in seconds.items()}
     return results
@@ -433,8 +464,8 @@ def memory_case(size, batch, seq):
 
 
 def precision(configuration):
-    """`"bf16"` for the mixed-bfloat16 configurations (named "... bf16"), else `"fp32"`."""
-    return "bf16" if configuration.endswith(" bf16") else "fp32"
+    """`"bf16"` for the bfloat16 configurations (named "... bf16" or "... bf16 <variant>"), else `"fp32"`."""
+    return "bf16" if " bf16" in configuration else "fp32"
 
 
 def ratio_table(results):
@@ -548,7 +579,9 @@ def main(argv):
                 f"({time.time() - started:.0f} s). Speeds are medians of {FLAGS.repeats} interleaved rounds after "
                 f"warm-up, each pass starting one configuration later; \"vs best peer\" divides by the fastest "
                 f"non-keras_bert configuration of the same case "
-                f"and precision (bf16: Keras' mixed_bfloat16 policy, torch.autocast for transformers; for memory: "
+                f"and precision (bf16: Keras' mixed_bfloat16 policy, torch.autocast for transformers; in the forward "
+                f"case also each library's bfloat16 inference form: ours frozen as an exported SavedModel serves "
+                f"it, keras-hub with bfloat16 variables, transformers with bfloat16 weights; for memory: "
                 f"the best peer's peak divided by ours).\n\n"
                 f"![performance](reports/performance/performance.png)\n\n{ratio_table(results)}")
     with open(os.path.join(FLAGS.output_dir, "results.md"), "w") as f:

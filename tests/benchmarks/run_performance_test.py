@@ -20,12 +20,13 @@ def _suite():
 def test_ratios_divide_by_the_best_peer_of_the_same_case_and_precision():
     table = _suite().ratio_table({
         "forward, toy": {"keras_bert": 30.0, "peer a": 10.0, "peer b": 20.0, "keras_bert bf16": 36.0,
-                         "peer a bf16": 24.0},
+                         "peer a bf16": 24.0, "peer a bf16 weights": 30.0, "keras_bert bf16 frozen": 45.0},
         "peak memory (GiB, lower is better), toy": {"keras_bert": 2.0, "peer a": 4.0, "peer b": 5.0, "peer c": None},
     })
     assert "| keras_bert | 30.00 | 1.50x |" in table  # 30 / max(10, 20)
     assert "| peer a | 10.00 | 0.50x |" in table
-    assert "| keras_bert bf16 | 36.00 | 1.50x |" in table  # against bf16 peers only
+    assert "| keras_bert bf16 | 36.00 | 1.20x |" in table  # against bf16 peers only (variants too)
+    assert "| keras_bert bf16 frozen | 45.00 | 1.50x |" in table
     assert "| keras_bert | 2.00 | 2.00x |" in table  # min(4, 5) / 2
     assert "| peer c | failed (out of memory?) | |" in table
 
