@@ -8,7 +8,7 @@ import tensorflow as tf
 from keras_bert.export.freezing import freeze
 from keras_bert.export.servers import ClassifierServer, SpanServer, TaggerServer, check_label_names
 from keras_bert.models import BertClassifier, BertFeatureTagger, BertSpanLabeler, BertTokenClassifier
-from keras_bert.training.distribution import PRECISIONS
+from keras_bert.training.distribution import dtype_policy_name
 
 
 def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=False, max_query_length=64,
@@ -81,8 +81,7 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
     export_dir = os.fspath(export_dir)
     if os.path.exists(os.path.join(export_dir, "saved_model.pb")):
         raise FileExistsError(f"{export_dir} already holds a SavedModel; choose a new directory.")
-    if precision is not None and precision not in PRECISIONS:
-        raise ValueError(f"precision={precision!r}; use float32, bfloat16 or float16 (or None: the model's own).")
+    policy = None if precision is None else dtype_policy_name(precision, "precision")
     text = tf.TensorSpec([None], tf.string)
     seq_length = preprocessor.seq_length
     if isinstance(model, BertClassifier):
@@ -105,7 +104,7 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
     # Weights frozen into the graph: TF Serving and `saved_model_cli run` load
     # it too (see `freeze`); the serving function is all the SavedModel holds.
     module = tf.Module()
-    with _computing_in(model, precision):  # freezing traces the serving graph
+    with _computing_in(model, policy):  # freezing traces the serving graph
         module.serve = freeze(serve)
     tf.saved_model.save(module, export_dir, signatures={"serving_default": module.serve.get_concrete_function()})
     return export_dir
@@ -113,20 +112,20 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
 
 
 @contextlib.contextmanager
-def _computing_in(model, precision):
-    """Every layer of `model` under `precision`'s Keras dtype policy for the block; restored after.
+def _computing_in(model, policy):
+    """Every layer of `model` under the Keras dtype `policy` (None: unchanged) for the block; restored after.
 
     The variables stay as they are (float32 under every mixed policy): only
     the compute dtype, which the layers read when a graph is traced, changes.
     """
-    if precision is None:
+    if policy is None:
         yield
         return
     layers = list(model._flatten_layers(include_self=True, recursive=True))
     policies = [layer.dtype_policy for layer in layers]
     try:
         for layer in layers:
-            layer.dtype_policy = PRECISIONS[precision]
+            layer.dtype_policy = policy
         yield
     finally:
         for layer, policy in zip(layers, policies):

@@ -84,9 +84,22 @@ def set_precision(precision):
     'mixed_bfloat16'
     >>> set_precision("float32")
     """
+    keras.mixed_precision.set_global_policy(dtype_policy_name(precision))
+
+
+def dtype_policy_name(precision, argument="mixed_precision"):
+    """The Keras dtype policy for a `--mixed_precision` value; a named error for any other value.
+
+    Example:
+    >>> dtype_policy_name("bfloat16")
+    'mixed_bfloat16'
+    >>> dtype_policy_name("int8", "precision")
+    Traceback (most recent call last):
+    ValueError: precision='int8'; use float32, bfloat16 or float16.
+    """
     if precision not in PRECISIONS:
-        raise ValueError(f"mixed_precision={precision!r}; use float32, bfloat16 or float16.")
-    keras.mixed_precision.set_global_policy(PRECISIONS[precision])
+        raise ValueError(f"{argument}={precision!r}; use float32, bfloat16 or float16.")
+    return PRECISIONS[precision]
 
 
 def is_chief(strategy):

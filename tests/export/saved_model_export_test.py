@@ -82,7 +82,7 @@ def _bfloat16_ops(directory):
 
 
 def test_classifier_exports_in_bfloat16_from_a_float32_model(encoder_and_vocab, classifier_export, tmp_path):
-    float32_directory, expected = classifier_export
+    float32_directory, _ = classifier_export
     encoder, vocab = encoder_and_vocab
     classifier = keras_bert.BertClassifier(encoder, num_classes=2)
     preprocessor = BertPreprocessor(vocab, seq_length=SEQ_LENGTH)
