@@ -4,10 +4,11 @@ import tensorflow as tf
 from tensorflow.python.ops import control_flow_util  # private: the only XLA-context query
 
 from keras_bert.layers.fused_dense import onednn_cpu
+from keras_bert.layers.training_kernels import layer_norm
 
 
 def fused_layer_norm(x, layer, training=False):
-    """`layer(x)` for a `keras.layers.LayerNormalization`, fused in inference.
+    """`layer(x)` for a `keras.layers.LayerNormalization`, fused in training and inference.
 
     Keras' layer normalization is about ten TensorFlow ops (casts to
     float32, two means, a rsqrt, multiplies and adds), each a pass over `x`.
@@ -20,7 +21,10 @@ def fused_layer_norm(x, layer, training=False):
     Keras' 8.0, float32 3.0 against 8.6; a BERT-Base bfloat16 forward
     1.29x faster.
 
-    Everywhere else (training, eager, XLA, no oneDNN) it calls `layer(x)`.
+    In training (`training=True`) it is `training_kernels.layer_norm`: one
+    XLA kernel forward and one backward (a BERT-Base bfloat16 LayerNorm
+    4.3 -> 2.5 ms). Everywhere else (eager or XLA inference, no oneDNN) it
+    calls `layer(x)`.
     Where the rewrite cannot run on the pattern (gradients taken of an
     inference call; a SavedModel served without oneDNN) the unfused batch
     norm gives the same normalization, rounded once more in bfloat16.
@@ -32,7 +36,7 @@ def fused_layer_norm(x, layer, training=False):
         layer: a `LayerNormalization` over the last axis, with `center`
             and `scale` (BERT's layout). An unbuilt one is built by a plain
             `layer(x)` call.
-        training: bool or None. Only `True` rules out the fused kernel.
+        training: bool or None. `True` selects the training kernel.
 
     Returns:
         Tensor shaped like `x`, of the layer's compute dtype.
@@ -46,6 +50,8 @@ def fused_layer_norm(x, layer, training=False):
     >>> bool(np.allclose(run(x), layer(x), atol=1e-6))
     True
     """
+    if training is True and _has_bert_layout(layer):
+        return tf.cast(layer_norm(x, layer.gamma, layer.beta, layer.epsilon), layer.compute_dtype)
     if training is True or not _rewrite_can_fuse(layer):
         return layer(x)
     dtype = layer.compute_dtype
@@ -68,15 +74,15 @@ def fused_layer_norm(x, layer, training=False):
     return tf.reshape(normalized, shape) * gamma + beta
 
 
+def _has_bert_layout(layer):
+    return layer.built and layer.axis in (-1, [-1]) and layer.center and layer.scale and not layer.rms_scaling
+
+
 def _rewrite_can_fuse(layer):
     return (
-        layer.built
+        _has_bert_layout(layer)
         and onednn_cpu()
         and not tf.executing_eagerly()
         and not control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
         and layer.compute_dtype in ("float32", "bfloat16")
-        and layer.axis in (-1, [-1])
-        and layer.center
-        and layer.scale
-        and not layer.rms_scaling
     )

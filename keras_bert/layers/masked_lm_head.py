@@ -28,7 +28,8 @@ class MaskedLMHead(keras.layers.Layer):
         sequence_output: float `(batch, seq_length, hidden)`.
         positions: int `(batch, num_predictions)`.
         training: bool. Only `True` matters: it keeps Keras' own LayerNorm
-            ops (see `fused_layer_norm`).
+            ops (see `fused_layer_norm`) and takes the training GELU
+            (see `fused_dense`).
 
     Returns:
         Float32 logits `(batch, num_predictions, vocab_size)`.
@@ -77,7 +78,7 @@ class MaskedLMHead(keras.layers.Layer):
         # 2-D rows: fused dense + activation, and a plain matmul against the
         # table (transpose_b, so the vocab-sized table is never transposed).
         rows = tf.reshape(gathered, [-1, self._embeddings.hidden_size])
-        rows = fused_dense(rows, self.dense, self.compute_dtype, self.activation)
+        rows = fused_dense(rows, self.dense, self.compute_dtype, self.activation, training)
         rows = fused_layer_norm(rows, self.layer_norm, training)
         table = tf.cast(self._embeddings.word_embeddings.embeddings, rows.dtype)
         logits = tf.matmul(rows, table, transpose_b=True)

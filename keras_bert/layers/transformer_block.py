@@ -212,7 +212,7 @@ class TransformerBlock(keras.layers.Layer):
         x = tf.reshape(tf.cast(x, self.compute_dtype), [-1, self.hidden_size])
         x = self._add_self_attention(x, batch_size, seq_length, attention_bias, training)
         x = fused_layer_norm(x, self.attention_layer_norm, training)
-        hidden = fused_dense(x, self.intermediate_dense, self.compute_dtype, self.activation)
+        hidden = fused_dense(x, self.intermediate_dense, self.compute_dtype, self.activation, training)
         x = self._project_and_add(hidden, self.output_dense, x, training)
         x = fused_layer_norm(x, self.output_layer_norm, training)
         return tf.reshape(x, [batch_size, seq_length, self.hidden_size])

@@ -67,7 +67,7 @@ def test_runs_as_one_onednn_layer_norm_kernel(dtype):
 
 
 @needs_onednn
-def test_training_eager_and_xla_keep_keras_ops(monkeypatch):
+def test_eager_and_xla_inference_keep_keras_ops(monkeypatch):
     layer = _layer_norm(np.random.default_rng(3))
     x = _inputs(np.random.default_rng(3), rows=4)
 
@@ -79,11 +79,35 @@ def test_training_eager_and_xla_keep_keras_ops(monkeypatch):
         tf.function(lambda x: fused_layer_norm(x, layer))(x)
     # XLA compiles what it is given (no oneDNN rewrite there); eager runs no rewrite at all.
     for call in (
-        tf.function(lambda x: fused_layer_norm(x, layer, training=True)),
         tf.function(lambda x: fused_layer_norm(x, layer), jit_compile=True),
         lambda x: fused_layer_norm(x, layer),
     ):
         np.testing.assert_allclose(call(x), layer(x), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "mixed_bfloat16"])
+def test_training_runs_the_xla_kernels_with_keras_values_and_gradients(dtype):
+    rng = np.random.default_rng(7)
+    layer = _layer_norm(rng, dtype=dtype)
+    x = tf.cast(_inputs(rng, rows=12), layer.compute_dtype)
+    upstream = tf.cast(rng.normal(size=x.shape), layer.compute_dtype)
+
+    def value_and_gradients(call):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = call(x)
+        return [y, *tape.gradient(y, [x, layer.gamma, layer.beta], upstream)]
+
+    training = tf.function(lambda: value_and_gradients(lambda x: fused_layer_norm(x, layer, training=True)))
+    ops = executed_op_types(training)
+    assert "Mean" not in ops and "FusedBatchNormV3" not in ops and "_MklLayerNorm" not in ops, ops
+    got, expected = training(), value_and_gradients(layer)
+    assert got[0].dtype == expected[0].dtype
+    # bfloat16: the same float32 computation, each side rounded once.
+    tolerance = 1e-5 if dtype == "float32" else 2**-7
+    for ours, keras_ops in zip(got, expected):
+        ours, keras_ops = np.asarray(tf.cast(ours, "float64")), np.asarray(tf.cast(keras_ops, "float64"))
+        np.testing.assert_allclose(ours, keras_ops, rtol=tolerance, atol=tolerance * np.abs(keras_ops).max())
 
 
 def test_an_unbuilt_layer_is_built_by_its_own_call():
