@@ -1,4 +1,4 @@
-"""`Dropout`: Keras' dropout, with masks that XLA draws fast."""
+"""`Dropout`: Keras' dropout layer, drawn and applied by one XLA kernel."""
 
 import keras
 import tensorflow as tf
@@ -6,18 +6,24 @@ import tensorflow as tf
 
 @keras.saving.register_keras_serializable(package="keras_bert")
 class Dropout(keras.layers.Dropout):
-    """`keras.layers.Dropout` that names its random algorithm (Philox).
+    """`keras.layers.Dropout` whose training call is two small XLA kernels.
 
-    Keras draws dropout masks with `tf.nn.experimental.stateless_dropout`
-    and TensorFlow's automatic algorithm choice. Under XLA on a CPU
-    (`jit_compile=True`) that choice compiles to a Philox generator that
-    reproduces the CPU kernel's bits and is about 100x slower than XLA's
-    own Philox: 540 ms against 4 ms for a BERT-Base attention-probability
-    tensor here, a tenth of a BERT-Base train step. Naming `"philox"`
-    gives XLA's fast generator. Without XLA the masks are bit-identical to
-    `keras.layers.Dropout`'s for the same seed; under XLA they are other
-    (equally random) masks. Arguments, seeding and serialisation are
-    `keras.layers.Dropout`'s.
+    Keras draws a mask with TensorFlow's `stateless_dropout`: a uniform
+    draw, a compare, a multiply and a select, each a pass over the input,
+    and again for the gradient. Here one XLA-compiled kernel draws the mask
+    (XLA's Philox) and applies it, and one applies it to the gradient: a
+    BERT-Base attention-probability dropout in bfloat16 (`(8, 12, 128,
+    128)`), forward and backward, 9.0 -> 4.6 ms.
+
+    It is also exact in half precision, where Keras' is not: Keras draws
+    the uniform numbers in the input's dtype, and bfloat16 ones are
+    multiples of 1/128, so `rate=0.1` drops 13/128 = 10.16% of the units;
+    and it scales by `1 / (1 - rate)` rounded to bfloat16 (1.109 for
+    1.111). Here the draw and the scaling are in float32, rounded once.
+    The masks are XLA's Philox bits, so not Keras' for the same seed.
+    Arguments, seeding and serialisation are `keras.layers.Dropout`'s; the
+    same seed state gives the same mask (what gradient checkpointing's
+    recomputation relies on).
 
     Args:
         rate: float in [0, 1). Share of units zeroed during training.
@@ -50,9 +56,29 @@ class Dropout(keras.layers.Dropout):
         seed = self.seed_generator.next()
         if seed.dtype != tf.int32:  # as Keras casts its int64 seed state
             seed = tf.cast(tf.math.floormod(seed, tf.int32.max - 1), tf.int32)
-        noise_shape = None
-        if self.noise_shape is not None:
-            noise_shape = [tf.shape(inputs)[i] if size is None else size for i, size in enumerate(self.noise_shape)]
-        return tf.nn.experimental.stateless_dropout(
-            inputs, rate=self.rate, seed=seed, rng_alg="philox", noise_shape=noise_shape
-        )
+        noise_shape = None if self.noise_shape is None else tuple(self.noise_shape)
+        return _dropout(tf.convert_to_tensor(inputs), seed, noise_shape, float(self.rate))
+
+
+def _dropout(x, seed, noise_shape, rate):
+    @tf.custom_gradient
+    def dropout(x):
+        y, keep = _draw_and_apply(x, seed, noise_shape, rate)
+        return y, lambda upstream: _apply(upstream, keep, rate)
+
+    return dropout(x)
+
+
+@tf.function(jit_compile=True)
+def _draw_and_apply(x, seed, noise_shape, rate):
+    shape = tf.shape(x)
+    if noise_shape is not None:
+        shape = [shape[i] if size is None else size for i, size in enumerate(noise_shape)]
+    keep = tf.random.stateless_uniform(shape, seed=seed, alg="philox") >= rate
+    return _apply(x, keep, rate), keep
+
+
+@tf.function(jit_compile=True)
+def _apply(x, keep, rate):
+    scaled = tf.cast(x, tf.float64 if x.dtype == tf.float64 else tf.float32) * (1 / (1 - rate))
+    return tf.where(keep, tf.cast(scaled, x.dtype), tf.zeros([], x.dtype))

@@ -7,16 +7,52 @@ from keras_bert.layers import Dropout
 from keras_test_utils import run_serialization_test
 
 
-@pytest.mark.parametrize("noise_shape", [None, (None, 1, 16)])
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float16"])
+def test_drops_the_rate_and_scales_the_rest_exactly_in_every_dtype(dtype):
+    rate = 0.1
+    x = tf.ones((8, 12, 128, 128), dtype)
+    out = np.asarray(tf.cast(Dropout(rate, seed=2, dtype=dtype)(x, training=True), "float64"))
+    # 1,572,864 draws: the binomial standard deviation of the share is 2.4e-4.
+    # (Keras' bfloat16 dropout drops 13/128 = 0.1016 here.)
+    assert abs((out == 0).mean() - rate) < 0.0012
+    expected_scale = np.asarray(tf.cast(tf.cast(1 / (1 - rate), dtype), "float64"))  # rounded once
+    assert set(np.unique(out[out != 0]).tolist()) == {float(expected_scale)}
+
+
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
-def test_same_masks_as_keras_dropout_without_xla(noise_shape, dtype):
-    x = tf.cast(np.random.default_rng(0).normal(size=(4, 8, 16)), dtype)
-    ours = Dropout(0.3, noise_shape=noise_shape, seed=7)
-    reference = keras.layers.Dropout(0.3, noise_shape=noise_shape, seed=7)
-    for _ in range(3):  # the seed state advances identically call after call
-        got, expected = ours(x, training=True), reference(x, training=True)
-        np.testing.assert_array_equal(np.asarray(tf.cast(got, "float32")), np.asarray(tf.cast(expected, "float32")))
-    assert not np.array_equal(ours(x, training=True), ours(x, training=True))
+def test_gradient_is_the_same_mask_times_the_scale(dtype):
+    rate = 0.3
+    layer = Dropout(rate, seed=4, dtype=dtype)
+    x = tf.cast(np.random.default_rng(0).uniform(1, 2, size=(6, 50)), dtype)  # no zeros
+    upstream = tf.cast(np.random.default_rng(1).normal(size=x.shape), dtype)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x, training=True)
+    gradient = np.asarray(tf.cast(tape.gradient(y, x, upstream), "float64"))
+    kept = np.asarray(y) != 0
+    scaled = tf.cast(tf.cast(upstream, "float32") * np.float32(1 / (1 - rate)), dtype)  # rounded once
+    expected = np.asarray(tf.cast(scaled, "float64"))
+    np.testing.assert_array_equal(gradient, np.where(kept, expected, 0.0))
+
+
+def test_noise_shape_broadcasts_one_mask():
+    layer = Dropout(0.5, noise_shape=(None, 1, 16), seed=5)
+    out = np.asarray(layer(tf.ones((4, 8, 16)), training=True))
+    assert (out == out[:, :1, :]).all()  # the same along the broadcast axis
+    assert 0 < (out == 0).mean() < 1
+
+
+def test_seeded_layers_repeat_their_masks_and_each_call_draws_a_new_one():
+    x = tf.ones((4, 64))
+    first, second = Dropout(0.5, seed=7), Dropout(0.5, seed=7)
+    masks = [np.asarray(first(x, training=True)) for _ in range(3)]
+    np.testing.assert_array_equal(masks, [np.asarray(second(x, training=True)) for _ in range(3)])
+    assert not np.array_equal(masks[0], masks[1])
+    # The seed state decides the mask (gradient checkpointing rewinds it).
+    state = first.seed_generator.state.numpy()
+    again = np.asarray(first(x, training=True))
+    first.seed_generator.state.assign(state)
+    np.testing.assert_array_equal(np.asarray(first(x, training=True)), again)
 
 
 def test_under_xla_drops_the_rate_and_rescales_the_rest():
