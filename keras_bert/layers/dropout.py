@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from keras_bert.layers.training_kernels import computing_dtype
+
 
 @keras.saving.register_keras_serializable(package="keras_bert")
 class Dropout(keras.layers.Dropout):
@@ -80,5 +82,5 @@ def _draw_and_apply(x, seed, noise_shape, rate):
 
 @tf.function(jit_compile=True)
 def _apply(x, keep, rate):
-    scaled = tf.cast(x, tf.float64 if x.dtype == tf.float64 else tf.float32) * (1 / (1 - rate))
+    scaled = tf.cast(x, computing_dtype(x)) * (1 / (1 - rate))
     return tf.where(keep, tf.cast(scaled, x.dtype), tf.zeros([], x.dtype))

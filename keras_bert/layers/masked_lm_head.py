@@ -27,9 +27,8 @@ class MaskedLMHead(keras.layers.Layer):
     Call arguments:
         sequence_output: float `(batch, seq_length, hidden)`.
         positions: int `(batch, num_predictions)`.
-        training: bool. Only `True` matters: it keeps Keras' own LayerNorm
-            ops (see `fused_layer_norm`) and takes the training GELU
-            (see `fused_dense`).
+        training: bool. Only `True` matters: it selects the training
+            kernels of GELU and LayerNorm (see `training_kernels`).
 
     Returns:
         Float32 logits `(batch, num_predictions, vocab_size)`.

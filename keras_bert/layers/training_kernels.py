@@ -79,7 +79,7 @@ def layer_norm(x, gamma, beta, epsilon):
     """
     # Variables are read here: the custom gradient then sees tensors.
     gamma, beta = tf.convert_to_tensor(gamma), tf.convert_to_tensor(beta)
-    return _layer_norm_with_gradient(x, gamma, beta, tf.constant(epsilon, _computing_dtype(x)))
+    return _layer_norm_with_gradient(x, gamma, beta, tf.constant(epsilon, computing_dtype(x)))
 
 
 @tf.custom_gradient
@@ -92,19 +92,20 @@ def _layer_norm_with_gradient(x, gamma, beta, epsilon):
     return y, gradient
 
 
-def _computing_dtype(x):
+def computing_dtype(x):
+    """float64 for float64 `x`, else float32: the dtype these kernels compute in."""
     return tf.float64 if x.dtype == tf.float64 else tf.float32
 
 
 @tf.function(jit_compile=True)
 def _gelu(x):
-    exact = tf.cast(x, _computing_dtype(x))
+    exact = tf.cast(x, computing_dtype(x))
     return tf.cast(0.5 * exact * tf.math.erfc(-exact * _SQRT_HALF), x.dtype)
 
 
 @tf.function(jit_compile=True)
 def _gelu_gradient(x, upstream):
-    exact = tf.cast(x, _computing_dtype(x))
+    exact = tf.cast(x, computing_dtype(x))
     cdf = 0.5 * tf.math.erfc(-exact * _SQRT_HALF)
     pdf = _INV_SQRT_2PI * tf.exp(-0.5 * exact * exact)
     return tf.cast(tf.cast(upstream, exact.dtype) * (cdf + exact * pdf), x.dtype)
