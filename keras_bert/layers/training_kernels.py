@@ -38,12 +38,12 @@ def gelu(x):
     Example:
     >>> import numpy as np, tensorflow as tf
     >>> x = tf.constant([-1.0, 0.0, 2.0])
-    >>> np.round(gelu(x).numpy(), 4).tolist()
+    >>> np.round(gelu(x).numpy().astype(float), 4).tolist()
     [-0.1587, 0.0, 1.9545]
     >>> with tf.GradientTape() as tape:
     ...     tape.watch(x)
     ...     y = gelu(x)
-    >>> np.round(tape.gradient(y, x).numpy(), 4).tolist()
+    >>> np.round(tape.gradient(y, x).numpy().astype(float), 4).tolist()
     [-0.0833, 0.5, 1.0852]
     """
 
@@ -74,7 +74,7 @@ def layer_norm(x, gamma, beta, epsilon):
     >>> import numpy as np, tensorflow as tf
     >>> x = tf.constant([[1.0, 2.0, 6.0]])
     >>> y = layer_norm(x, tf.ones(3), tf.zeros(3), 1e-12)
-    >>> np.round(y.numpy(), 4).tolist()
+    >>> np.round(y.numpy().astype(float), 4).tolist()
     [[-0.9258, -0.4629, 1.3887]]
     """
     # Variables are read here: the custom gradient then sees tensors.
