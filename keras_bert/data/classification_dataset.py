@@ -11,7 +11,7 @@ def trim_to_longest(inputs, multiple_of=8):
     outputs at real tokens do not change. The length is rounded up to a
     multiple of `multiple_of` (never past `seq_length`): every new batch
     length costs a one-off XLA compilation of the training kernels
-    (`keras_bert.layers.training_kernels`, ~0.75 s for all-MiniLM-L6-v2), and
+    (`keras_bert.layers.training_kernels`, ~0.8 s for all-MiniLM-L6-v2), and
     rounding caps the distinct lengths at `seq_length / multiple_of`.
 
     Args:
