@@ -87,8 +87,7 @@ def multiple_choice_dataset(examples, preprocessor, batch_size, shuffle=False, s
     Returns:
         A `tf.data.Dataset` of `(inputs, labels)`: the encoder's input dict,
         each int32 `(batch, choices, length)` with `length` the batch's
-        longest row rounded up to a multiple of 8 (`trim_to_longest`), and
-        int32 `(batch,)` labels.
+        longest row (`trim_to_longest`), and int32 `(batch,)` labels.
 
     Example:
     >>> import os, tempfile

@@ -191,18 +191,18 @@ def squad_dataset(features, batch_size, shuffle=False, seed=None):
 
     Returns:
         A `tf.data.Dataset` of `(inputs, labels)`: the encoder's input dict,
-        each `(batch, length)` with `length` the batch's longest row rounded
-        up to a multiple of 8 (`trim_to_longest`), and `{"start_logits": (batch,), "end_logits":
+        each `(batch, length)` with `length` the batch's longest row
+        (`trim_to_longest`), and `{"start_logits": (batch,), "end_logits":
         (batch,)}` int32 answer positions (0 for prediction windows).
 
     Example:
-    >>> ids = np.array([[101, 7, 102] + [0] * 13] * 3, "int32")  # 3 real tokens of 16
-    >>> features = {"input_word_ids": ids, "input_mask": (ids > 0).astype("int32"),
-    ...             "input_type_ids": 0 * ids,
+    >>> features = {"input_word_ids": np.array([[101, 7, 102, 0]] * 3, "int32"),
+    ...             "input_mask": np.array([[1, 1, 1, 0]] * 3, "int32"),
+    ...             "input_type_ids": np.zeros((3, 4), "int32"),
     ...             "start_positions": np.array([1, 1, 0], "int32"),
     ...             "end_positions": np.array([1, 2, 0], "int32")}
     >>> [tuple(x["input_word_ids"].shape) for x, _ in squad_dataset(features, 2)]
-    [(2, 8), (1, 8)]
+    [(2, 3), (1, 3)]
     """
     inputs = {k: features[k] for k in INPUT_NAMES}
     labels = {"start_logits": features["start_positions"], "end_logits": features["end_positions"]}

@@ -103,15 +103,15 @@ def token_classification_dataset(features, batch_size, shuffle=False, seed=None)
     Returns:
         A `tf.data.Dataset` of `(inputs, labels)`: the encoder's input dict
         and the int32 labels, each `(batch, length)` with `length` the
-        batch's longest row rounded up to a multiple of 8 (`trim_to_longest`).
+        batch's longest row (`trim_to_longest`).
 
     Example:
-    >>> ids = np.array([[2, 5, 3] + [0] * 9, [2] + [5] * 9 + [3, 0]], "int32")  # 3 and 11 of 12
-    >>> features = {"input_word_ids": ids, "input_mask": (ids > 0).astype("int32"),
-    ...             "input_type_ids": 0 * ids, "labels": np.where(ids == 5, 1, -100).astype("int32")}
-    >>> [(tuple(x["input_word_ids"].shape), y.numpy()[0, :4].tolist())
-    ...  for x, y in token_classification_dataset(features, 1)]
-    [((1, 8), [-100, 1, -100, -100]), ((1, 12), [-100, 1, 1, 1])]
+    >>> features = {"input_word_ids": np.array([[2, 5, 3, 0], [2, 5, 6, 3]], "int32"),
+    ...             "input_mask": np.array([[1, 1, 1, 0], [1, 1, 1, 1]], "int32"),
+    ...             "input_type_ids": np.zeros((2, 4), "int32"),
+    ...             "labels": np.array([[-100, 1, -100, -100], [-100, 1, 0, -100]], "int32")}
+    >>> [(tuple(x["input_word_ids"].shape), y.numpy().tolist()) for x, y in token_classification_dataset(features, 1)]
+    [((1, 3), [[-100, 1, -100]]), ((1, 4), [[-100, 1, 0, -100]])]
     """
     inputs = {k: features[k] for k in INPUT_NAMES}
     dataset = tf.data.Dataset.from_tensor_slices((inputs, features["labels"]))
