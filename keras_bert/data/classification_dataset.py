@@ -3,47 +3,29 @@
 import tensorflow as tf
 
 
-def trim_to_longest(inputs, multiple_of=1):
+def trim_to_longest(inputs):
     """Cuts padding columns that no row of the batch uses.
 
     Packing pads every row to `seq_length`; a batch of short sentences then
     pays for positions nobody reads. Padding is masked, so the encoder's
     outputs at real tokens do not change.
 
-    `multiple_of` rounds the length up (never past `seq_length`). Each new
-    batch length compiles the training XLA kernels
-    (`keras_bert.layers.training_kernels`) once, ~0.8 s for
-    all-MiniLM-L6-v2: rounding to 8 cuts that for short runs (the README's
-    first command: 36 lengths -> 6, training 244 -> 225 s) but adds ~10%
-    tokens to every step on short sentences (the benchmark's SST-2
-    fine-tuning case: 0.96x transformers' exactly cut batches with it,
-    1.08x without), so the pipelines cut exactly.
-
     Args:
         inputs: the encoder's input dict, each `(batch, seq_length)` (or
             `(batch, choices, seq_length)`).
-        multiple_of: int >= 1; 1 (the default) cuts to the longest row.
 
     Returns:
-        The same dict, each cut to the longest row in the batch (rounded up).
+        The same dict, each cut to the longest row in the batch.
 
     Example:
-    >>> inputs = {"input_word_ids": tf.constant([[101, 7, 102, 0, 0, 0, 0, 0, 0, 0]]),
-    ...           "input_mask": tf.constant([[1, 1, 1, 0, 0, 0, 0, 0, 0, 0]]),
-    ...           "input_type_ids": tf.zeros((1, 10), tf.int32)}
+    >>> inputs = {"input_word_ids": tf.constant([[101, 7, 102, 0, 0]]),
+    ...           "input_mask": tf.constant([[1, 1, 1, 0, 0]]),
+    ...           "input_type_ids": tf.constant([[0, 0, 0, 0, 0]])}
     >>> trim_to_longest(inputs)["input_word_ids"].numpy().tolist()
     [[101, 7, 102]]
-    >>> trim_to_longest(inputs, multiple_of=4)["input_word_ids"].numpy().tolist()
-    [[101, 7, 102, 0]]
-    >>> trim_to_longest(inputs, multiple_of=8)["input_word_ids"].shape  # 8, not past the packed 10
-    TensorShape([1, 8])
     """
-    if not isinstance(multiple_of, int) or multiple_of < 1:
-        raise ValueError(f"trim_to_longest: multiple_of must be an int >= 1, got {multiple_of!r}.")
     longest = tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=-1))
-    rounded = (longest + multiple_of - 1) // multiple_of * multiple_of
-    length = tf.minimum(rounded, tf.shape(inputs["input_mask"], out_type=longest.dtype)[-1])
-    return {name: value[..., :length] for name, value in inputs.items()}
+    return {name: value[..., :longest] for name, value in inputs.items()}
 
 
 def classification_dataset(examples, preprocessor, batch_size, shuffle=False, seed=None):

@@ -1,8 +1,7 @@
 import numpy as np
-import pytest
 import tensorflow as tf
 
-from keras_bert.data import GlueExamples, classification_dataset, trim_to_longest
+from keras_bert.data import GlueExamples, classification_dataset
 from keras_bert.text import BertPreprocessor
 
 
@@ -17,21 +16,6 @@ def test_batches_are_trimmed_and_labels_kept(minilm_path):
     full = preprocessor((tf.constant(examples.text_a[:2]), tf.constant(examples.text_b[:2])))
     np.testing.assert_array_equal(first["input_type_ids"], full["input_type_ids"][:, :11])
     assert full["input_mask"].numpy()[:, 11:].sum() == 0  # only padding was cut
-
-
-def test_trim_to_longest_rounds_up_never_past_the_packed_width_and_checks_its_argument():
-    mask = np.zeros((3, 20), "int32")
-    mask[0, :5], mask[1, :13], mask[2, :2] = 1, 1, 1
-    inputs = {"input_mask": mask, "input_word_ids": mask * 7}
-    assert trim_to_longest(inputs)["input_word_ids"].shape == (3, 13)
-    assert trim_to_longest(inputs, multiple_of=8)["input_word_ids"].shape == (3, 16)
-    assert trim_to_longest(inputs, multiple_of=16)["input_word_ids"].shape == (3, 16)
-    assert trim_to_longest(inputs, multiple_of=32)["input_word_ids"].shape == (3, 20)  # not past 20
-    choices = {k: np.stack([v, v], 1) for k, v in inputs.items()}  # (batch, choices, seq)
-    assert trim_to_longest(choices, multiple_of=8)["input_mask"].shape == (3, 2, 16)
-    np.testing.assert_array_equal(trim_to_longest(inputs, multiple_of=8)["input_mask"], mask[:, :16])
-    with pytest.raises(ValueError, match="multiple_of must be an int >= 1, got 0"):
-        trim_to_longest(inputs, multiple_of=0)
 
 
 def test_shuffling_is_seeded_and_regression_labels_are_float(minilm_path):
