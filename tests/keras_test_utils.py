@@ -19,7 +19,8 @@ def run_serialization_test(obj, call_inputs, call_kwargs=None):
 
     Asserts that the revived config equals the original, and that the object
     loaded from `.keras` (same weights) gives identical outputs. A layer is
-    saved inside a functional model, the way users save it.
+    saved inside a functional model, the way users save it. Returns the
+    revived object.
     """
     call_kwargs = call_kwargs or {}
     expected = keras.tree.map_structure(np.asarray, obj(*call_inputs, **call_kwargs))
@@ -39,6 +40,7 @@ def run_serialization_test(obj, call_inputs, call_kwargs=None):
     assert type(revived) is type(obj)
     got = keras.tree.map_structure(np.asarray, loaded(*model_inputs))
     keras.tree.map_structure(np.testing.assert_array_equal, got, expected)
+    return revived
 
 
 def _functional_model(layer, call_inputs, call_kwargs):

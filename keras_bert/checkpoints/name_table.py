@@ -83,20 +83,8 @@ def encoder_weights(encoder):
 
 
 def google_shape(google_name, variable_shape):
-    """The shape Google stores for a variable of ours.
-
-    Keras' multi-head attention keeps heads as their own axis:
-    query kernel `(hidden, heads, head_size)` is Google's `(hidden, hidden)`,
-    bias `(heads, head_size)` is `(hidden,)`, and the output kernel
-    `(heads, head_size, hidden)` is `(hidden, hidden)`. The memory layout is
-    the same, so a reshape converts both ways.
-    """
-    shape = tuple(variable_shape)
-    if "/attention/self/" in google_name:
-        return (shape[0], shape[1] * shape[2]) if len(shape) == 3 else (shape[0] * shape[1],)
-    if google_name.endswith("/attention/output/dense/kernel"):
-        return (shape[0] * shape[1], shape[2])
-    return shape
+    """The shape Google stores for a variable of ours: the same (every kernel is `(in, out)`)."""
+    return tuple(variable_shape)
 
 
 # --- Hugging Face -> Google ---------------------------------------------------

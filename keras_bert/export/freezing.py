@@ -4,7 +4,7 @@ import inspect
 
 import tensorflow as tf
 
-from keras_bert.layers.fused_dense import tracing_for_frozen_weights
+from keras_bert.private_apis import variables_to_constants
 
 
 def freeze(serve):
@@ -25,11 +25,8 @@ def freeze(serve):
     >>> frozen(tf.constant([1.0]))["y"].numpy().tolist()
     [2.0]
     """
-    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
-
-    with tracing_for_frozen_weights():  # a serving function not yet traced is traced for constant weights
-        concrete = serve.get_concrete_function()
-    constant = convert_variables_to_constants_v2(concrete)
+    concrete = serve.get_concrete_function()
+    constant = variables_to_constants(concrete)
     output_names = sorted(concrete.structured_outputs)  # the flat outputs come in tf.nest's (sorted) order
     arg_names = list(inspect.signature(serve.python_function).parameters)
     specs = [tf.TensorSpec(spec.shape, spec.dtype, name=name) for spec, name in zip(serve.input_signature, arg_names)]
@@ -38,3 +35,30 @@ def freeze(serve):
         return dict(zip(output_names, constant(**dict(zip(arg_names, args)))))
 
     return tf.function(call, input_signature=specs)
+
+
+def model_to_freeze(model, precision=None):
+    """A copy of a task model, with its weights, built for a frozen serving graph.
+
+    Its bias-only projections run as matmuls (`FusedDense`'s
+    `inference_kernel="matmul"`): with constant weights oneDNN lays them out
+    for AMX once, so the matmul beats the convolution chosen for variables.
+    With `precision`, the copy computes in that dtype policy (the encoder's
+    `dtype`, which its heads follow).
+
+    Args:
+        model: a `BertTaskModel`.
+        precision: optional Keras dtype policy name, e.g. `"mixed_bfloat16"`.
+
+    Example:
+    >>> from keras_bert.models import BertClassifier, BertEncoder
+    >>> encoder = BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
+    ...                       num_attention_heads=2, intermediate_size=12)
+    >>> copy = model_to_freeze(BertClassifier(encoder, 2), "mixed_bfloat16")
+    >>> copy.encoder.dense_inference_kernel, copy.encoder.dtype_policy.name
+    ('matmul', 'mixed_bfloat16')
+    """
+    settings = {"dense_inference_kernel": "matmul"}
+    if precision is not None:
+        settings["dtype"] = precision
+    return model.with_encoder_settings(**settings)

@@ -46,8 +46,8 @@ class _Encoder(tf.Module):
         self.encoder = encoder
         # Dropout's random-seed states, which training=True reads, are not
         # tracked through the Keras model; holding them here saves them too.
-        self.dropout_seeds = [generator.state.value for layer in encoder._flatten_layers()
-                              for generator in getattr(layer, "_seed_generators", [])]
+        weights = {id(v) for v in encoder.weights}
+        self.dropout_seeds = [v.value for v in encoder.variables if id(v) not in weights]
         self.__call__ = tf.function(self._encode)
         inputs = {name: tf.TensorSpec([None, None], tf.int32, name=name) for name in INPUT_NAMES}
         for training in (False, True):

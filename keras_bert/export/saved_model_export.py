@@ -1,11 +1,10 @@
 """`export_saved_model`: a fine-tuned model as a SavedModel that takes raw strings."""
 
-import contextlib
 import os
 
 import tensorflow as tf
 
-from keras_bert.export.freezing import freeze
+from keras_bert.export.freezing import freeze, model_to_freeze
 from keras_bert.export.servers import ClassifierServer, SpanServer, TaggerServer, check_label_names
 from keras_bert.models import BertClassifier, BertFeatureTagger, BertSpanLabeler, BertTokenClassifier
 from keras_bert.training.distribution import dtype_policy_name
@@ -54,11 +53,9 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
             answer is empty when the null score beats the best span by more.
         precision: optional `"bfloat16"` (or `"float32"`, `"float16"`): the
             precision the SavedModel computes in, whatever the model was
-            trained in; by default the model's own dtype policy. bfloat16
-            weights are frozen as bfloat16 constants, which oneDNN keeps in
-            its own layout: on a 2-core CPU with AMX a frozen BERT-Base
-            forward (seq 128, batch 32) took 416 ms in bfloat16, 2,139 ms in
-            float32 (see the README's "Performance").
+            trained in; by default the model's own dtype policy. The weights
+            are frozen as constants of that dtype, which oneDNN keeps in its
+            own layout (the fastest served form; see reports/performance).
 
     Returns:
         `export_dir`.
@@ -82,6 +79,12 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
     if os.path.exists(os.path.join(export_dir, "saved_model.pb")):
         raise FileExistsError(f"{export_dir} already holds a SavedModel; choose a new directory.")
     policy = None if precision is None else dtype_policy_name(precision, "precision")
+    if not isinstance(model, (BertClassifier, BertTokenClassifier, BertFeatureTagger, BertSpanLabeler)):
+        raise TypeError(
+            f"export_saved_model takes a BertClassifier, BertTokenClassifier, BertFeatureTagger or "
+            f"BertSpanLabeler; got {type(model).__name__}."
+        )
+    model = model_to_freeze(model, policy)
     text = tf.TensorSpec([None], tf.string)
     seq_length = preprocessor.seq_length
     if isinstance(model, BertClassifier):
@@ -90,43 +93,17 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
         check_label_names(label_names, model.num_classes, "tagger")
         server = TaggerServer(model, preprocessor.tokenizer, seq_length, label_names)
         serve = tf.function(lambda text: server.tag(text), input_signature=[text])
-    elif isinstance(model, BertSpanLabeler):
+    else:
         if max_query_length + 4 > seq_length:
             raise ValueError(f"max_query_length={max_query_length} leaves no context room in seq_length={seq_length}.")
         server = SpanServer(model, preprocessor.tokenizer, seq_length, max_query_length, max_answer_length,
                             null_score_threshold, doc_stride)
         serve = tf.function(lambda question, context: server.answer(question, context), input_signature=[text, text])
-    else:
-        raise TypeError(
-            f"export_saved_model takes a BertClassifier, BertTokenClassifier, BertFeatureTagger or "
-            f"BertSpanLabeler; got {type(model).__name__}."
-        )
     # Weights frozen into the graph: TF Serving and `saved_model_cli run` load
     # it too (see `freeze`); the serving function is all the SavedModel holds.
     module = tf.Module()
-    with _computing_in(model, policy):  # freezing traces the serving graph
-        module.serve = freeze(serve)
+    module.serve = freeze(serve)
     tf.saved_model.save(module, export_dir, signatures={"serving_default": module.serve.get_concrete_function()})
     return export_dir
 
 
-
-@contextlib.contextmanager
-def _computing_in(model, policy):
-    """Every layer of `model` under the Keras dtype `policy` (None: unchanged) for the block; restored after.
-
-    The variables stay as they are (float32 under every mixed policy): only
-    the compute dtype, which the layers read when a graph is traced, changes.
-    """
-    if policy is None:
-        yield
-        return
-    layers = list(model._flatten_layers(include_self=True, recursive=True))
-    policies = [layer.dtype_policy for layer in layers]
-    try:
-        for layer in layers:
-            layer.dtype_policy = policy
-        yield
-    finally:
-        for layer, policy in zip(layers, policies):
-            layer.dtype_policy = policy

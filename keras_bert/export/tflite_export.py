@@ -14,7 +14,7 @@ import os
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-from keras_bert.export.freezing import freeze
+from keras_bert.export.freezing import freeze, model_to_freeze
 from keras_bert.export.servers import ClassifierServer
 from keras_bert.models import BertClassifier
 from keras_bert.text.bert_preprocessor import pack_segments
@@ -87,7 +87,7 @@ def export_tflite(model, preprocessor, path, label_names=None, pair=False):
         segments = segments if isinstance(segments, tuple) else (segments,)
         return pack_segments([wordpiece.tokenize(s) for s in segments], preprocessor.seq_length, cls_id, sep_id)
 
-    serve = ClassifierServer(model, preprocess, label_names).serving_function(pair)
+    serve = ClassifierServer(model_to_freeze(model), preprocess, label_names).serving_function(pair)
     converter = tf.lite.TFLiteConverter.from_concrete_functions([freeze(serve).get_concrete_function()], tf.Module())
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     converter.allow_custom_ops = True  # tensorflow-text's kernels, registered at load time

@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 
 from keras_bert.layers.dropout import Dropout
-from keras_bert.layers.fused_layer_norm import fused_layer_norm
+from keras_bert.layers.fused_layer_norm import FusedLayerNorm
 
 
 @keras.saving.register_keras_serializable(package="keras_bert")
@@ -95,7 +95,7 @@ class BertEmbeddings(keras.layers.Layer):
             dtype=self.dtype_policy,
             name="segment_embeddings",
         )
-        self.layer_norm = keras.layers.LayerNormalization(
+        self.layer_norm = FusedLayerNorm(
             epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="layer_norm"
         )
         self.dropout_layer = Dropout(
@@ -137,7 +137,7 @@ class BertEmbeddings(keras.layers.Layer):
             words = tf.where(padding, tf.stop_gradient(words), words)
         x = words + self.segment_embeddings(segment_ids)
         x = x + positions[tf.newaxis]
-        return self.dropout_layer(fused_layer_norm(x, self.layer_norm, training), training=training)
+        return self.dropout_layer(self.layer_norm(x, training=training), training=training)
 
     def compute_output_shape(self, token_ids_shape, segment_ids_shape=None):
         return tuple(token_ids_shape) + (self.hidden_size,)

@@ -84,3 +84,16 @@ def _draw_and_apply(x, seed, noise_shape, rate):
 def _apply(x, keep, rate):
     scaled = tf.cast(x, computing_dtype(x)) * (1 / (1 - rate))
     return tf.where(keep, tf.cast(scaled, x.dtype), tf.zeros([], x.dtype))
+
+
+def seed_states(*dropouts):
+    """The seed-state variables of the given `Dropout` layers that draw masks (rate > 0), in order.
+
+    Gradient checkpointing rewinds them before recomputing a forward pass,
+    so the recomputed masks equal the first ones.
+
+    Example:
+    >>> [tuple(state.shape) for state in seed_states(Dropout(0.1), Dropout(0.0))]
+    [(2,)]
+    """
+    return [layer.seed_generator.state for layer in dropouts if layer.rate > 0]

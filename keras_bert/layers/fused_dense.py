@@ -1,13 +1,12 @@
-"""`fused_dense`: a Dense layer's weights applied as one oneDNN-fusable op."""
+"""`FusedDense`: a Dense layer computed as one oneDNN-fusable op per projection."""
 
-import contextlib
 import functools
-import platform
-import threading
 
 import keras
 import tensorflow as tf
 
+from keras_bert.layers import cpu_kernels
+from keras_bert.layers.dropout import Dropout
 from keras_bert.layers.training_kernels import gelu
 
 # hidden_act name -> function (BertConfig.hidden_act takes these keys).
@@ -19,64 +18,108 @@ ACTIVATIONS = {
 }
 
 
-def fused_dense(x, layer, dtype, activation=None, training=False, residual=None):
-    """`activation(x @ kernel + bias) [+ residual]` for 2-D `x`, as oneDNN fuses it.
+@keras.saving.register_keras_serializable(package="keras_bert")
+class FusedDense(keras.layers.Dense):
+    """`dropout(activation(x @ kernel + bias)) [+ residual]`, on rows, as oneDNN fuses it.
 
-    TensorFlow's oneDNN graph rewrite turns a 2-D `MatMul` followed by
-    `BiasAdd` (and GELU, ReLU or tanh) into one kernel. Keras' `Dense` on a
-    3-D input emits a batched matmul and a separate add, which it does not
-    fuse: a BERT-Base block runs 1.3x faster in bfloat16 this way.
+    A `keras.layers.Dense` (same `kernel` and `bias` variables, so the same
+    checkpoint names, LoRA and saving) whose call flattens the input to 2-D
+    rows and writes `MatMul`, `BiasAdd` and the activation as TensorFlow's
+    oneDNN rewrite fuses them into one kernel; Keras' `Dense` on a 3-D input
+    writes a batched matmul and a separate add, which is not fused.
 
-    That fused matmul hands oneDNN plain weights, for which oneDNN has no AMX
-    kernel. So for bfloat16 inference without an activation on CPUs with AMX
-    (`bfloat16_conv_is_faster(dtype)`), the product runs as a 1x1
-    convolution (`dense_as_conv`), whose kernel reorders the weights for AMX
-    on each call: same result, a BERT-Base forward 1.10x faster. Not in training:
-    its gradients run slower than the matmul's; not for weights that will be
-    frozen into constants, which oneDNN lays out for AMX once
-    (`tracing_for_frozen_weights`).
-
-    In training, the exact GELU is `gelu`: one XLA kernel forward and one
-    backward, where TensorFlow's takes about fifteen elementwise passes.
-
-    A `residual` added here, not after, is fused too (oneDNN's "sum"
-    post-op: no separate pass over the output, and in bfloat16 one rounding
-    fewer). It is added with `AddN`, not `+`: grappler fuses an `AddV2` only
-    where it can prove both shapes equal, which it cannot for the dynamic
-    batch and length of an exported signature; `AddN` never broadcasts.
+    - `residual`, when given, is added inside that kernel (oneDNN's "sum"
+      post-op), with `AddN`, which never broadcasts (grappler fuses an
+      `AddV2` only where it can prove the shapes equal, which it cannot for
+      the dynamic batch and length of an exported signature).
+    - In training, `dropout` is applied before the residual add, and the
+      exact GELU is `training_kernels.gelu` (one XLA kernel each way).
+    - `inference_kernel` chooses how a bias-only product runs in inference
+      (`cpu_kernels.dense_kernel`): `"matmul"`, or `"conv"`, a 1x1
+      convolution over the rows, which oneDNN runs on AMX tiles for
+      bfloat16 variables (it reorders the weights on each call); for
+      constant (frozen) weights, which oneDNN lays out for AMX once, the
+      matmul is the faster, and the exporter asks for it. `"auto"` asks
+      `cpu_kernels`.
 
     Args:
-        x: float tensor `(rows, in_width)` with a static `in_width`.
-        layer: a built `keras.layers.Dense` or `EinsumDense` whose kernel
-            reshapes to `(in_width, out_width)` and bias to `(out_width,)`.
-        dtype: the compute dtype (the layer's variables are cast to it).
-        activation: optional key of `ACTIVATIONS`.
-        training: bool or None. Only `True` rules out the convolution and
-            selects the training GELU.
-        residual: optional `(rows, out_width)` tensor of `dtype`, added last.
+        units: int. Output width.
+        activation: optional key of `ACTIVATIONS` (`"gelu"` is exact erf).
+        dropout: float. Rate applied in training to the activated product.
+            Defaults to `0.0`.
+        inference_kernel: `"auto"`, `"matmul"` or `"conv"`. Defaults to
+            `"auto"`.
+        **kwargs: `keras.layers.Dense`'s other arguments (`kernel_initializer`,
+            `dtype`, `name`, `lora_rank`, ...).
+
+    Call arguments:
+        x: float tensor `(..., in_width)` with a static `in_width`.
+        residual: optional tensor `(..., units)`, added last.
+        training: bool. Enables dropout and the training kernels.
 
     Returns:
-        `(rows, out_width)` tensor of `dtype`.
+        Tensor `(..., units)` of the layer's compute dtype.
 
     Example:
-    >>> import keras, numpy as np
-    >>> dense = keras.layers.Dense(3)
-    >>> dense.build((None, 2))
-    >>> x = np.ones((4, 2), "float32")
-    >>> bool(np.allclose(fused_dense(x, dense, "float32"), dense(x)))
-    True
+    >>> import numpy as np
+    >>> dense = FusedDense(3, activation="relu")
+    >>> x = np.ones((4, 5, 2), "float32")
+    >>> y = dense(x, residual=np.ones((4, 5, 3), "float32"))
+    >>> tuple(y.shape), bool(np.allclose(y, np.maximum(x @ dense.kernel.numpy() + dense.bias.numpy(), 0) + 1))
+    ((4, 5, 3), True)
     """
-    x = tf.cast(x, dtype)
-    kernel = tf.reshape(tf.cast(layer.kernel, dtype), [x.shape[-1], -1])
-    bias = tf.reshape(tf.cast(layer.bias, dtype), [-1])
-    if activation is None and training is not True and bfloat16_conv_is_faster(dtype):
-        return dense_as_conv(x, kernel, bias, residual)
-    x = tf.nn.bias_add(tf.matmul(x, kernel), bias)
-    if activation == "gelu" and training is True:
-        x = gelu(x)  # oneDNN fuses GELU only in inference; this is XLA's
-    elif activation is not None:
-        x = ACTIVATIONS[activation](x)
-    return x if residual is None else tf.math.add_n([x, residual])
+
+    def __init__(self, units, activation=None, dropout=0.0, inference_kernel="auto", **kwargs):
+        if activation is not None and activation not in ACTIVATIONS:
+            raise ValueError(f"activation={activation!r} is not supported; use one of {sorted(ACTIVATIONS)}.")
+        super().__init__(units, **kwargs)  # Dense's own activation stays linear: ours is applied here
+        self.activation_name = activation
+        self.dropout = dropout
+        self.inference_kernel = cpu_kernels.check_kernel(inference_kernel, cpu_kernels.DENSE_KERNELS,
+                                                         "inference_kernel")
+        self.dropout_layer = Dropout(dropout, dtype=self.dtype_policy, name="dropout")
+
+    def call(self, x, residual=None, training=None):
+        if self.quantization_mode:  # Keras' quantized kernels; no fusion
+            y = super().call(x)
+            y = y if self.activation_name is None else ACTIVATIONS[self.activation_name](y)
+            y = self.dropout_layer(y, training=training)
+            return y if residual is None else y + residual
+        dtype = self.compute_dtype
+        x = tf.cast(x, dtype)
+        if x.shape.rank != 2:  # rows in, rows out: 2-D callers get no reshape, which would break fusions
+            shape = tf.shape(x)
+            y = self.call(tf.reshape(x, [-1, x.shape[-1]]),
+                          None if residual is None else tf.reshape(residual, [-1, self.units]), training)
+            return tf.reshape(y, tf.concat([shape[:-1], [self.units]], 0))
+        residual = None if residual is None else tf.cast(residual, dtype)
+        kernel = tf.cast(self.kernel, dtype)
+        bias = tf.zeros([self.units], dtype) if self.bias is None else tf.cast(self.bias, dtype)
+        if training and self.dropout:
+            y = self.dropout_layer(self._product(x, kernel, bias, training), training=True)
+            return y if residual is None else residual + y
+        if (not training and self.activation_name is None
+                and cpu_kernels.dense_kernel(self.inference_kernel, dtype) == "conv"):
+            return dense_as_conv(x, kernel, bias, residual)
+        y = self._product(x, kernel, bias, training)
+        return y if residual is None else tf.math.add_n([y, residual])
+
+    def _product(self, rows, kernel, bias, training):
+        y = tf.nn.bias_add(tf.matmul(rows, kernel), bias)
+        if self.activation_name == "gelu" and training:
+            return gelu(y)  # oneDNN fuses GELU only in inference; this is XLA's
+        return y if self.activation_name is None else ACTIVATIONS[self.activation_name](y)
+
+    def compute_output_shape(self, x_shape, residual_shape=None):
+        return (*x_shape[:-1], self.units)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "activation": self.activation_name,
+            "dropout": self.dropout,
+            "inference_kernel": self.inference_kernel,
+        }
 
 
 def dense_as_conv(x, kernel, bias, residual=None):
@@ -104,76 +147,5 @@ def dense_as_conv(x, kernel, bias, residual=None):
     if residual is not None:
         y = tf.math.add_n([y, residual[None, :, None, :]])
     # A slice, not a reshape: grappler would merge a reshape into the next
-    # one, and a following `fused_layer_norm` would no longer be matched.
+    # one, and a following layer norm's pattern would no longer be matched.
     return y[0, :, 0, :]
-
-
-def bfloat16_conv_is_faster(dtype):
-    """Whether `fused_dense` runs bias-only bfloat16 inference as a convolution.
-
-    True for `dtype="bfloat16"` where it was measured faster: TensorFlow with
-    oneDNN on an x86 Linux CPU with AMX (`amx_bf16`), no GPU visible, and not
-    while tracing for frozen weights (`tracing_for_frozen_weights`).
-
-    Example:
-    >>> bfloat16_conv_is_faster("float32")
-    False
-    """
-    return dtype == "bfloat16" and not getattr(_tracing, "for_frozen_weights", False) and _cpu_has_onednn_amx()
-
-
-_tracing = threading.local()
-
-
-@contextlib.contextmanager
-def tracing_for_frozen_weights():
-    """Graphs traced within will have their weights folded into constants (see `export.freezing.freeze`).
-
-    With constant weights oneDNN lays them out for AMX once and keeps them, so
-    the fused matmul (with its bias, GELU or residual) beats the convolution
-    that bfloat16 inference otherwise takes: a frozen BERT-Base forward, seq
-    128, batch 32, ran 391.6 -> 380.7 ms, BERT-Small 77.3 -> 72.3 ms.
-
-    Example:
-    >>> with tracing_for_frozen_weights():
-    ...     bfloat16_conv_is_faster("bfloat16")
-    False
-    """
-    previous = getattr(_tracing, "for_frozen_weights", False)
-    _tracing.for_frozen_weights = True
-    try:
-        yield
-    finally:
-        _tracing.for_frozen_weights = previous
-
-
-@functools.cache
-def onednn_cpu():
-    """Whether TensorFlow runs its oneDNN graph rewrites here: an x86 CPU, no GPU.
-
-    True where TensorFlow was built with oneDNN and it is on (not disabled
-    by `TF_ENABLE_ONEDNN_OPTS=0`), on an x86 machine with no GPU visible.
-
-    Example:
-    >>> isinstance(onednn_cpu(), bool)
-    True
-    """
-    if platform.machine() not in ("x86_64", "AMD64") or tf.config.list_physical_devices("GPU"):
-        return False
-    try:
-        from tensorflow.python.util import _pywrap_util_port  # private: no public query exists
-
-        return bool(_pywrap_util_port.IsMklEnabled())
-    except (ImportError, AttributeError):
-        return False
-
-
-@functools.cache
-def _cpu_has_onednn_amx():
-    if not onednn_cpu():
-        return False
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            return any(line.startswith("flags") and " amx_bf16" in line for line in cpuinfo)
-    except OSError:
-        return False

@@ -1,88 +1,90 @@
-"""`fused_layer_norm`: a Keras LayerNormalization run as oneDNN's one kernel."""
+"""`FusedLayerNorm`: Keras' LayerNormalization run as one kernel in training and inference."""
 
+import keras
 import tensorflow as tf
-from tensorflow.python.ops import control_flow_util  # private: the only XLA-context query
 
-from keras_bert.layers.fused_dense import onednn_cpu
+from keras_bert.layers import cpu_kernels
 from keras_bert.layers.training_kernels import layer_norm
 
 
-def fused_layer_norm(x, layer, training=False):
-    """`layer(x)` for a `keras.layers.LayerNormalization`, fused in training and inference.
+@keras.saving.register_keras_serializable(package="keras_bert")
+class FusedLayerNorm(keras.layers.LayerNormalization):
+    """A `keras.layers.LayerNormalization` whose normalization runs as one kernel.
 
     Keras' layer normalization is about ten TensorFlow ops (casts to
-    float32, two means, a rsqrt, multiplies and adds), each a pass over `x`.
-    TensorFlow's oneDNN graph rewrite replaces one op pattern with a single
-    layer-norm kernel (`_MklLayerNorm`: float32 statistics, one rounding to
-    the output dtype): a training-mode `FusedBatchNormV3` over the rows laid
-    out as NCHW channels, then `* gamma + beta`. So in inference, inside a
-    `tf.function` on a oneDNN CPU (`onednn_cpu()`), not under XLA, this
-    writes that pattern. Measured on 4096 x 768: bfloat16 2.3 ms against
-    Keras' 8.0, float32 3.0 against 8.6; a BERT-Base bfloat16 forward
-    1.29x faster.
+    float32, two means, a rsqrt, multiplies and adds), each a pass over the
+    input. Same variables (`gamma`, `beta`) and configuration; for BERT's
+    layout (last axis, with `center` and `scale`) the call is:
 
-    In training (`training=True`) it is `training_kernels.layer_norm`: one
-    XLA kernel forward and one backward (a BERT-Base bfloat16 LayerNorm
-    4.3 -> 2.5 ms). Everywhere else (eager or XLA inference, no oneDNN) it
-    calls `layer(x)`.
-    Where the rewrite cannot run on the pattern (gradients taken of an
-    inference call; a SavedModel served without oneDNN) the unfused batch
-    norm gives the same normalization, rounded once more in bfloat16.
+    - training (`training=True`): `training_kernels.layer_norm`, one XLA
+      kernel forward and one backward;
+    - inference with `inference_kernel="batch_norm"`: the op pattern
+      TensorFlow's oneDNN rewrite replaces by one layer-norm kernel
+      (`_MklLayerNorm`: float32 statistics, one rounding): a training-mode
+      `FusedBatchNormV3` over the rows laid out as NCHW channels, then
+      `* gamma + beta`. Where the rewrite does not run (eager, XLA, a
+      SavedModel served without oneDNN) the same normalization is computed
+      unfused, rounded once more in bfloat16;
+    - inference with `inference_kernel="keras"`: Keras' own ops.
+
+    `"auto"` (the default) picks `"batch_norm"` where the oneDNN rewrite
+    runs and `"keras"` elsewhere (`cpu_kernels.layer_norm_kernel`).
 
     Args:
-        x: float tensor `(..., width)` with a static `width`, of rank 2 or 3
-            and not straight from a `tf.reshape` (grappler merges two
-            reshapes in a row, and the pattern is then not matched).
-        layer: a `LayerNormalization` over the last axis, with `center`
-            and `scale` (BERT's layout). An unbuilt one is built by a plain
-            `layer(x)` call.
-        training: bool or None. `True` selects the training kernel.
+        inference_kernel: `"auto"`, `"batch_norm"` or `"keras"`.
+        **kwargs: `keras.layers.LayerNormalization`'s arguments (`epsilon`,
+            `dtype`, `name`, ...).
+
+    Call arguments:
+        x: float tensor `(..., width)`.
+        training: bool. `True` selects the training kernel.
 
     Returns:
         Tensor shaped like `x`, of the layer's compute dtype.
 
     Example:
-    >>> import keras, numpy as np
-    >>> layer = keras.layers.LayerNormalization(epsilon=1e-12)
-    >>> layer.build((None, 3))
+    >>> import numpy as np
+    >>> layer = FusedLayerNorm(epsilon=1e-12)
     >>> x = np.array([[1.0, 2.0, 6.0]], "float32")
-    >>> run = tf.function(lambda x: fused_layer_norm(x, layer))
-    >>> bool(np.allclose(run(x), layer(x), atol=1e-6))
+    >>> reference = keras.layers.LayerNormalization(epsilon=1e-12)
+    >>> bool(np.allclose(tf.function(layer)(x), reference(x), atol=1e-6))
     True
     """
-    if training is True and _has_bert_layout(layer):
-        return tf.cast(layer_norm(x, layer.gamma, layer.beta, layer.epsilon), layer.compute_dtype)
-    if training is True or not _rewrite_can_fuse(layer):
-        return layer(x)
-    dtype = layer.compute_dtype
-    x = tf.cast(x, dtype)
-    shape = tf.shape(x)
-    # The rewrite matches `Fill` ops for the unit scale and zero offset;
-    # with a static row count, constant folding would turn them into
-    # constants first. A placeholder is never folded.
-    rows = tf.compat.v1.placeholder_with_default(tf.reduce_prod(shape[:-1]), [])
-    channels = tf.reshape(x, [1, rows, x.shape[-1], 1])  # NCHW: one channel per row
-    normalized, _, _ = tf.compat.v1.nn.fused_batch_norm(
-        channels,
-        scale=tf.fill([rows], 1.0),
-        offset=tf.fill([rows], 0.0),
-        epsilon=layer.epsilon,
-        data_format="NCHW",
-        is_training=True,  # statistics of each row, as layer norm
-    )
-    gamma, beta = tf.cast(layer.gamma, dtype), tf.cast(layer.beta, dtype)
-    return tf.reshape(normalized, shape) * gamma + beta
 
+    def __init__(self, inference_kernel="auto", **kwargs):
+        super().__init__(**kwargs)
+        self.inference_kernel = cpu_kernels.check_kernel(inference_kernel, cpu_kernels.LAYER_NORM_KERNELS,
+                                                         "inference_kernel")
 
-def _has_bert_layout(layer):
-    return layer.built and layer.axis in (-1, [-1]) and layer.center and layer.scale and not layer.rms_scaling
+    def call(self, x, training=None):
+        bert_layout = self.axis in (-1, [-1]) and self.center and self.scale and not self.rms_scaling
+        if not bert_layout:
+            return super().call(x)
+        if training:
+            return tf.cast(layer_norm(x, self.gamma, self.beta, self.epsilon), self.compute_dtype)
+        if self.compute_dtype not in ("float32", "bfloat16") or (
+                cpu_kernels.layer_norm_kernel(self.inference_kernel) == "keras"):
+            return super().call(x)
+        return self._batch_norm_pattern(x)
 
+    def _batch_norm_pattern(self, x):
+        dtype = self.compute_dtype
+        x = tf.cast(x, dtype)
+        shape = tf.shape(x)
+        # The rewrite matches `Fill` ops for the unit scale and zero offset;
+        # with a static row count, constant folding would turn them into
+        # constants first. A placeholder is never folded.
+        rows = tf.compat.v1.placeholder_with_default(tf.reduce_prod(shape[:-1]), [])
+        channels = tf.reshape(x, [1, rows, x.shape[-1], 1])  # NCHW: one channel per row
+        normalized, _, _ = tf.compat.v1.nn.fused_batch_norm(
+            channels,
+            scale=tf.fill([rows], 1.0),
+            offset=tf.fill([rows], 0.0),
+            epsilon=self.epsilon,
+            data_format="NCHW",
+            is_training=True,  # statistics of each row, as layer norm
+        )
+        return tf.reshape(normalized, shape) * tf.cast(self.gamma, dtype) + tf.cast(self.beta, dtype)
 
-def _rewrite_can_fuse(layer):
-    return (
-        _has_bert_layout(layer)
-        and onednn_cpu()
-        and not tf.executing_eagerly()
-        and not control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
-        and layer.compute_dtype in ("float32", "bfloat16")
-    )
+    def get_config(self):
+        return {**super().get_config(), "inference_kernel": self.inference_kernel}

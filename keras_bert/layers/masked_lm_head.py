@@ -3,8 +3,8 @@
 import keras
 import tensorflow as tf
 
-from keras_bert.layers.fused_dense import ACTIVATIONS, fused_dense
-from keras_bert.layers.fused_layer_norm import fused_layer_norm
+from keras_bert.layers.fused_dense import ACTIVATIONS, FusedDense
+from keras_bert.layers.fused_layer_norm import FusedLayerNorm
 
 
 @keras.saving.register_keras_serializable(package="keras_bert")
@@ -53,13 +53,14 @@ class MaskedLMHead(keras.layers.Layer):
         self.activation = activation
         self.layer_norm_epsilon = layer_norm_epsilon
         self.initializer_range = initializer_range
-        self.dense = keras.layers.Dense(
+        self.dense = FusedDense(
             embeddings.hidden_size,
+            activation=activation,
             kernel_initializer=keras.initializers.TruncatedNormal(stddev=initializer_range),
             dtype=self.dtype_policy,
             name="dense",
         )
-        self.layer_norm = keras.layers.LayerNormalization(
+        self.layer_norm = FusedLayerNorm(
             epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="layer_norm"
         )
 
@@ -77,8 +78,7 @@ class MaskedLMHead(keras.layers.Layer):
         # 2-D rows: fused dense + activation, and a plain matmul against the
         # table (transpose_b, so the vocab-sized table is never transposed).
         rows = tf.reshape(gathered, [-1, self._embeddings.hidden_size])
-        rows = fused_dense(rows, self.dense, self.compute_dtype, self.activation, training)
-        rows = fused_layer_norm(rows, self.layer_norm, training)
+        rows = self.layer_norm(self.dense(rows, training=training), training=training)
         table = tf.cast(self._embeddings.word_embeddings.embeddings, rows.dtype)
         logits = tf.matmul(rows, table, transpose_b=True)
         logits = tf.reshape(logits, tf.concat([tf.shape(positions), [-1]], 0))

@@ -45,7 +45,7 @@ class BertClassifier(BertTaskModel):
             raise ValueError(f"num_classes={num_classes!r}; use 1 (regression) or more.")
         inputs = encoder_inputs()
         pooled = encoder(inputs)["pooled_output"]
-        x = Dropout(dropout, name="dropout")(pooled)
+        x = Dropout(dropout, dtype=encoder.dtype_policy, name="dropout")(pooled)
         logits = keras.layers.Dense(
             num_classes,
             kernel_initializer=keras.initializers.TruncatedNormal(stddev=initializer_range),

@@ -13,10 +13,11 @@ class BertEncoder(keras.Model):
     """The bidirectional Transformer encoder of BERT.
 
     Built from keyword arguments named as the fields of `BertConfig`, or from a
-    config with `BertEncoder.from_bert_config(config)`. Its layers follow the
-    global Keras dtype policy, so
-    `keras.mixed_precision.set_global_policy("mixed_bfloat16")` before building
-    gives bfloat16 compute with float32 variables.
+    config with `BertEncoder.from_bert_config(config)`. `dtype` (a Keras dtype
+    policy) is passed down to every layer, as keras-hub's backbones do:
+    `dtype="mixed_bfloat16"` computes in bfloat16 with float32 variables.
+    Without it the layers follow the global policy
+    (`keras.mixed_precision.set_global_policy`).
 
     Args:
         vocab_size, hidden_size, num_layers, num_attention_heads,
@@ -33,6 +34,11 @@ class BertEncoder(keras.Model):
             memory, for about a third more compute per training step. Also
             settable later: `encoder.gradient_checkpointing = True` before
             training. Defaults to `False`.
+        dense_inference_kernel: how the blocks' bias-only projections run in
+            inference (`FusedDense`'s `inference_kernel`): `"auto"`,
+            `"matmul"` or `"conv"`. Only speed differs. Defaults to `"auto"`.
+        dtype: optional Keras dtype policy (or its name) for every layer.
+            Defaults to the global policy.
         **kwargs: Passed to `keras.Model` (`name`, ...).
 
     Inputs (a dict, each int32 `(batch_size, seq_length)`, any
@@ -80,6 +86,8 @@ class BertEncoder(keras.Model):
         layer_norm_epsilon=1e-12,
         causal_attention=False,
         gradient_checkpointing=False,
+        dense_inference_kernel="auto",
+        dtype=None,
         **kwargs,
     ):
         # Validates every value with a message naming the bad field.
@@ -110,6 +118,7 @@ class BertEncoder(keras.Model):
             dropout=hidden_dropout_prob,
             layer_norm_epsilon=layer_norm_epsilon,
             initializer_range=initializer_range,
+            dtype=dtype,
             name="embeddings",
         )
         x = embeddings(inputs["input_word_ids"], inputs["input_type_ids"])
@@ -124,6 +133,8 @@ class BertEncoder(keras.Model):
                 layer_norm_epsilon=layer_norm_epsilon,
                 initializer_range=initializer_range,
                 causal=causal_attention,
+                dense_inference_kernel=dense_inference_kernel,
+                dtype=dtype,
                 name=f"transformer_layer_{i}",
             )(x, padding_mask=inputs["input_mask"])
             encoder_outputs.append(x)
@@ -131,6 +142,7 @@ class BertEncoder(keras.Model):
             hidden_size,
             initializer_range=initializer_range,
             pooled_token="last" if causal_attention else "first",
+            dtype=dtype,
             name="pooler",
         )(x, padding_mask=inputs["input_mask"])
         outputs = {
@@ -139,7 +151,10 @@ class BertEncoder(keras.Model):
             "encoder_outputs": encoder_outputs,
         }
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        if dtype is not None:
+            self.dtype_policy = keras.dtype_policies.get(dtype)
         self.config = config
+        self.dense_inference_kernel = dense_inference_kernel
         self.embeddings = embeddings
         self.gradient_checkpointing = gradient_checkpointing
 
@@ -173,9 +188,12 @@ class BertEncoder(keras.Model):
             "name": self.name,
             "trainable": self.trainable,
             "gradient_checkpointing": self.gradient_checkpointing,
+            "dense_inference_kernel": self.dense_inference_kernel,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
             **self.config.to_dict(),
         }
 
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+

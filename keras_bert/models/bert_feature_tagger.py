@@ -58,15 +58,15 @@ class BertFeatureTagger(BertTaskModel):
         if len(layers) == 1:
             x = layers[0]
         elif combine == "concat":
-            x = keras.layers.Concatenate(name="concat_layers")(layers)
+            x = keras.layers.Concatenate(dtype=encoder.dtype_policy, name="concat_layers")(layers)
         else:
-            x = keras.layers.Add(name="sum_layers")(layers)
-        x = Dropout(dropout)(x)
+            x = keras.layers.Add(dtype=encoder.dtype_policy, name="sum_layers")(layers)
+        x = Dropout(dropout, dtype=encoder.dtype_policy)(x)
         mask = keras.ops.cast(inputs["input_mask"], "bool")
         for i in range(2):
-            lstm = keras.layers.LSTM(lstm_units, return_sequences=True)
-            x = keras.layers.Bidirectional(lstm, name=f"bilstm_{i}")(x, mask=mask)
-            x = Dropout(dropout)(x)
+            lstm = keras.layers.LSTM(lstm_units, return_sequences=True, dtype=encoder.dtype_policy)
+            x = keras.layers.Bidirectional(lstm, dtype=encoder.dtype_policy, name=f"bilstm_{i}")(x, mask=mask)
+            x = Dropout(dropout, dtype=encoder.dtype_policy)(x)
         logits = keras.layers.Dense(num_classes, dtype="float32", name="logits")(x)  # float32 under mixed precision
         super().__init__(
             inputs,

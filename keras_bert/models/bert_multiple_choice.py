@@ -56,7 +56,7 @@ class BertMultipleChoice(BertTaskModel):
         # (batch, choices, seq) -> (batch * choices, seq): every pair is encoded alike.
         flat = {name: MergeChoices(name=f"merge_choices_{name}")(x) for name, x in inputs.items()}
         pooled = encoder(flat)["pooled_output"]
-        x = Dropout(dropout, name="dropout")(pooled)
+        x = Dropout(dropout, dtype=encoder.dtype_policy, name="dropout")(pooled)
         scores = keras.layers.Dense(
             1,
             kernel_initializer=keras.initializers.TruncatedNormal(stddev=initializer_range),

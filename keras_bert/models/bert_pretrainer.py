@@ -63,6 +63,7 @@ class BertPretrainer(BertTaskModel):
             activation=config.hidden_act,
             layer_norm_epsilon=config.layer_norm_epsilon,
             initializer_range=config.initializer_range,
+            dtype=encoder.dtype_policy,
             name="masked_lm",
         )(outputs["sequence_output"], inputs["masked_lm_positions"])
         nsp = keras.layers.Dense(

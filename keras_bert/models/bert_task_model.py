@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from keras_bert.models.bert_encoder import INPUT_NAMES
+from keras_bert.private_apis import model_distribute_strategy
 
 
 def encoder_inputs(shape=(None,)):
@@ -71,11 +72,32 @@ class BertTaskModel(keras.Model):
         config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
         return cls(**config)
 
+    def with_encoder_settings(self, **settings):
+        """A new model of this class and weights whose encoder takes these constructor arguments.
+
+        The heads follow the encoder's dtype policy, so
+        `model.with_encoder_settings(dtype="mixed_bfloat16")` is the whole
+        model computing in bfloat16.
+
+        Example:
+        >>> from keras_bert.models import BertClassifier, BertEncoder
+        >>> encoder = BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
+        ...                       num_attention_heads=2, intermediate_size=12)
+        >>> copy = BertClassifier(encoder, 2).with_encoder_settings(dtype="mixed_bfloat16")
+        >>> copy.encoder.dtype_policy.name, copy.get_layer("dropout").compute_dtype
+        ('mixed_bfloat16', 'bfloat16')
+        """
+        encoder = type(self.encoder).from_config({**self.encoder.get_config(), **settings})
+        copy = type(self)(**{**self.get_config(), "encoder": encoder})
+        copy.set_weights(self.get_weights())
+        return copy
+
+    # A private Keras hook (listed, and checked, in `keras_bert.private_apis`).
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         # Keras 3 builds metrics from a first batch, averaging its per-replica
         # values as one nest; MultiWorkerMirroredStrategy rejects that for
         # dict inputs. One replica's local batch has the shapes it needs.
-        if iterator is not None and self._distribute_strategy is not None:
+        if iterator is not None and model_distribute_strategy(self) is not None:
             for _, _, it in iterator:
                 data_batch = tf.nest.map_structure(
                     lambda x: self.distribute_strategy.experimental_local_results(x)[0]
@@ -100,7 +122,11 @@ def _as_vectors_across_workers(strategy, logs):
     ("Invalid reduction dimension 0", tensorflow/tensorflow#72388); on
     `(1,)` vectors it gives the intended scalar mean.
     """
-    in_multi_worker_mode = getattr(strategy.extended, "_in_multi_worker_mode", lambda: False)
-    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and in_multi_worker_mode():
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and _num_workers(strategy) > 1:
         return {name: tf.reshape(value, [1]) for name, value in logs.items()}
     return logs
+
+
+def _num_workers(strategy):
+    cluster = strategy.cluster_resolver.cluster_spec() if strategy.cluster_resolver else None
+    return sum(cluster.num_tasks(job) for job in ("chief", "worker") if job in cluster.jobs) if cluster else 1

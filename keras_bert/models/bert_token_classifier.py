@@ -41,7 +41,7 @@ class BertTokenClassifier(BertTaskModel):
             raise ValueError(f"num_classes={num_classes!r}; a tagger needs at least 2 tags.")
         inputs = encoder_inputs()
         x = encoder(inputs)["sequence_output"]
-        x = Dropout(dropout, name="dropout")(x)
+        x = Dropout(dropout, dtype=encoder.dtype_policy, name="dropout")(x)
         logits = keras.layers.Dense(
             num_classes,
             kernel_initializer=keras.initializers.TruncatedNormal(stddev=initializer_range),

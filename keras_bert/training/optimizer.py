@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from keras_bert.private_apis import adam_slots, uses_weight_decay
 from keras_bert.training.warmup_linear_decay import WarmupLinearDecay
 
 # LayerNorm scales/offsets and biases are not decayed (as in the original).
@@ -75,6 +76,8 @@ class BertAdamW(_DenseGradients, keras.optimizers.AdamW):
     [0.9, 1.1]
     """
 
+    # `_clip_gradients` and `_apply_weight_decay` are private Keras hooks
+    # (listed, and checked, in `keras_bert.private_apis`).
     def _clip_gradients(self, grads):
         self._gradient_scale = None
         folded = self.global_clipnorm and not (self.clipnorm or self.clipvalue)
@@ -92,13 +95,13 @@ class BertAdamW(_DenseGradients, keras.optimizers.AdamW):
 
     def update_step(self, gradient, variable, learning_rate):
         dtype = variable.dtype
-        index = self._get_variable_index(variable)
-        decay = self.weight_decay if self.weight_decay and self._use_weight_decay(variable) else 0.0
+        momentum, velocity = adam_slots(self, variable)
+        decay = self.weight_decay if self.weight_decay and uses_weight_decay(self, variable) else 0.0
         scale = getattr(self, "_gradient_scale", None)
         _adamw_kernel(
             variable.handle,
-            self._momentums[index].handle,
-            self._velocities[index].handle,
+            momentum.handle,
+            velocity.handle,
             tf.cast(gradient, dtype),
             tf.cast(1.0 if scale is None else scale, dtype),
             tf.cast(learning_rate, dtype),

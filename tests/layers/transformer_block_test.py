@@ -20,15 +20,14 @@ def _random_block(activation, rng):
 
 def _google_weights(block, prefix):
     """The block's weights in the NumPy reference's names and shapes."""
-    attention = block.attention
+    attention = block.self_attention
     weights = {}
-    for ours, theirs in (("query", "query"), ("key", "key"), ("value", "value")):
-        dense = getattr(attention, f"_{ours}_dense")
-        weights[f"{prefix}attention/self/{theirs}/kernel"] = dense.kernel.numpy().reshape(HIDDEN, HIDDEN)
-        weights[f"{prefix}attention/self/{theirs}/bias"] = dense.bias.numpy().reshape(HIDDEN)
-    output = attention._output_dense
-    weights[prefix + "attention/output/dense/kernel"] = output.kernel.numpy().reshape(HIDDEN, HIDDEN)
-    weights[prefix + "attention/output/dense/bias"] = output.bias.numpy()
+    for name in ("query", "key", "value"):
+        dense = getattr(attention, name)
+        weights[f"{prefix}attention/self/{name}/kernel"] = dense.kernel.numpy()
+        weights[f"{prefix}attention/self/{name}/bias"] = dense.bias.numpy()
+    weights[prefix + "attention/output/dense/kernel"] = attention.attention_output.kernel.numpy()
+    weights[prefix + "attention/output/dense/bias"] = attention.attention_output.bias.numpy()
     for name, layer in (
         ("attention/output/LayerNorm", block.attention_layer_norm),
         ("output/LayerNorm", block.output_layer_norm),

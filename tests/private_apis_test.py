@@ -1,0 +1,66 @@
+"""Each private TensorFlow/Keras API in keras_bert.private_apis still exists and does its job.
+
+A failure here names the API an upgrade moved or changed.
+"""
+
+import inspect
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_bert import private_apis
+from keras_bert.models.bert_task_model import BertTaskModel
+from keras_bert.training.optimizer import BertAdamW
+
+
+@pytest.mark.parametrize("name, parameters", sorted(private_apis.KERAS_OPTIMIZER_HOOKS.items()))
+def test_keras_optimizer_hooks_exist_with_their_signatures(name, parameters):
+    hook = getattr(keras.optimizers.AdamW, name)
+    assert tuple(inspect.signature(hook).parameters) == parameters
+
+
+@pytest.mark.parametrize("name, parameters", sorted(private_apis.KERAS_MODEL_HOOKS.items()))
+def test_keras_model_hooks_exist_with_their_signatures(name, parameters):
+    assert tuple(inspect.signature(getattr(keras.Model, name)).parameters) == parameters
+    # and our override is the one Keras calls
+    assert getattr(BertTaskModel, name) is not getattr(keras.Model, name)
+
+
+def test_onednn_enabled_follows_the_build():
+    assert isinstance(private_apis.onednn_enabled(), bool)
+
+
+def test_variables_to_constants_folds_reads_and_keeps_values():
+    variable = tf.Variable([1.0, 2.0])
+    concrete = tf.function(lambda x: x * variable).get_concrete_function(tf.TensorSpec([2]))
+    frozen = private_apis.variables_to_constants(concrete)
+    ops = {op.type for op in frozen.graph.get_operations()}
+    assert "ReadVariableOp" not in ops and "Const" in ops
+    variable.assign([5.0, 5.0])
+    np.testing.assert_array_equal(frozen(tf.constant([3.0, 3.0]))[0], [3.0, 6.0])
+
+
+def test_adam_slots_are_the_moments_an_update_writes():
+    optimizer = keras.optimizers.AdamW(learning_rate=0.1, weight_decay=0.0)
+    weights = keras.Variable([1.0, 1.0])
+    optimizer.apply([np.array([3.0, -4.0], "float32")], [weights])
+    momentum, velocity = private_apis.adam_slots(optimizer, weights)
+    np.testing.assert_allclose(momentum.numpy(), [0.3, -0.4], rtol=1e-6)  # (1 - beta_1) * g
+    np.testing.assert_allclose(velocity.numpy(), [0.009, 0.016], rtol=1e-5)  # (1 - beta_2) * g^2
+
+
+def test_uses_weight_decay_applies_the_exclusions():
+    optimizer = BertAdamW(weight_decay=0.1)
+    optimizer.exclude_from_weight_decay(var_names=["bias"])
+    assert not private_apis.uses_weight_decay(optimizer, keras.Variable([1.0], name="bias"))
+    assert private_apis.uses_weight_decay(optimizer, keras.Variable([1.0], name="kernel"))
+
+
+def test_model_distribute_strategy_is_the_creation_scope():
+    assert private_apis.model_distribute_strategy(keras.Sequential([keras.layers.Dense(1)])) is None
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with strategy.scope():
+        model = keras.Sequential([keras.layers.Dense(1)])
+    assert private_apis.model_distribute_strategy(model) is strategy
