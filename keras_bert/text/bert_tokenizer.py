@@ -22,8 +22,8 @@ class BertTokenizer(keras.layers.Layer):
     `ss`.) Punctuation and CJK ideographs split words; a word of more than
     `max_chars_per_word` characters becomes one `[UNK]`.
 
-    Of the special tokens, the vocabulary needs only `[UNK]`; the packer and
-    the masker check for theirs (`[CLS]`, `[SEP]`, `[PAD]`, `[MASK]`).
+    Of the special tokens, the vocabulary needs only `[UNK]`; packing
+    (`BertPreprocessor`) and masking (`MaskingOptions`) check for theirs.
 
     Args:
         vocab_file: str. The WordPiece `vocab.txt`.
@@ -71,7 +71,7 @@ class BertTokenizer(keras.layers.Layer):
                 lower_case_nfd_strip_accents=False,
                 support_detokenization=True,
             )
-        except RuntimeError as e:  # tensorflow-text's only complaint about a vocabulary
+        except RuntimeError as e:  # raised when no vocabulary entry could match a word
             raise ValueError(
                 f"Vocabulary file {str(self.vocab_file)!r} cannot make a WordPiece tokenizer ({e}); "
                 "add at least one word piece besides [UNK] and bracketed tokens such as [CLS]."
