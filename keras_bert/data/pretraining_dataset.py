@@ -5,7 +5,7 @@ import dataclasses
 import tensorflow as tf
 
 from keras_bert.text.masking import mask_tokens, next_token_targets
-from keras_bert.text.vocab import load_vocab
+from keras_bert.text.vocab import load_vocab, special_token_ids
 
 # Written by google-research/bert's create_pretraining_data.py with static masks.
 STATIC_MASK_FEATURES = ("masked_lm_positions", "masked_lm_ids", "masked_lm_weights")
@@ -53,13 +53,13 @@ class MaskingOptions:
     @classmethod
     def from_vocab_file(cls, vocab_file, **kwargs):
         vocab = load_vocab(vocab_file)
-        missing = [t for t in ("[PAD]", "[CLS]", "[SEP]", "[MASK]") if t not in vocab]
-        if missing:
-            raise ValueError(f"{vocab_file} lacks {missing}; masked-LM pretraining needs them.")
+        mask_id, *special_ids = special_token_ids(
+            vocab, ("[MASK]", "[PAD]", "[CLS]", "[SEP]"), vocab_file, "masked-LM pretraining"
+        )
         return cls(
             vocab_size=len(vocab),
-            mask_id=vocab.index("[MASK]"),
-            special_ids=tuple(vocab.index(t) for t in ("[PAD]", "[CLS]", "[SEP]")),
+            mask_id=mask_id,
+            special_ids=tuple(special_ids),
             continuation_ids=tuple(i for i, t in enumerate(vocab) if t.startswith("##")),
             **kwargs,
         )

@@ -5,6 +5,7 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from keras_bert.text.bert_tokenizer import BertTokenizer
+from keras_bert.text.vocab import special_token_ids
 
 
 @keras.saving.register_keras_serializable(package="keras_bert")
@@ -17,7 +18,8 @@ class BertPreprocessor(keras.layers.Layer):
     `seq_length`.
 
     Args:
-        vocab_file: str. The WordPiece `vocab.txt`.
+        vocab_file: str. The WordPiece `vocab.txt`, with `[UNK]`, `[CLS]`,
+            `[SEP]` and `[PAD]`.
         seq_length: int. Length of every output row; at least 3.
         lower_case: bool. True for uncased vocabularies. Defaults to `True`.
         **kwargs: Passed to `keras.layers.Layer`.
@@ -51,8 +53,10 @@ class BertPreprocessor(keras.layers.Layer):
         self.seq_length = seq_length
         self.lower_case = lower_case
         self.tokenizer = BertTokenizer(vocab_file, lower_case=lower_case, name="tokenizer")
-        self._cls_id = self.tokenizer.token_to_id("[CLS]")
-        self._sep_id = self.tokenizer.token_to_id("[SEP]")
+        # [PAD] is only checked for: `pack_segments` pads with id 0.
+        self._cls_id, self._sep_id, _ = special_token_ids(
+            self.tokenizer.vocab, ("[CLS]", "[SEP]", "[PAD]"), vocab_file, "packing"
+        )
 
     def call(self, inputs):
         segments = list(inputs) if isinstance(inputs, (tuple, list)) else [inputs]

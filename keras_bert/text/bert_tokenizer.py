@@ -5,8 +5,7 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from keras_bert.text.normalization import normalize_text
-from keras_bert.text.vocab import load_vocab
-
+from keras_bert.text.vocab import load_vocab, special_token_ids
 
 
 @keras.saving.register_keras_serializable(package="keras_bert")
@@ -22,6 +21,9 @@ class BertTokenizer(keras.layers.Layer):
     uses NFKC case folding instead, which turns `…` into `...` and `ß` into
     `ss`.) Punctuation and CJK ideographs split words; a word of more than
     `max_chars_per_word` characters becomes one `[UNK]`.
+
+    Of the special tokens, the vocabulary needs only `[UNK]`; packing
+    (`BertPreprocessor`) and masking (`MaskingOptions`) check for theirs.
 
     Args:
         vocab_file: str. The WordPiece `vocab.txt`.
@@ -41,10 +43,10 @@ class BertTokenizer(keras.layers.Layer):
     >>> import tempfile
     >>> vocab = tempfile.mktemp()
     >>> _ = open(vocab, "w").write("\\n".join(
-    ...     ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "un", "##aff", "##able", "."]))
+    ...     ["[UNK]", "un", "##aff", "##able", "."]))
     >>> tokenizer = BertTokenizer(vocab)
-    >>> tokenizer(tf.constant(["Unaffable."])).to_list()
-    [[5, 6, 7, 8]]
+    >>> tokenizer(tf.constant(["Unaffable.", "Unaffablé!"])).to_list()
+    [[1, 2, 3, 4], [1, 2, 3, 0]]
     >>> ids, starts, ends = tokenizer.tokenize_with_offsets(tf.constant(["Ünaffable."]))
     >>> starts.to_list(), ends.to_list()
     ([[0, 2, 5, 9]], [[2, 5, 9, 10]])
@@ -56,29 +58,33 @@ class BertTokenizer(keras.layers.Layer):
         self.lower_case = lower_case
         self.max_chars_per_word = max_chars_per_word
         self.vocab = load_vocab(vocab_file)
-        self._unk_id = self.vocab.index("[UNK]")
+        (self._unk_id,) = special_token_ids(self.vocab, ["[UNK]"], vocab_file, "WordPiece tokenization")
         self._is_suffix = tf.constant([token.startswith("##") for token in self.vocab])
         self._piece_chars = tf.constant([len(token.removeprefix("##")) for token in self.vocab])
-        self._tokenizer = tf_text.FastBertTokenizer(
-            vocab=self.vocab,
-            token_out_type=tf.int32,
-            # UTF-8 takes up to 4 bytes a character; words over
-            # max_chars_per_word characters are caught in `_collapse_long_words`.
-            max_bytes_per_word=4 * max_chars_per_word,
-            lower_case_nfd_strip_accents=False,
-            support_detokenization=True,
-        )
+        try:
+            self._tokenizer = tf_text.FastBertTokenizer(
+                vocab=self.vocab,
+                token_out_type=tf.int32,
+                # UTF-8 takes up to 4 bytes a character; words over
+                # max_chars_per_word characters are caught in `_collapse_long_words`.
+                max_bytes_per_word=4 * max_chars_per_word,
+                lower_case_nfd_strip_accents=False,
+                support_detokenization=True,
+            )
+        except RuntimeError as e:  # raised when no vocabulary entry could match a word
+            raise ValueError(
+                f"Vocabulary file {str(self.vocab_file)!r} cannot make a WordPiece tokenizer ({e}); "
+                "add at least one word piece besides [UNK] and bracketed tokens such as [CLS]."
+            ) from None
 
     @property
     def vocab_size(self):
         return len(self.vocab)
 
     def token_to_id(self, token):
-        """The id of `token`; raises `KeyError` naming it when absent."""
-        try:
-            return self.vocab.index(token)
-        except ValueError:
-            raise KeyError(f"Token {token!r} is not in {self.vocab_file}.") from None
+        """The id of `token`; a `ValueError` naming it, the file and the fix when absent."""
+        (token_id,) = special_token_ids(self.vocab, [token], self.vocab_file)
+        return token_id
 
     def is_word_start(self, ids):
         """Whether each piece begins a word, i.e. is not a `##` continuation.

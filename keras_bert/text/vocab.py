@@ -6,7 +6,10 @@ SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
 
 def load_vocab(vocab_file):
-    """Reads a `vocab.txt` into a list of tokens, checking that BERT can use it.
+    """Reads a `vocab.txt` into a list of tokens.
+
+    Special tokens are not checked here: each user checks the ones it needs
+    with `special_token_ids` (WordPiece needs only `[UNK]`).
 
     Args:
         vocab_file: str. UTF-8 text, one token a line.
@@ -16,7 +19,7 @@ def load_vocab(vocab_file):
 
     Raises:
         FileNotFoundError: the file is missing.
-        ValueError: the file is empty, not UTF-8, or lacks a special token.
+        ValueError: the file is empty, not UTF-8, or repeats a token.
 
     Example:
     >>> import tempfile
@@ -56,10 +59,38 @@ def load_vocab(vocab_file):
                 f"{first_line[token]} and {line}; each token must appear once."
             )
         first_line[token] = line
-    missing = [t for t in SPECIAL_TOKENS if t not in tokens]
-    if missing:
-        raise ValueError(
-            f"Vocabulary file {vocab_file!r} lacks the special token(s) {missing}, "
-            f"which BERT needs; add them (the standard order is {list(SPECIAL_TOKENS)})."
-        )
     return tokens
+
+
+def special_token_ids(vocab, tokens, vocab_file, needed_by=None):
+    """The ids of `tokens`, checking that the vocabulary has them all.
+
+    Args:
+        vocab: list of str, the tokens in id order (from `load_vocab`).
+        tokens: the special tokens wanted, e.g. `("[CLS]", "[SEP]")`.
+        vocab_file: str. Where `vocab` came from, for the error message.
+        needed_by: optional str. What needs them, for the error message.
+
+    Returns:
+        A list of int ids, in the order of `tokens`.
+
+    Raises:
+        ValueError: naming the missing tokens, the file and the fix.
+
+    Example:
+    >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "hello"]
+    >>> special_token_ids(vocab, ("[CLS]", "[SEP]"), "vocab.txt", "packing")
+    [2, 3]
+    >>> special_token_ids(vocab, ("[MASK]",), "vocab.txt", "masking")
+    Traceback (most recent call last):
+    ...
+    ValueError: Vocabulary file 'vocab.txt' lacks the special token(s) ['[MASK]'], which masking needs; add them (the standard order is ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']).
+    """
+    missing = [t for t in tokens if t not in vocab]
+    if missing:
+        needed = f", which {needed_by} needs" if needed_by else ""
+        raise ValueError(
+            f"Vocabulary file {os.fspath(vocab_file)!r} lacks the special token(s) {missing}{needed}; "
+            f"add them (the standard order is {list(SPECIAL_TOKENS)})."
+        )
+    return [vocab.index(t) for t in tokens]

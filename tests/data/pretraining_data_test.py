@@ -248,6 +248,16 @@ def test_masking_mix_and_objective_are_checked(tmp_path):
         pretraining_dataset(static_files, 4, 48, _masking(max_predictions_per_seq=7, objective="ltr"))
 
 
+def test_masking_options_need_mask_and_the_packing_tokens(tmp_path):
+    path = tmp_path / "vocab.txt"
+    path.write_text("[PAD]\n[UNK]\n[CLS]\nthe\n")  # a tokenizer's vocabulary, not a masker's
+    with pytest.raises(
+        ValueError,
+        match=r"vocab.txt' lacks the special token\(s\) \['\[MASK\]', '\[SEP\]'\], which masked-LM pretraining needs; add them",
+    ):
+        MaskingOptions.from_vocab_file(str(path))
+
+
 @pytest.mark.parametrize("mask_rate, random_rate", [(1.0, 0.0), (0.8, 0.0)])
 def test_masking_mixes_of_the_paper_table_8(tmp_path, mask_rate, random_rate):
     # 100% [MASK], and 80% [MASK] / 20% unchanged: a chosen token is [MASK] or itself, never another.

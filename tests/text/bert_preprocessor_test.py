@@ -73,6 +73,19 @@ def test_too_small_seq_length(minilm_path):
         BertPreprocessor(f"{minilm_path}/vocab.txt", seq_length=2)
 
 
+def test_vocabulary_needs_the_packing_tokens_but_not_mask(tmp_path):
+    path = tmp_path / "vocab.txt"
+    path.write_text("[UNK]\n[SEP]\nhello\n")  # enough for the tokenizer alone
+    with pytest.raises(
+        ValueError,
+        match=r"vocab.txt' lacks the special token\(s\) \['\[CLS\]', '\[PAD\]'\], which packing needs; add them",
+    ):
+        BertPreprocessor(str(path), seq_length=5)
+    path.write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n")
+    packed = BertPreprocessor(str(path), seq_length=5)(tf.constant(["hello you"]))
+    assert packed["input_word_ids"].numpy().tolist() == [[2, 4, 1, 3, 0]]
+
+
 def test_bad_input_gives_defined_packed_rows(minilm_path):
     preprocessor = BertPreprocessor(f"{minilm_path}/vocab.txt", seq_length=16)
     texts = tf.constant(["", "   \t\n ", "word " * 20_000, b"caf\xc3 \xff\xfe ok", "\x00\x07"])

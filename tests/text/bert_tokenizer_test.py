@@ -45,10 +45,13 @@ def test_missing_and_bad_vocab_files(tmp_path):
     empty.write_text("")
     with pytest.raises(ValueError, match="is empty"):
         BertTokenizer(str(empty))
-    partial = tmp_path / "partial.txt"
-    partial.write_text("[PAD]\n[UNK]\nhello\n")
-    with pytest.raises(ValueError, match=r"lacks the special token\(s\) \['\[CLS\]', '\[SEP\]', '\[MASK\]'\]"):
-        BertTokenizer(str(partial))
+    no_unk = tmp_path / "no_unk.txt"
+    no_unk.write_text("[PAD]\n[CLS]\n[SEP]\n[MASK]\nhello\n")
+    with pytest.raises(
+        ValueError,
+        match=r"no_unk.txt' lacks the special token\(s\) \['\[UNK\]'\], which WordPiece tokenization needs; add them",
+    ):
+        BertTokenizer(str(no_unk))
 
 
 # Each case: what the original BERT rules do, checked against HF `tokenizers`.
@@ -129,3 +132,74 @@ def test_vocab_lines_end_only_at_newlines_and_duplicates_are_named(tmp_path):
     path.write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nword\nword\n", encoding="utf-8")
     with pytest.raises(ValueError, match="repeats 'word' on lines 6 and 7"):
         load_vocab(path)
+
+
+# google-research/bert's tokenization_test.py, case by case, on its inline
+# vocabularies (whose only special token in use is [UNK]).
+GOOGLE_VOCAB = ["[UNK]", "[CLS]", "[SEP]", "want", "##want", "##ed", "wa", "un", "runn", "##ing"]
+
+
+def _tokenizer(tmp_path, tokens, lower_case=True):
+    path = tmp_path / "vocab.txt"
+    path.write_text("".join(token + "\n" for token in tokens), encoding="utf-8")
+    return BertTokenizer(str(path), lower_case=lower_case)
+
+
+def _pieces(tokenizer, text):
+    return [tokenizer.vocab[i] for i in tokenizer(tf.constant([text])).to_list()[0]]
+
+
+def test_google_full_tokenizer(tmp_path):
+    tokenizer = _tokenizer(tmp_path, GOOGLE_VOCAB + [","])
+    assert _pieces(tokenizer, "UNwant\u00E9d,running") == ["un", "##want", "##ed", ",", "runn", "##ing"]
+    assert tokenizer(tf.constant(["UNwant\u00E9d,running"])).to_list() == [[7, 4, 5, 10, 8, 9]]
+
+
+def test_google_wordpiece_tokenizer_and_convert_tokens_to_ids(tmp_path):
+    tokenizer = _tokenizer(tmp_path, GOOGLE_VOCAB, lower_case=False)
+    assert _pieces(tokenizer, "") == []
+    assert _pieces(tokenizer, "unwanted running") == ["un", "##want", "##ed", "runn", "##ing"]
+    assert tokenizer(tf.constant(["unwanted running"])).to_list() == [[7, 4, 5, 8, 9]]
+    assert _pieces(tokenizer, "unwantedX running") == ["[UNK]", "runn", "##ing"]
+
+
+def test_google_basic_tokenizer(tmp_path):
+    # Chinese characters are words of their own.
+    chinese = _tokenizer(tmp_path, ["[UNK]", "ah", "\u535A", "\u63A8", "zz"])
+    assert _pieces(chinese, "ah\u535A\u63A8zz") == ["ah", "\u535A", "\u63A8", "zz"]
+    text = " \tHeLLo!how  \n Are yoU?  "
+    lower = _tokenizer(tmp_path, ["[UNK]", "hello", "!", "how", "are", "you", "?"])
+    assert _pieces(lower, text) == ["hello", "!", "how", "are", "you", "?"]
+    assert _pieces(lower, "H\u00E9llo") == ["hello"]
+    cased = _tokenizer(tmp_path, ["[UNK]", "HeLLo", "!", "how", "Are", "yoU", "?"], lower_case=False)
+    assert _pieces(cased, text) == ["HeLLo", "!", "how", "Are", "yoU", "?"]
+
+
+def test_google_character_classes(tmp_path):
+    # The original's _is_whitespace, _is_control and _is_punctuation cases,
+    # seen through what each class does to the word "a?b".
+    tokenizer = _tokenizer(tmp_path, ["[UNK]", "a", "b", "ab", "aAb", "-", "$", "`", "."], lower_case=False)
+    for whitespace in [" ", "\t", "\r", "\n", "\u00A0"]:
+        assert _pieces(tokenizer, f"a{whitespace}b") == ["a", "b"], repr(whitespace)
+    assert _pieces(tokenizer, "a\u0005b") == ["ab"]  # control characters vanish
+    for punctuation in "-$`.":
+        assert _pieces(tokenizer, f"a{punctuation}b") == ["a", punctuation, "b"]
+    assert _pieces(tokenizer, "aAb") == ["aAb"]  # "A" is none of the three
+
+
+def test_unk_is_the_only_special_token_needed_and_others_are_named_on_lookup(tmp_path):
+    tokenizer = _tokenizer(tmp_path, ["[UNK]", "running"])
+    assert tokenizer(tf.constant(["unwanted running", ""])).to_list() == [[0, 1], []]
+    _, starts, ends = tokenizer.tokenize_with_offsets(tf.constant(["unwanted running"]))
+    assert (starts.to_list(), ends.to_list()) == ([[0, 9]], [[8, 16]])
+    assert tokenizer.token_to_id("[UNK]") == 0
+    with pytest.raises(ValueError, match=r"vocab.txt' lacks the special token\(s\) \['\[CLS\]'\]; add them"):
+        tokenizer.token_to_id("[CLS]")
+
+
+
+@pytest.mark.parametrize("tokens", [["[UNK]"], ["[UNK]", "[CLS]", "[SEP]", "##"]])
+def test_vocabulary_without_word_pieces_is_a_clear_error(tmp_path, tokens):
+    # tensorflow-text's WordPiece cannot be built without a piece it could match.
+    with pytest.raises(ValueError, match="cannot make a WordPiece tokenizer .*; add at least one word piece"):
+        _tokenizer(tmp_path, tokens)
