@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_bert import private_apis
+import keras_bert.private_apis as private_apis
 from keras_bert.models.bert_task_model import BertTaskModel
 from keras_bert.training.optimizer import BertAdamW
 
