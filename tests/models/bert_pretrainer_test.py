@@ -1,6 +1,5 @@
 """`BertPretrainer` against `transformers`' BertForPreTraining."""
 
-import keras
 import numpy as np
 import pytest
 
