@@ -192,7 +192,7 @@ def run_squad_lockstep():
 
     from keras_bert import BertEncoder, BertSpanLabeler, read_checkpoint
     from keras_bert.checkpoints import default_checkpoint_path
-    from keras_bert.checkpoints.loading import assign_weights
+    from keras_bert.checkpoints.bert_checkpoint import assign_weights
     from keras_bert.data import squad_answers, squad_dataset
     from keras_bert.metrics import squad_scores
     from keras_bert.training import compile_for_fine_tuning, predict_logits, training_steps

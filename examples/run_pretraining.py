@@ -119,7 +119,7 @@ def main(argv):
             encoder.gradient_checkpointing = FLAGS.gradient_checkpointing
             pretrainer = keras_bert.BertPretrainer(encoder)
             if checkpoint and checkpoint.heads:
-                pretrainer.load_head_weights(checkpoint.heads, checkpoint.source)
+                keras_bert.checkpoints.load_head_weights(pretrainer, checkpoint.heads, checkpoint.source)
             pretrainer.compile(
                 optimizer=create_optimizer(
                     FLAGS.learning_rate, FLAGS.num_train_steps, FLAGS.num_warmup_steps, FLAGS.weight_decay,
@@ -148,7 +148,8 @@ def main(argv):
         except FloatingPointError as e:
             sys.exit(f"run_pretraining.py: {e}")
         if distribution.is_chief(strategy):
-            keras_bert.save_tf1_checkpoint(encoder, FLAGS.model_dir, extra_weights=pretrainer.head_weights())
+            heads = keras_bert.checkpoints.head_weights(pretrainer)
+            keras_bert.save_tf1_checkpoint(encoder, FLAGS.model_dir, extra_weights=heads)
             print(f"Google-format checkpoint: {FLAGS.model_dir}/bert_model.ckpt")
             curves = os.path.join(FLAGS.model_dir, "curves.png")
             plot_pretraining_curves(os.path.join(FLAGS.model_dir, "metrics.jsonl"), curves)
@@ -166,9 +167,10 @@ def main(argv):
 
 def _config(vocab_size):
     from keras_bert import BertConfig
+    from keras_bert.checkpoints import read_config_json
 
     if FLAGS.bert_config_file:
-        return BertConfig.from_json_file(FLAGS.bert_config_file)
+        return read_config_json(FLAGS.bert_config_file)
     layers, hidden, heads = MODEL_SIZES[FLAGS.model_size]
     layers = FLAGS.num_layers or layers
     return BertConfig(vocab_size=vocab_size, hidden_size=hidden, num_layers=layers, num_attention_heads=heads,
@@ -177,18 +179,18 @@ def _config(vocab_size):
 
 def _prepare_model_dir(config, vocab_file, strategy):
     """Writes bert_config.json and vocab.txt; refuses a directory of another run's shape."""
-    from keras_bert import BertConfig
+    from keras_bert.checkpoints import read_config_json, write_config_json
     from keras_bert.training.distribution import is_chief
 
     config_path = os.path.join(FLAGS.model_dir, "bert_config.json")
-    if os.path.isfile(config_path) and BertConfig.from_json_file(config_path) != config:
+    if os.path.isfile(config_path) and read_config_json(config_path) != config:
         raise ValueError(
             f"{FLAGS.model_dir} holds a run of another shape ({config_path}); "
             "use a new --model_dir or the same model flags."
         )
     if is_chief(strategy):
         common_flags.make_output_dir(FLAGS.model_dir, "--model_dir")
-        config.to_json_file(config_path, dialect="google")
+        write_config_json(config, config_path, dialect="google")
         shutil.copyfile(vocab_file, os.path.join(FLAGS.model_dir, "vocab.txt"))
 
 

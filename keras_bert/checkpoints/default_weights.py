@@ -13,11 +13,11 @@ def default_checkpoint_path():
 
     Example:
     >>> import os
-    >>> from keras_bert import BertConfig
+    >>> from keras_bert.checkpoints import read_config_json
     >>> path = default_checkpoint_path()
     >>> sorted({"config.json", "model.safetensors", "vocab.txt"} & set(os.listdir(path)))
     ['config.json', 'model.safetensors', 'vocab.txt']
-    >>> config = BertConfig.from_json_file(os.path.join(path, "config.json"))
+    >>> config = read_config_json(os.path.join(path, "config.json"))
     >>> config.num_layers, config.hidden_size, config.num_attention_heads, config.vocab_size
     (6, 384, 12, 30522)
     """

@@ -1,22 +1,15 @@
-"""`read_checkpoint` and `load_encoder`: any supported layout -> a `BertEncoder`."""
+"""`read_checkpoint` and `load_encoder`: tell a checkpoint's layout, let its module read it.
 
-import dataclasses
+Each layout's module returns the common `BertCheckpoint` record:
+`tf1_checkpoint` (Google's release), `hf_checkpoint` (Hugging Face),
+`keras_file` (`.keras`) and `run_directory` (a `run_pretraining.py` run).
+"""
+
 import os
 
-import keras
-import numpy as np
-from absl import logging
-
-from keras_bert.checkpoints import hf_checkpoint, run_directory, tf1_checkpoint
+from keras_bert.checkpoints import hf_checkpoint, keras_file, run_directory, tf1_checkpoint
+from keras_bert.checkpoints.bert_checkpoint import encoder_from_checkpoint
 from keras_bert.checkpoints.errors import CheckpointError
-from keras_bert.checkpoints.name_table import (
-    HEAD_PREFIXES,
-    encoder_variables,
-    encoder_weights,
-    google_shape,
-    is_optimizer_state,
-)
-from keras_bert.config import BertConfig
 from keras_bert.models import BertEncoder
 
 _LAYOUTS = (
@@ -26,44 +19,6 @@ _LAYOUTS = (
     "pytorch_model.bin; (c) a .keras file saved from a BertEncoder; (d) the "
     "--model_dir of run_pretraining.py (its latest checkpoint)"
 )
-
-
-@dataclasses.dataclass
-class BertCheckpoint:
-    """A checkpoint read into memory, in Google's names and shapes.
-
-    Attributes:
-        config: the `BertConfig` stored with the checkpoint.
-        weights: `{google_name: numpy array}` of the encoder (`bert/...`).
-        heads: `{google_name: numpy array}` of the pretraining heads
-            (`cls/predictions/...`, `cls/seq_relationship/...`), maybe empty.
-        unused: names of other variables, neither weights nor optimizer state.
-        vocab_file: path of the `vocab.txt` beside it, or None.
-        source: the file the weights came from.
-
-    Example:
-    >>> import tempfile
-    >>> from keras_bert import BertEncoder, save_tf1_checkpoint
-    >>> vocab = tempfile.mktemp()
-    >>> _ = open(vocab, "w").write("\\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "good"]))
-    >>> directory = tempfile.mkdtemp()
-    >>> _ = save_tf1_checkpoint(BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
-    ...     num_attention_heads=2, intermediate_size=12), directory, vocab_file=vocab)
-    >>> checkpoint = read_checkpoint(directory)
-    >>> checkpoint.config.vocab_size, len(checkpoint.weights), checkpoint.heads, checkpoint.unused
-    (23, 23, {}, [])
-    >>> checkpoint.weights["bert/embeddings/word_embeddings"].shape
-    (23, 8)
-    >>> os.path.basename(checkpoint.vocab_file), os.path.basename(checkpoint.source)
-    ('vocab.txt', 'bert_model.ckpt')
-    """
-
-    config: BertConfig
-    weights: dict
-    heads: dict
-    unused: list
-    vocab_file: str
-    source: str
 
 
 def read_checkpoint(path):
@@ -94,22 +49,21 @@ def read_checkpoint(path):
     """
     path = os.fspath(path)
     if path.endswith(".keras"):
-        return _read_keras_file(path)
+        return keras_file.read_keras_checkpoint(path)
     if os.path.isfile(path + ".index"):
-        directory = os.path.dirname(path) or "."
-        return _read_google(directory, path)
+        return tf1_checkpoint.read_tf1_checkpoint(os.path.dirname(path) or ".", path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"No checkpoint at {path!r}: it does not exist. Accepted: {_LAYOUTS}.")
     if not os.path.isdir(path):
         raise CheckpointError(f"{path!r} is not a BERT checkpoint. Accepted: {_LAYOUTS}.")
     if run_directory.is_run_directory(path):
-        return _read_run_directory(path)
+        return run_directory.read_run_directory(path)
     prefix = tf1_checkpoint.find_checkpoint_prefix(path)
     if prefix is not None:
-        return _read_google(path, prefix)
+        return tf1_checkpoint.read_tf1_checkpoint(path, prefix)
     weight_file = hf_checkpoint.find_weight_file(path)
     if weight_file is not None:
-        return _read_hf(path, weight_file)
+        return hf_checkpoint.read_hf_checkpoint(path, weight_file)
     found = sorted(os.listdir(path))[:20]
     raise CheckpointError(
         f"Unknown checkpoint layout in {path!r} (it holds {found}). Accepted: {_LAYOUTS}."
@@ -146,7 +100,7 @@ def load_encoder(path):
     """
     path = os.fspath(path)
     if path.endswith(".keras"):
-        return _load_keras_file(path)
+        return keras_file.load_keras_encoder(path)
     return encoder_from_checkpoint(read_checkpoint(path))
 
 
@@ -171,6 +125,7 @@ def load_encoder_and_vocab(path=None, vocab_file=None, random_init=False):
     loads all-MiniLM-L6-v2 instead).
 
     >>> import tempfile
+    >>> import numpy as np
     >>> from keras_bert import save_tf1_checkpoint
     >>> vocab = tempfile.mktemp()
     >>> _ = open(vocab, "w").write("\\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "good"]))
@@ -192,7 +147,7 @@ def load_encoder_and_vocab(path=None, vocab_file=None, random_init=False):
 
     path = os.fspath(path or default_checkpoint_path())
     if path.endswith(".keras"):
-        encoder, found_vocab = _load_keras_file(path), None
+        encoder, found_vocab = keras_file.load_keras_encoder(path), None
         if random_init:
             encoder = BertEncoder.from_bert_config(encoder.config)
     else:
@@ -232,134 +187,3 @@ def check_vocab_fits(vocab_file, config, source):
             f"{vocab_file} has {vocab_size} tokens but the checkpoint's vocab_size is "
             f"{config.vocab_size}; use the vocabulary released with {source}."
         )
-
-
-def encoder_from_checkpoint(checkpoint):
-    """A `BertEncoder` built from a read `BertCheckpoint` and holding its weights.
-
-    Variables the encoder does not use are logged by name. Call it inside a
-    `tf.distribute` strategy's scope to place the encoder there.
-
-    Example:
-    >>> import tempfile
-    >>> from keras_bert import BertEncoder, save_tf1_checkpoint
-    >>> directory = tempfile.mkdtemp()
-    >>> _ = save_tf1_checkpoint(BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
-    ...     num_attention_heads=2, intermediate_size=12), directory)
-    >>> encoder_from_checkpoint(read_checkpoint(directory)).config.num_layers
-    1
-    """
-    encoder = BertEncoder.from_bert_config(checkpoint.config)
-    unused = checkpoint.unused + assign_weights(encoder, checkpoint.weights, checkpoint.source)
-    if unused:
-        logging.warning(
-            "%d variable(s) of %s were not used by the encoder: %s",
-            len(unused),
-            checkpoint.source,
-            ", ".join(unused),
-        )
-    return encoder
-
-
-def assign_weights(encoder, weights, source):
-    """Assigns `{google_name: array}` to the encoder, checking every shape.
-
-    Returns:
-        The sorted names in `weights` that no encoder variable took.
-
-    Raises:
-        CheckpointError: listing every missing variable and every shape
-            mismatch (the variable, the expected and the found shape).
-    """
-    variables = encoder_variables(encoder)
-    missing = sorted(set(variables) - set(weights))
-    mismatched = []
-    for name, variable in variables.items():
-        if name in weights:
-            expected = google_shape(name, variable.shape)
-            found = tuple(np.shape(weights[name]))
-            if found != expected:
-                mismatched.append(f"{name}: expected shape {expected}, found {found}")
-    if missing or mismatched:
-        problems = [f"{name}: missing" for name in missing] + mismatched
-        raise CheckpointError(
-            f"{source} does not fit this encoder ({encoder.config}):\n  "
-            + "\n  ".join(problems[:20])
-            + (f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else "")
-            + "\nBuild the encoder from the checkpoint's own config "
-            "(keras_bert.load_encoder does), or use a checkpoint of this shape."
-        )
-    for name, variable in variables.items():
-        variable.assign(np.reshape(weights[name], variable.shape).astype(variable.dtype))
-    return sorted(set(weights) - set(variables))
-
-
-def _split(all_weights):
-    weights, heads, unused = {}, {}, []
-    for name, value in all_weights.items():
-        if is_optimizer_state(name):
-            continue
-        if name.startswith("bert/"):
-            weights[name] = value
-        elif name.startswith(HEAD_PREFIXES):
-            heads[name] = value
-        else:
-            unused.append(name)
-    return weights, heads, sorted(unused)
-
-
-def _vocab_beside(directory):
-    vocab = os.path.join(directory, tf1_checkpoint.VOCAB_FILE)
-    return vocab if os.path.isfile(vocab) else None
-
-
-def _read_google(directory, prefix):
-    config_path = os.path.join(directory, tf1_checkpoint.CONFIG_FILE)
-    if not os.path.isfile(config_path):
-        raise FileNotFoundError(
-            f"The TF1 checkpoint {prefix!r} has no {tf1_checkpoint.CONFIG_FILE} "
-            f"beside it in {directory!r}; put the bert_config.json it was trained "
-            "with there."
-        )
-    config = BertConfig.from_json_file(config_path)
-    weights, heads, unused = _split(tf1_checkpoint.read_tf1_weights(prefix))
-    return BertCheckpoint(config, weights, heads, unused, _vocab_beside(directory), prefix)
-
-
-def _read_hf(directory, weight_file):
-    config_path = os.path.join(directory, hf_checkpoint.CONFIG_FILE)
-    if not os.path.isfile(config_path):
-        raise FileNotFoundError(
-            f"{weight_file} has no {hf_checkpoint.CONFIG_FILE} beside it; a "
-            "Hugging Face BERT directory needs both."
-        )
-    config = BertConfig.from_json_file(config_path)
-    weights, heads, unused = _split(hf_checkpoint.read_hf_weights(weight_file))
-    return BertCheckpoint(config, weights, heads, unused, _vocab_beside(directory), weight_file)
-
-
-def _read_run_directory(directory):
-    config, encoder, heads, path = run_directory.read_run_directory(directory)
-    if path is None:
-        raise CheckpointError(f"The run directory {directory} has no checkpoint yet.")
-    return BertCheckpoint(config, encoder_weights(encoder), heads, [], _vocab_beside(directory), path)
-
-
-def _load_keras_file(path):
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No .keras file at {path!r}.")
-    try:
-        model = keras.saving.load_model(path)
-    except Exception as e:  # Keras raises many types for unreadable archives.
-        raise CheckpointError(f"Cannot load {path} as a Keras model ({e}).") from None
-    if not isinstance(model, BertEncoder):
-        raise CheckpointError(
-            f"{path} holds a {type(model).__name__}, not a BertEncoder; load it "
-            "with keras.saving.load_model instead."
-        )
-    return model
-
-
-def _read_keras_file(path):
-    encoder = _load_keras_file(path)
-    return BertCheckpoint(encoder.config, encoder_weights(encoder), {}, [], None, path)

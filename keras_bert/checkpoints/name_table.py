@@ -2,7 +2,9 @@
 
 Google's TF1 names are the canonical names inside keras_bert: every reader
 turns a checkpoint into `{google_name: numpy array in Google's shape}` and one
-loader assigns those to the encoder. Foreign names live only in this module.
+loader assigns those to the encoder; `head_weights` and `load_head_weights`
+do the same for a `BertPretrainer`'s heads. Foreign names live only in this
+module.
 """
 
 import re
@@ -40,6 +42,18 @@ _POOLER_NAMES = {
     "dense/bias": "bert/pooler/dense/bias",
 }
 
+# A `BertPretrainer`'s head variable paths (after the model name) -> Google's names.
+_HEAD_NAMES = {
+    "masked_lm/dense/kernel": "cls/predictions/transform/dense/kernel",
+    "masked_lm/dense/bias": "cls/predictions/transform/dense/bias",
+    "masked_lm/layer_norm/gamma": "cls/predictions/transform/LayerNorm/gamma",
+    "masked_lm/layer_norm/beta": "cls/predictions/transform/LayerNorm/beta",
+    "masked_lm/output_bias": "cls/predictions/output_bias",
+    "nsp/kernel": "cls/seq_relationship/output_weights",  # stored transposed
+    "nsp/bias": "cls/seq_relationship/output_bias",
+}
+_TRANSPOSED_HEAD = "cls/seq_relationship/output_weights"
+
 # Pretraining heads, read when present (for the pretraining model).
 HEAD_PREFIXES = ("cls/predictions/", "cls/seq_relationship/")
 
@@ -75,16 +89,74 @@ def encoder_variables(encoder):
 
 
 def encoder_weights(encoder):
-    """The encoder's weights as `{google_name: numpy array in Google's shape}`."""
-    return {
-        name: np.reshape(variable.numpy(), google_shape(name, variable.shape))
-        for name, variable in encoder_variables(encoder).items()
-    }
+    """The encoder's weights as `{google_name: numpy array}` (our variables have Google's shapes)."""
+    return {name: variable.numpy() for name, variable in encoder_variables(encoder).items()}
 
 
-def google_shape(google_name, variable_shape):
-    """The shape Google stores for a variable of ours: the same (every kernel is `(in, out)`)."""
-    return tuple(variable_shape)
+def _head_variables(pretrainer):
+    table = {}
+    for layer_name in ("masked_lm", "nsp"):
+        for variable in pretrainer.get_layer(layer_name).weights:
+            # Paths start at the layer ("masked_lm/dense/kernel"), maybe after a prefix.
+            path = variable.path
+            table[_HEAD_NAMES[path[path.index(layer_name + "/"):]]] = variable
+    return table
+
+
+def head_weights(pretrainer):
+    """A `BertPretrainer`'s heads as `{google_name: numpy array}` in Google's shapes.
+
+    The masked-LM head becomes `cls/predictions/...`, the next-sentence head
+    `cls/seq_relationship/...` (its kernel stored `(2, hidden)`, as Google does).
+
+    Example:
+    >>> from keras_bert import BertEncoder, BertPretrainer
+    >>> pretrainer = BertPretrainer(BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
+    ...                                         num_attention_heads=2, intermediate_size=12))
+    >>> heads = head_weights(pretrainer)
+    >>> len(heads), heads["cls/seq_relationship/output_weights"].shape
+    (7, (2, 8))
+    """
+    weights = {name: variable.numpy() for name, variable in _head_variables(pretrainer).items()}
+    weights[_TRANSPOSED_HEAD] = weights[_TRANSPOSED_HEAD].T
+    return weights
+
+
+def load_head_weights(pretrainer, weights, source="the checkpoint"):
+    """Assigns `{google_name: array}` heads (as `read_checkpoint(...).heads`) to a `BertPretrainer`.
+
+    Args:
+        pretrainer: a `BertPretrainer`.
+        weights: `{google_name: array}` in Google's shapes, as `head_weights`
+            returns them.
+        source: str. Names the checkpoint in the error message.
+
+    Raises:
+        ValueError: naming each head variable missing or of another shape.
+
+    Example:
+    >>> from keras_bert import BertEncoder, BertPretrainer
+    >>> def pretrainer():
+    ...     return BertPretrainer(BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
+    ...                                       num_attention_heads=2, intermediate_size=12))
+    >>> trained, fresh = pretrainer(), pretrainer()
+    >>> load_head_weights(fresh, head_weights(trained))
+    >>> np.array_equal(fresh.get_layer("nsp").kernel, trained.get_layer("nsp").kernel)
+    True
+    """
+    problems = []
+    for name, variable in _head_variables(pretrainer).items():
+        value = weights.get(name)
+        if value is None:
+            problems.append(f"{name}: missing")
+            continue
+        value = np.asarray(value).T if name == _TRANSPOSED_HEAD else np.asarray(value)
+        if value.shape != tuple(variable.shape):
+            problems.append(f"{name}: expected {tuple(variable.shape)}, found {value.shape}")
+        else:
+            variable.assign(value)
+    if problems:
+        raise ValueError(f"{source} has no usable pretraining heads:\n  " + "\n  ".join(problems))
 
 
 # --- Hugging Face -> Google ---------------------------------------------------

@@ -53,14 +53,19 @@ def restore_latest(checkpoint, directory):
 
 
 def read_run_directory(directory):
-    """`(config, encoder, heads, path)` of the latest checkpoint of a run directory."""
-    from keras_bert.config import BertConfig
+    """The latest readable checkpoint of a run directory, heads included, as a `BertCheckpoint`."""
+    from keras_bert.checkpoints.bert_checkpoint import BertCheckpoint
+    from keras_bert.checkpoints.config_json import read_config_json
+    from keras_bert.checkpoints.name_table import encoder_weights, head_weights
     from keras_bert.models import BertPretrainer, BertEncoder
 
     config_path = os.path.join(directory, "bert_config.json")
     if not os.path.isfile(config_path):
         raise FileNotFoundError(f"The run directory {directory} has no bert_config.json.")
-    config = BertConfig.from_json_file(config_path)
+    config = read_config_json(config_path)
     pretrainer = BertPretrainer(BertEncoder.from_bert_config(config))
     path = restore_latest(tf.train.Checkpoint(model=pretrainer), directory)
-    return config, pretrainer.encoder, pretrainer.head_weights(), path
+    if path is None:
+        raise CheckpointError(f"The run directory {directory} has no checkpoint yet.")
+    weights = {**encoder_weights(pretrainer.encoder), **head_weights(pretrainer)}
+    return BertCheckpoint.from_google_weights(config, weights, directory, path)

@@ -6,12 +6,13 @@ import tempfile
 
 import tensorflow as tf
 
+from keras_bert.checkpoints.bert_checkpoint import VOCAB_FILE, BertCheckpoint
+from keras_bert.checkpoints.config_json import read_config_json, write_config_json
 from keras_bert.checkpoints.errors import CheckpointError
 from keras_bert.checkpoints.name_table import encoder_weights
 
 CONFIG_FILE = "bert_config.json"
 CHECKPOINT_PREFIX = "bert_model.ckpt"
-VOCAB_FILE = "vocab.txt"
 
 
 def find_checkpoint_prefix(directory):
@@ -31,8 +32,42 @@ def find_checkpoint_prefix(directory):
     return None
 
 
-def read_tf1_weights(prefix):
-    """Reads every variable of a TF1 checkpoint into `{name: numpy array}`."""
+def read_tf1_checkpoint(directory, prefix):
+    """Reads a TF1 checkpoint and the `bert_config.json` in `directory`.
+
+    Args:
+        directory: str. Holds `bert_config.json` and maybe `vocab.txt`.
+        prefix: str. The checkpoint prefix (`.../bert_model.ckpt`), as
+            `find_checkpoint_prefix` finds it.
+
+    Returns:
+        A `BertCheckpoint`; its heads are the `cls/...` variables, if any.
+
+    Raises:
+        FileNotFoundError: `directory` has no `bert_config.json`.
+        CheckpointError: the checkpoint files are unreadable or truncated.
+
+    Example:
+    >>> import tempfile
+    >>> from keras_bert import BertEncoder
+    >>> directory = tempfile.mkdtemp()
+    >>> prefix = save_tf1_checkpoint(BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
+    ...     num_attention_heads=2, intermediate_size=12), directory)
+    >>> checkpoint = read_tf1_checkpoint(directory, prefix)
+    >>> checkpoint.config.hidden_size, checkpoint.source == prefix
+    (8, True)
+    """
+    config_path = os.path.join(directory, CONFIG_FILE)
+    if not os.path.isfile(config_path):
+        raise FileNotFoundError(
+            f"The TF1 checkpoint {prefix!r} has no {CONFIG_FILE} beside it in "
+            f"{directory!r}; put the bert_config.json it was trained with there."
+        )
+    config = read_config_json(config_path)
+    return BertCheckpoint.from_google_weights(config, _read_variables(prefix), directory, prefix)
+
+
+def _read_variables(prefix):
     try:
         reader = tf.train.load_checkpoint(prefix)
         return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
@@ -82,7 +117,7 @@ def save_tf1_checkpoint(encoder, directory, vocab_file=None, extra_weights=None)
             shape_and_slices=[""] * len(names),
             tensors=[tf.constant(weights[name]) for name in names],
         )
-        encoder.config.to_json_file(os.path.join(staging, CONFIG_FILE), dialect="google")
+        write_config_json(encoder.config, os.path.join(staging, CONFIG_FILE), dialect="google")
         if vocab_file is not None:
             shutil.copyfile(vocab_file, os.path.join(staging, VOCAB_FILE))
         # The index last: until it is in place, no reader sees a checkpoint.

@@ -1,23 +1,11 @@
 """`BertPretrainer`: the encoder with the masked-LM and next-sentence heads."""
 
 import keras
-import numpy as np
 
 from keras_bert.layers.masked_lm_head import MaskedLMHead
 from keras_bert.models.bert_encoder import BertEncoder  # noqa: F401 (used by the doctest)
 from keras_bert.models.bert_encoder import INPUT_NAMES
 from keras_bert.models.bert_task_model import BertTaskModel, encoder_inputs
-
-# Our head variables' paths (after the model name) -> Google's names.
-_HEAD_NAMES = {
-    "masked_lm/dense/kernel": "cls/predictions/transform/dense/kernel",
-    "masked_lm/dense/bias": "cls/predictions/transform/dense/bias",
-    "masked_lm/layer_norm/gamma": "cls/predictions/transform/LayerNorm/gamma",
-    "masked_lm/layer_norm/beta": "cls/predictions/transform/LayerNorm/beta",
-    "masked_lm/output_bias": "cls/predictions/output_bias",
-    "nsp/kernel": "cls/seq_relationship/output_weights",  # stored transposed
-    "nsp/bias": "cls/seq_relationship/output_bias",
-}
 
 
 @keras.saving.register_keras_serializable(package="keras_bert")
@@ -29,7 +17,9 @@ class BertPretrainer(BertTaskModel):
     0 = IsNext). `compile` defaults to the paper's loss: the mean
     cross-entropy over real masked positions (weighted by
     `masked_lm_weights`) plus the next-sentence cross-entropy, with
-    `mlm_accuracy` and `nsp_accuracy` as metrics.
+    `mlm_accuracy` and `nsp_accuracy` as metrics. The heads' weights go to
+    and from checkpoints in Google's names through
+    `keras_bert.checkpoints.head_weights` and `load_head_weights`.
 
     Args:
         encoder: a `BertEncoder`.
@@ -96,38 +86,3 @@ class BertPretrainer(BertTaskModel):
                 "nsp": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
             }
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, weighted_metrics=weighted_metrics, **kwargs)
-
-    def _head_variables(self):
-        table = {}
-        for layer_name in ("masked_lm", "nsp"):
-            for variable in self.get_layer(layer_name).weights:
-                # Paths start at the layer ("masked_lm/dense/kernel"), maybe after a prefix.
-                path = variable.path
-                table[_HEAD_NAMES[path[path.index(layer_name + "/"):]]] = variable
-        return table
-
-    def head_weights(self):
-        """The heads' weights as `{google_name: numpy array}` (Google's shapes)."""
-        weights = {name: variable.numpy() for name, variable in self._head_variables().items()}
-        weights["cls/seq_relationship/output_weights"] = weights["cls/seq_relationship/output_weights"].T
-        return weights
-
-    def load_head_weights(self, weights, source="the checkpoint"):
-        """Assigns `{google_name: array}` head weights (as `read_checkpoint(...).heads`).
-
-        Raises:
-            ValueError: naming each head variable missing or of another shape.
-        """
-        problems = []
-        for name, variable in self._head_variables().items():
-            value = weights.get(name)
-            if value is None:
-                problems.append(f"{name}: missing")
-                continue
-            value = np.asarray(value).T if name == "cls/seq_relationship/output_weights" else np.asarray(value)
-            if value.shape != tuple(variable.shape):
-                problems.append(f"{name}: expected {tuple(variable.shape)}, found {value.shape}")
-            else:
-                variable.assign(value)
-        if problems:
-            raise ValueError(f"{source} has no usable pretraining heads:\n  " + "\n  ".join(problems))

@@ -3,12 +3,10 @@ import logging
 import os
 import shutil
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-import keras_bert
 from keras_bert import BertEncoder, CheckpointError, load_encoder, read_checkpoint, save_tf1_checkpoint
 from keras_bert.checkpoints.name_table import encoder_variables
 from numpy_bert import bert_forward
@@ -145,13 +143,6 @@ def test_nonexistent_path_and_unknown_layout(tmp_path):
     (tmp_path / "weights.npz").write_bytes(b"")
     with pytest.raises(CheckpointError, match=r"Unknown checkpoint layout in .* \['weights.npz'\]"):
         load_encoder(tmp_path)
-
-
-def test_keras_file_of_another_model_is_refused(tmp_path):
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
-    model.save(tmp_path / "other.keras")
-    with pytest.raises(CheckpointError, match="holds a Sequential, not a BertEncoder"):
-        keras_bert.load_encoder(tmp_path / "other.keras")
 
 
 def test_load_encoder_and_vocab_checks_the_vocabulary_size(toy_dir, tmp_path):

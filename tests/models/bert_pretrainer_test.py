@@ -1,10 +1,10 @@
-"""`BertPretrainer` against `transformers`' BertForPreTraining, and its checkpoints."""
+"""`BertPretrainer` against `transformers`' BertForPreTraining."""
 
-import keras
 import numpy as np
 import pytest
 
-from keras_bert import BertEncoder, BertPretrainer, load_encoder, read_checkpoint, save_tf1_checkpoint
+from keras_bert import BertEncoder, BertPretrainer, load_encoder, read_checkpoint
+from keras_bert.checkpoints import load_head_weights
 from keras_test_utils import run_serialization_test
 
 
@@ -39,28 +39,6 @@ def test_heads_share_the_word_embeddings():
     assert not any("embeddings" in path for path in heads)
 
 
-def test_google_checkpoint_round_trip_keeps_the_heads(tmp_path):
-    pretrainer = BertPretrainer(_tiny_encoder())
-    inputs = _inputs(np.random.default_rng(1))
-    save_tf1_checkpoint(pretrainer.encoder, str(tmp_path), extra_weights=pretrainer.head_weights())
-    checkpoint = read_checkpoint(str(tmp_path))
-    assert checkpoint.heads["cls/seq_relationship/output_weights"].shape == (2, 16)  # Google's layout
-    revived = BertPretrainer(load_encoder(str(tmp_path)))
-    revived.load_head_weights(checkpoint.heads)
-    keras.tree.map_structure(
-        np.testing.assert_array_equal, revived(inputs, training=False), pretrainer(inputs, training=False)
-    )
-
-
-def test_missing_or_misshapen_heads_are_named():
-    pretrainer = BertPretrainer(_tiny_encoder())
-    heads = pretrainer.head_weights()
-    del heads["cls/predictions/output_bias"]
-    heads["cls/seq_relationship/output_bias"] = np.zeros(3)
-    with pytest.raises(ValueError, match=r"output_bias: missing(.|\n)*output_bias: expected \(2,\), found \(3,\)"):
-        pretrainer.load_head_weights(heads, "x.ckpt")
-
-
 def test_logits_and_loss_match_transformers_bert_for_pretraining(tmp_path):
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
@@ -76,7 +54,7 @@ def test_logits_and_loss_match_transformers_bert_for_pretraining(tmp_path):
 
     checkpoint = read_checkpoint(str(tmp_path))
     pretrainer = BertPretrainer(load_encoder(str(tmp_path)))
-    pretrainer.load_head_weights(checkpoint.heads)
+    load_head_weights(pretrainer, checkpoint.heads)
     rng = np.random.default_rng(2)
     inputs = _inputs(rng)
     ours = pretrainer(inputs, training=False)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from keras_bert import BertEncoder, BertSpanLabeler, read_checkpoint
-from keras_bert.checkpoints.loading import assign_weights
+from keras_bert.checkpoints.bert_checkpoint import assign_weights
 from keras_bert.data import read_squad, squad_features, trim_to_longest
 from keras_bert.text import BertTokenizer
 from keras_bert.training import compile_for_fine_tuning
