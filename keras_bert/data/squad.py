@@ -94,8 +94,9 @@ def squad_features(
     doc_stride)` pieces after the previous one and the last reaches the
     context's end, so every context piece is in some window. For training,
     the answer's first and last pieces are the labels, or `[CLS]` (0) when
-    the window does not contain the answer or the question has none. Training questions without
-    answers are dropped unless `keep_unanswerable` (SQuAD v2.0).
+    the window does not contain the answer or the question has none.
+    Training questions without answers are dropped unless
+    `keep_unanswerable` (SQuAD v2.0).
 
     Args:
         examples: list of `SquadExample`.
