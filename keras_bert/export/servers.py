@@ -137,8 +137,9 @@ class SpanServer(tf.Module):
         context = _valid_utf8(context)
         question_ids = self.tokenizer(question)[:, : self.max_query_length]
         context_ids, starts, ends = self.tokenizer.tokenize_with_offsets(context)
-        inputs, windows = pack_question_windows(question_ids, context_ids, self.seq_length, self.doc_stride,
-                                                self.tokenizer.token_to_id("[CLS]"), self.tokenizer.token_to_id("[SEP]"))
+        cls_id, sep_id = self.tokenizer.token_to_id("[CLS]"), self.tokenizer.token_to_id("[SEP]")
+        inputs, windows = pack_question_windows(question_ids, context_ids, self.seq_length, self.doc_stride, cls_id,
+                                                sep_id)
         question_of = windows["question_index"]
         logits = self.model(inputs, training=False)
         start_logits = tf.cast(logits["start_logits"], tf.float32)

@@ -1,4 +1,4 @@
-"""`pack_segments`' dense layout (which TFLite can run) equals tensorflow-text's trim and combine, for random segments."""
+"""`pack_segments`' dense layout (which TFLite can run) equals tensorflow-text's, for random segments."""
 
 import numpy as np
 import tensorflow as tf
