@@ -13,12 +13,15 @@ read too.
 """
 
 import dataclasses
+import itertools
 import random
 
 import keras
 import numpy as np
 import tensorflow as tf
 import tensorflow_text as tf_text
+
+from keras_bert.text.packing import pack_segments
 
 IS_NEXT, IS_RANDOM_NEXT = 0, 1
 
@@ -195,7 +198,7 @@ def create_instances(
     if len(documents) < 2:
         raise ValueError("Next-sentence prediction needs at least 2 documents; give more text.")
     rng = random.Random(seed)
-    instances = []
+    pairs = []
     progress = keras.utils.Progbar(dupe_factor * len(documents), unit_name="document") if show_progress else None
     for _ in range(dupe_factor):
         for index in range(len(documents)):
@@ -206,16 +209,39 @@ def create_instances(
             # NSP away from 50/50. It still serves as a random B.
             if len(documents[index]) < 2:
                 continue
-            instances.extend(_document_instances(documents, index, max_seq_length, short_seq_prob, cls_id, sep_id, rng))
-    rng.shuffle(instances)
+            pairs.extend(_document_pairs(documents, index, max_seq_length, short_seq_prob, rng))
+    rng.shuffle(pairs)
+    return _pack_pairs(pairs, max_seq_length, cls_id, sep_id)
+
+
+def _pack_pairs(pairs, max_seq_length, cls_id, sep_id, batch_size=4096):
+    """`PretrainingInstance`s from `(tokens_a, tokens_b, label)`, laid out by `pack_segments`."""
+    instances = []
+    for start in range(0, len(pairs), batch_size):
+        batch = pairs[start:start + batch_size]
+        segments = [tf.RaggedTensor.from_row_lengths(
+            np.fromiter(itertools.chain.from_iterable(pair[k] for pair in batch), np.int32),
+            [len(pair[k]) for pair in batch]) for k in (0, 1)]
+        packed = {k: v.numpy() for k, v in pack_segments(segments, max_seq_length, cls_id, sep_id).items()}
+        # Only the unpadded positions become lists: one conversion per batch, then row slices.
+        valid = packed["input_mask"].astype(bool)
+        ids = packed["input_word_ids"][valid]
+        continuation = ids >= _CONTINUES_WORD
+        columns = [(ids % _CONTINUES_WORD).tolist(), packed["input_type_ids"][valid].tolist(), continuation.tolist()]
+        ends = np.cumsum(valid.sum(1)).tolist()
+        has_flags = np.logical_or.reduceat(continuation, np.r_[0, ends[:-1]]).tolist() if len(ids) else []
+        for (_, _, label), begin, end, any_flag in zip(batch, [0] + ends[:-1], ends, has_flags):
+            instances.append(PretrainingInstance(columns[0][begin:end], columns[1][begin:end], label,
+                                                 columns[2][begin:end] if any_flag else None))
     return instances
 
 
-def _document_instances(documents, index, max_seq_length, short_seq_prob, cls_id, sep_id, rng):
+def _document_pairs(documents, index, max_seq_length, short_seq_prob, rng):
+    """`(tokens_a, tokens_b, label)` pairs from one document, as the original's `create_instances_from_document`."""
     document = documents[index]
     max_num_tokens = max_seq_length - 3
     target_length = rng.randint(2, max_num_tokens) if rng.random() < short_seq_prob else max_num_tokens
-    instances, chunk, chunk_length, i = [], [], 0, 0
+    pairs, chunk, chunk_length, i = [], [], 0, 0
     while i < len(document):
         chunk.append(document[i])
         chunk_length += len(document[i])
@@ -241,14 +267,10 @@ def _document_instances(documents, index, max_seq_length, short_seq_prob, cls_id
                 tokens_b = [int(t) for segment in chunk[a_end:] for t in segment]
             _truncate_pair(tokens_a, tokens_b, max_num_tokens, rng)
             if tokens_a and tokens_b:
-                ids = [cls_id, *tokens_a, sep_id, *tokens_b, sep_id]
-                segment_ids = [0] * (len(tokens_a) + 2) + [1] * (len(tokens_b) + 1)
-                continuation = [t >= _CONTINUES_WORD for t in ids]
-                ids = [t % _CONTINUES_WORD for t in ids]
-                instances.append(PretrainingInstance(ids, segment_ids, label, continuation if any(continuation) else None))
+                pairs.append((tokens_a, tokens_b, label))
             chunk, chunk_length = [], 0
         i += 1
-    return instances
+    return pairs
 
 
 def _int_feature(values):

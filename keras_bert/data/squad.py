@@ -10,6 +10,7 @@ from absl import logging
 
 from keras_bert.data.classification_dataset import trim_to_longest
 from keras_bert.models.bert_encoder import INPUT_NAMES
+from keras_bert.text.windowing import context_values, pack_question_windows
 
 
 @dataclasses.dataclass
@@ -87,17 +88,21 @@ def squad_features(
 ):
     """Packs each question with overlapping windows of its context.
 
-    `[CLS] question [SEP] context window [SEP]`, windows `doc_stride` pieces
-    apart (the original's sliding window). For training, the answer's first
-    and last pieces are the labels, or `[CLS]` (0) when the window does not
-    contain the answer or the question has none. Training questions without
-    answers are dropped unless `keep_unanswerable` (SQuAD v2.0).
+    `[CLS] question [SEP] context window [SEP]`, windows cut as the
+    original's run_squad.py cuts them (`keras_bert.text.windowing`, which
+    the exported span server shares): each starts `min(window length,
+    doc_stride)` pieces after the previous one and the last reaches the
+    context's end, so every context piece is in some window. For training,
+    the answer's first and last pieces are the labels, or `[CLS]` (0) when
+    the window does not contain the answer or the question has none.
+    Training questions without answers are dropped unless
+    `keep_unanswerable` (SQuAD v2.0).
 
     Args:
         examples: list of `SquadExample`.
         tokenizer: a `BertTokenizer`.
         seq_length: int. Window length, question and special tokens included.
-        doc_stride: int. Context pieces between window starts.
+        doc_stride: int. Context pieces between window starts, at most.
         max_query_length: int. Questions are cut to this many pieces.
         training: bool. Label the answers (and drop unanswerable questions).
         keep_unanswerable: bool. With `training`, keep questions without
@@ -110,7 +115,7 @@ def squad_features(
         `(windows,)`), `char_start`/`char_end` (int32 `(windows,
         seq_length)`: each piece's span in the context, -1 outside it) and
         `is_max_context` (bool `(windows, seq_length)`: whether this window
-        gives the piece its most context).
+        gives the piece its most context, the original's rule).
 
     Example:
     >>> import tempfile
@@ -121,60 +126,43 @@ def squad_features(
     >>> example = SquadExample("q1", "Who wrote", "Ann wrote it.", [("Ann", 0)])
     >>> features = squad_features([example], BertTokenizer(vocab), seq_length=8, doc_stride=2, training=True)
     >>> features["input_word_ids"].tolist(), features["start_positions"].tolist()  # two windows
-    ([[2, 5, 7, 3, 6, 7, 8, 3], [2, 5, 7, 3, 7, 8, 9, 3]], [4, 0])
+    ([[2, 5, 7, 3, 6, 7, 8, 3], [2, 5, 7, 3, 8, 9, 3, 0]], [4, 0])
     """
     if training and not keep_unanswerable:
         examples = [e for e in examples if e.answers]
-    questions = tokenizer(tf.constant([e.question for e in examples])).to_list()
+    questions = tokenizer(tf.constant([e.question for e in examples]))[:, :max_query_length]
+    longest = int(np.max(questions.row_lengths(), initial=0))
+    if seq_length - 3 - longest < 1:
+        raise ValueError(
+            f"seq_length={seq_length} leaves no room for context after a {longest}-piece question; "
+            f"raise seq_length or lower max_query_length={max_query_length}."
+        )
+    # Each distinct context is tokenized once, then gathered per question.
     contexts = sorted({e.context for e in examples})
     context_row = {c: i for i, c in enumerate(contexts)}
-    ids, starts, ends = (r.to_list() for r in tokenizer.tokenize_with_offsets(tf.constant(contexts)))
-    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
-
-    rows = []
-    for index, example in enumerate(examples):
-        question = questions[index][:max_query_length]
-        c = context_row[example.context]
-        piece_ids, piece_starts, piece_ends = ids[c], starts[c], ends[c]
-        window_length = seq_length - len(question) - 3
-        if window_length < 1:
-            raise ValueError(f"seq_length={seq_length} leaves no room for context after the question.")
-        window_starts = list(range(0, max(len(piece_ids) - window_length, 0) + 1, doc_stride))
-        if window_starts[-1] + window_length < len(piece_ids):
-            window_starts.append(len(piece_ids) - window_length)
-        answer_span = _answer_pieces(example, piece_starts, piece_ends) if training else None
-        for window_start in window_starts:
-            window = range(window_start, min(window_start + window_length, len(piece_ids)))
-            offset = len(question) + 2  # context pieces begin after [CLS] question [SEP]
-            start_label = end_label = 0
-            if answer_span and window.start <= answer_span[0] and answer_span[1] < window.stop:
-                start_label, end_label = answer_span[0] - window.start + offset, answer_span[1] - window.start + offset
-            rows.append((index, question, window, window_starts, window_length, start_label, end_label, c))
-
-    shape = (len(rows), seq_length)
-    out = {
-        "input_word_ids": np.zeros(shape, np.int32),
-        "input_mask": np.zeros(shape, np.int32),
-        "input_type_ids": np.zeros(shape, np.int32),
-        "start_positions": np.zeros(len(rows), np.int32),
-        "end_positions": np.zeros(len(rows), np.int32),
-        "example_index": np.zeros(len(rows), np.int32),
-        "char_start": np.full(shape, -1, np.int32),
-        "char_end": np.full(shape, -1, np.int32),
-        "is_max_context": np.zeros(shape, bool),
-    }
-    for r, (index, question, window, window_starts, window_length, start_label, end_label, c) in enumerate(rows):
-        offset = len(question) + 2
-        tokens = [cls_id] + question + [sep_id] + [ids[c][i] for i in window] + [sep_id]
-        out["input_word_ids"][r, : len(tokens)] = tokens
-        out["input_mask"][r, : len(tokens)] = 1
-        out["input_type_ids"][r, offset : len(tokens)] = 1
-        out["start_positions"][r], out["end_positions"][r] = start_label, end_label
-        out["example_index"][r] = index
-        for k, i in enumerate(window):
-            out["char_start"][r, offset + k] = starts[c][i]
-            out["char_end"][r, offset + k] = ends[c][i]
-            out["is_max_context"][r, offset + k] = _is_max_context(window_starts, window_length, window.start, i)
+    rows = tf.constant([context_row[e.context] for e in examples], tf.int64)
+    ids, starts, ends = (tf.gather(x, rows) for x in tokenizer.tokenize_with_offsets(tf.constant(contexts)))
+    inputs, windows = pack_question_windows(questions, ids, seq_length, doc_stride, tokenizer.token_to_id("[CLS]"),
+                                            tokenizer.token_to_id("[SEP]"))
+    example_index = windows["question_index"].numpy().astype(np.int32)
+    context_index = windows["context_index"].numpy()
+    out = {name: value.numpy() for name, value in inputs.items()}
+    out.update(
+        example_index=example_index,
+        char_start=context_values(starts, windows["question_index"], windows["context_index"]).numpy().astype(np.int32),
+        char_end=context_values(ends, windows["question_index"], windows["context_index"]).numpy().astype(np.int32),
+        is_max_context=windows["is_max_context"].numpy(),
+    )
+    # Labels: the answer's first and last piece where the window holds both, else [CLS] (0).
+    answer = np.full((len(examples), 2), -1)
+    if training:
+        for index, (example, piece_starts, piece_ends) in enumerate(zip(examples, starts.to_list(), ends.to_list())):
+            if example.answers:
+                answer[index] = _answer_pieces(example, piece_starts, piece_ends) or (-1, -1)
+    first, last = (context_index == answer[example_index, k, np.newaxis] for k in (0, 1))
+    holds = first.any(1) & last.any(1) & (answer[example_index, 0] >= 0)
+    out["start_positions"] = np.where(holds, first.argmax(1), 0).astype(np.int32)
+    out["end_positions"] = np.where(holds, last.argmax(1), 0).astype(np.int32)
     return out
 
 
@@ -220,17 +208,6 @@ def _answer_pieces(example, piece_starts, piece_ends):
     end = start + len(text)
     inside = [i for i, (s, e) in enumerate(zip(piece_starts, piece_ends)) if e > start and s < end]
     return (inside[0], inside[-1]) if inside else None
-
-
-def _is_max_context(window_starts, window_length, this_start, piece):
-    """The original's rule: a piece belongs to the window where min(left, right) context is largest."""
-
-    def score(start):
-        left, right = piece - start, start + window_length - 1 - piece
-        return min(left, right) + 0.01 * window_length if 0 <= left and 0 <= right else -1
-
-    best = max(window_starts, key=score)
-    return best == this_start
 
 
 def squad_answers(examples, features, start_logits, end_logits, n_best_size=20, max_answer_length=30,

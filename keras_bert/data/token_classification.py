@@ -5,6 +5,8 @@ import tensorflow as tf
 
 from keras_bert.data.classification_dataset import trim_to_longest
 from keras_bert.models.bert_encoder import INPUT_NAMES
+from keras_bert.text.packing import pack_segments
+from keras_bert.text.word_alignment import first_piece_positions, word_starts
 
 IGNORED_LABEL = -100  # pieces that carry no label: [CLS], [SEP], padding, non-first pieces
 
@@ -46,7 +48,6 @@ def token_classification_features(sentences, tokenizer, label_names, seq_length)
     flat_words = [word for sentence in sentences.words for word in sentence]
     pieces = tokenizer(tf.constant(flat_words)).to_list()
     unk = tokenizer.token_to_id("[UNK]")
-    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     budget = seq_length - 2
 
     windows = []  # (sentence index, [(word index, pieces, label id)])
@@ -69,25 +70,21 @@ def token_classification_features(sentences, tokenizer, label_names, seq_length)
             used += len(word_pieces)
         windows.append((s, window))
 
-    shape = (len(windows), seq_length)
-    features = {
-        "input_word_ids": np.zeros(shape, np.int32),
-        "input_mask": np.zeros(shape, np.int32),
-        "input_type_ids": np.zeros(shape, np.int32),
-        "labels": np.full(shape, IGNORED_LABEL, np.int32),
-        "word_index": np.full(shape, -1, np.int32),
-        "sentence_index": np.array([s for s, _ in windows], np.int32),
-    }
-    for row, (_, window) in enumerate(windows):
-        ids, at = [cls_id], 1
-        for w, word_pieces, label in window:
-            features["labels"][row, at] = label
-            features["word_index"][row, at] = w
-            ids += word_pieces
-            at += len(word_pieces)
-        ids.append(sep_id)
-        features["input_word_ids"][row, : len(ids)] = ids
-        features["input_mask"][row, : len(ids)] = 1
+    # Pieces (windows, (words), (pieces)), packed and labelled at each word's first piece.
+    words = [word for _, window in windows for word in window]
+    window_pieces = tf.RaggedTensor.from_nested_row_lengths(
+        tf.constant([piece for _, word_pieces, _ in words for piece in word_pieces], tf.int32),
+        [[len(window) for _, window in windows], [len(word_pieces) for _, word_pieces, _ in words]],
+    )
+    inputs = pack_segments([window_pieces], seq_length, tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]"))
+    positions = first_piece_positions(word_starts(window_pieces))
+    at = (positions.value_rowids().numpy(), positions.flat_values.numpy())
+    features = {name: value.numpy() for name, value in inputs.items()}
+    features["labels"] = np.full((len(windows), seq_length), IGNORED_LABEL, np.int32)
+    features["labels"][at] = [label for _, _, label in words]
+    features["word_index"] = np.full((len(windows), seq_length), -1, np.int32)
+    features["word_index"][at] = [w for w, _, _ in words]
+    features["sentence_index"] = np.array([s for s, _ in windows], np.int32)
     return features
 
 

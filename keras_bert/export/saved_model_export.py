@@ -35,8 +35,8 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
     - `BertSpanLabeler`: `question`, `context` -> `answer` string
       `[batch]`, `answer_start`/`answer_end` (character offsets in the
       context; `-1` with an empty answer), `score` (start + end logit).
-      A long context is searched in windows `doc_stride` pieces apart, as
-      `squad_features` cuts them (see `SpanServer`).
+      A long context is searched in the windows `squad_features` cuts
+      (`text.windowing.pack_question_windows`, shared by both).
 
     Args:
         model: a `BertClassifier`, `BertTokenClassifier`, `BertFeatureTagger`
@@ -48,7 +48,8 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
         pair: bool. Whether a classifier takes sentence pairs.
         max_query_length, max_answer_length, doc_stride: int. Span
             labeler: question pieces kept, longest answer in pieces,
-            pieces between window starts.
+            the most pieces between window starts (as run_squad.py: a
+            window's start moves by at most its own length).
         null_score_threshold: optional float. Span labeler, SQuAD v2.0: the
             answer is empty when the null score beats the best span by more.
         precision: optional `"bfloat16"` (or `"float32"`, `"float16"`): the

@@ -9,15 +9,13 @@ answer substrings are well defined for any input bytes.
 
 import tensorflow as tf
 
-from keras_bert.text.bert_preprocessor import pack_segments
+from keras_bert.text.packing import pack_segments
+from keras_bert.text.windowing import context_values, pack_question_windows
+from keras_bert.text.word_alignment import first_piece_positions
 
 
 def _valid_utf8(text):
     return tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD)
-
-
-def _pack(segments, tokenizer, seq_length):
-    return pack_segments(segments, seq_length, tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]"))
 
 
 def check_label_names(label_names, num_classes, kind):
@@ -62,7 +60,7 @@ class ClassifierServer(tf.Module):
 
 
 class TaggerServer(tf.Module):
-    """A tag per word, read at the word's first WordPiece, with its character span.
+    """A tag per word, read at the word's first WordPiece (`first_piece_positions`), with its character span.
 
     Words are the tokenizer's: whitespace- and punctuation-separated, as the
     taggers were trained (one CoNLL token each). Pieces past
@@ -80,11 +78,11 @@ class TaggerServer(tf.Module):
         text = _valid_utf8(text)
         ids, starts, ends = self.tokenizer.tokenize_with_offsets(text)
         ids, starts, ends = (x[:, : self.seq_length - 2] for x in (ids, starts, ends))
-        logits = self.model(_pack([ids], self.tokenizer, self.seq_length), training=False)
-        probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)[:, 1:]  # after [CLS]
-        piece_probabilities = tf.RaggedTensor.from_tensor(probabilities, lengths=ids.row_lengths())
+        logits = self.model(pack_segments([ids], self.seq_length, self.tokenizer.token_to_id("[CLS]"),
+                                          self.tokenizer.token_to_id("[SEP]")), training=False)
+        probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
         word_start = self.tokenizer.is_word_start(ids)
-        word_probabilities = tf.ragged.boolean_mask(piece_probabilities, word_start)
+        word_probabilities = tf.gather(probabilities, first_piece_positions(word_start), batch_dims=1)
         # A word spans from its first piece's start to its last piece's end.
         word_of_piece = tf.cumsum(tf.cast(word_start.flat_values, tf.int32)) - 1
         word_ends = tf.RaggedTensor.from_row_lengths(
@@ -113,8 +111,8 @@ class SpanServer(tf.Module):
 
     As `squad_features` and `squad_answers` do it: the question keeps at
     most `max_query_length` pieces; the context is cut into windows of what
-    then fits in `seq_length` (`[CLS] question [SEP] window [SEP]`),
-    `doc_stride` pieces apart, the last one aligned to the context's end.
+    then fits in `seq_length` (`[CLS] question [SEP] window [SEP]`) by
+    `pack_question_windows`, the function `squad_features` packs with.
     Among spans of context pieces `i <= j < i + max_answer_length` whose
     start piece has its most context in that window (the original's rule),
     the one with the largest start logit of `i` plus end logit of `j` wins,
@@ -139,24 +137,18 @@ class SpanServer(tf.Module):
         context = _valid_utf8(context)
         question_ids = self.tokenizer(question)[:, : self.max_query_length]
         context_ids, starts, ends = self.tokenizer.tokenize_with_offsets(context)
-        windows = self._windows(question_ids.row_lengths(), context_ids.row_lengths())
-        question_of, window_start, _, pieces = windows
-        positions = tf.range(self.seq_length, dtype=tf.int64)[tf.newaxis]
-        # Each window's pieces, gathered from the flat context pieces.
-        flat = tf.gather(context_ids.row_splits, question_of)[:, tf.newaxis] + window_start[:, tf.newaxis]
-        piece_index = tf.RaggedTensor.from_tensor(flat + positions, lengths=pieces)
-        window_ids, window_starts, window_ends = (
-            tf.gather(x.flat_values, piece_index) for x in (context_ids, starts, ends))
-        logits = self.model(_pack([tf.gather(question_ids, question_of), window_ids], self.tokenizer,
-                                  self.seq_length), training=False)
+        cls_id, sep_id = self.tokenizer.token_to_id("[CLS]"), self.tokenizer.token_to_id("[SEP]")
+        inputs, windows = pack_question_windows(question_ids, context_ids, self.seq_length, self.doc_stride, cls_id,
+                                                sep_id)
+        question_of = windows["question_index"]
+        logits = self.model(inputs, training=False)
         start_logits = tf.cast(logits["start_logits"], tf.float32)
         end_logits = tf.cast(logits["end_logits"], tf.float32)
 
-        first = tf.gather(question_ids.row_lengths(), question_of) + 2  # position of the window's first piece
-        in_context = (positions >= first[:, tf.newaxis]) & (positions < (first + pieces)[:, tf.newaxis])
-        max_context = in_context & self._is_max_context(windows, positions - first[:, tf.newaxis])
+        in_context = windows["context_index"] >= 0
+        positions = tf.range(self.seq_length, dtype=tf.int64)[tf.newaxis]
         i, j = positions[:, :, tf.newaxis], positions[:, tf.newaxis, :]
-        allowed = max_context[:, :, tf.newaxis] & in_context[:, tf.newaxis, :] & (j >= i) & (
+        allowed = windows["is_max_context"][:, :, tf.newaxis] & in_context[:, tf.newaxis, :] & (j >= i) & (
             j - i < self.max_answer_length
         )
         scores = tf.where(allowed, start_logits[:, :, tf.newaxis] + end_logits[:, tf.newaxis, :], -float("inf"))
@@ -179,55 +171,11 @@ class SpanServer(tf.Module):
                                                       num_questions)
             found &= null_score - score <= self.null_score_threshold
 
-        dense_starts, dense_ends = (x.to_tensor(0, shape=[None, self.seq_length])
-                                    for x in (window_starts, window_ends))
-        offset = tf.gather(first, chosen)
-        char_start = tf.gather(tf.gather(dense_starts, chosen), tf.maximum(tf.gather(best_start, chosen) - offset, 0),
-                               batch_dims=1)
-        char_end = tf.gather(tf.gather(dense_ends, chosen), tf.maximum(tf.gather(best_end, chosen) - offset, 0),
-                             batch_dims=1)
+        char_starts, char_ends = (tf.gather(context_values(x, question_of, windows["context_index"]), chosen)
+                                  for x in (starts, ends))
+        char_start = tf.gather(char_starts, tf.gather(best_start, chosen), batch_dims=1)
+        char_end = tf.gather(char_ends, tf.gather(best_end, chosen), batch_dims=1)
         char_start, char_end = tf.where(found, char_start, -1), tf.where(found, char_end, -1)
         text = tf.strings.substr(context, tf.maximum(char_start, 0), tf.maximum(char_end - char_start, 0),
                                  unit="UTF8_CHAR")
         return {"answer": text, "answer_start": char_start, "answer_end": char_end, "score": score}
-
-    def _windows(self, question_lengths, context_lengths):
-        """`(question_of, start, length, pieces)` per window, all int64 `[windows]`, as `squad_features`.
-
-        `length` is the room for context in the question's windows, `pieces`
-        how many context pieces this window holds (fewer at the end).
-        """
-        room = self.seq_length - 3 - question_lengths
-        strided = tf.maximum(context_lengths - room, 0) // self.doc_stride + 1
-        last_start = (strided - 1) * self.doc_stride
-        count = strided + tf.cast(last_start + room < context_lengths, tf.int64)  # one more, aligned to the end
-        window = tf.ragged.range(count)
-        question_of = window.value_rowids()
-        start = tf.where(window.flat_values < tf.gather(strided, question_of), window.flat_values * self.doc_stride,
-                         tf.gather(context_lengths - room, question_of))
-        length = tf.gather(room, question_of)
-        pieces = tf.minimum(length, tf.gather(context_lengths, question_of) - start)
-        return question_of, start, length, pieces
-
-    def _is_max_context(self, windows, piece_in_window):
-        """Whether each window position's piece has its most context there (first such window on ties).
-
-        The original's score for a piece in a window: min(pieces to its
-        left, pieces to its right), the window taken at full length.
-        """
-        question_of, start, length, _ = windows
-        own_score = tf.minimum(piece_in_window, length[:, tf.newaxis] - 1 - piece_in_window)  # [windows, seq]
-        piece = start[:, tf.newaxis] + piece_in_window
-        # Every window of the same question, [windows, its question's windows], padded with -1 starts.
-        siblings = tf.RaggedTensor.from_value_rowids(tf.range(tf.shape(question_of, tf.int64)[0]), question_of)
-        sibling = tf.gather(siblings, question_of).to_tensor(-1)
-        valid = sibling >= 0
-        sibling_start = tf.where(valid, tf.gather(start, tf.maximum(sibling, 0)), 0)
-        left = piece[:, :, tf.newaxis] - sibling_start[:, tf.newaxis, :]
-        right = sibling_start[:, tf.newaxis, :] + length[:, tf.newaxis, tf.newaxis] - 1 - piece[:, :, tf.newaxis]
-        sibling_score = tf.where(valid[:, tf.newaxis, :] & (left >= 0) & (right >= 0), tf.minimum(left, right), -1)
-        this = tf.range(tf.shape(question_of, tf.int64)[0])[:, tf.newaxis, tf.newaxis]
-        earlier = sibling[:, tf.newaxis, :] < this
-        beaten = tf.where(earlier, sibling_score >= own_score[:, :, tf.newaxis],
-                          sibling_score > own_score[:, :, tf.newaxis])
-        return tf.logical_not(tf.reduce_any(beaten, axis=-1))

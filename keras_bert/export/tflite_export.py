@@ -17,7 +17,7 @@ import tensorflow_text as tf_text
 from keras_bert.export.freezing import freeze, model_to_freeze
 from keras_bert.export.servers import ClassifierServer
 from keras_bert.models import BertClassifier
-from keras_bert.text.bert_preprocessor import pack_segments
+from keras_bert.text.packing import pack_segments
 
 
 def export_tflite(model, preprocessor, path, label_names=None, pair=False):

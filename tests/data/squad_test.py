@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_bert import BertEncoder, BertSpanLabeler
 from keras_bert.data import SquadExample, read_squad, squad_answers, squad_dataset, squad_features
@@ -54,6 +55,19 @@ def test_long_contexts_slide_and_every_piece_has_one_max_context_window(tokenize
     assert labelled and all(
         context[features["char_start"][r, features["start_positions"][r]] : features["char_end"][r, features["end_positions"][r]]]
         == "word250" for r in labelled)
+
+
+def test_windows_at_seq_128_and_stride_128_see_every_context_piece(shared_data, tokenizer):
+    """The stride is longer than the window room here: windows then follow each other, none skipped."""
+    examples = read_squad(shared_data / "squad/dev.json")[:200]
+    features = squad_features(examples, tokenizer, seq_length=128, doc_stride=128)
+    _, piece_starts, _ = tokenizer.tokenize_with_offsets(tf.constant([e.context for e in examples]))
+    assert len(features["example_index"]) > 1.5 * len(examples)  # many contexts need several windows
+    for index, starts in enumerate(piece_starts.to_list()):
+        rows = features["example_index"] == index
+        seen = features["char_start"][rows]
+        assert sorted(set(seen[seen >= 0].tolist())) == sorted(set(starts))
+        assert features["is_max_context"][rows].sum() == len(starts)  # one max-context window each
 
 
 def test_answers_from_logits_take_the_best_valid_span(tokenizer):

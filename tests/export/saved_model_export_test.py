@@ -14,6 +14,7 @@ import keras_bert
 from keras_bert.data import ConllSentences, SquadExample, squad_answers, squad_features
 from keras_bert.data import token_classification_dataset, token_classification_features, word_predictions
 from keras_bert.export import export_saved_model
+from keras_bert.export.servers import SpanServer
 from keras_bert.text import BertPreprocessor
 from keras_bert.training import predict_logits
 
@@ -180,6 +181,27 @@ def test_span_labeler_searches_long_contexts_in_windows_as_the_library(encoder_a
     for row, q in enumerate(questions):
         if served["answer"][row]:
             assert q.context[served["answer_start"][row] : served["answer_end"][row]] == served["answer"][row]
+
+
+@pytest.mark.parametrize("seq_length, doc_stride", [(40, 7), (40, 128)])
+def test_span_server_answers_as_the_library_for_strides_shorter_and_longer_than_windows(
+        encoder_and_vocab, shared_data, seq_length, doc_stride):
+    """The span server in-process (no export, fast): with a stride past the window room, no text is skipped."""
+    encoder, vocab = encoder_and_vocab
+    model = keras_bert.BertSpanLabeler(encoder)
+    head = model.get_layer("span_logits")  # a spread head, so windows and positions compete
+    head.kernel.assign(np.random.default_rng(2).normal(0, 0.3, head.kernel.shape).astype("float32"))
+    questions = keras_bert.data.read_squad(shared_data / "squad" / "dev.json")[5::150][:8]
+    tokenizer = keras_bert.text.BertTokenizer(vocab)
+    features = squad_features(questions, tokenizer, seq_length=seq_length, doc_stride=doc_stride,
+                              max_query_length=12)
+    assert len(features["example_index"]) > 4 * len(questions)
+    logits = model.predict({k: features[k] for k in ("input_word_ids", "input_mask", "input_type_ids")}, verbose=0)
+    expected = squad_answers(questions, features, logits["start_logits"], logits["end_logits"],
+                             n_best_size=seq_length, max_answer_length=6)
+    server = SpanServer(model, tokenizer, seq_length, max_query_length=12, max_answer_length=6, doc_stride=doc_stride)
+    served = server.answer(tf.constant([q.question for q in questions]), tf.constant([q.context for q in questions]))
+    assert [a.decode() for a in served["answer"].numpy()] == [expected[q.question_id] for q in questions]
 
 
 def test_saved_model_cli_lists_the_string_signature_and_runs_it(classifier_export):

@@ -5,11 +5,10 @@ import functools
 import numpy as np
 import pytest
 import tensorflow as tf
-import tensorflow_text as tf_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from keras_bert.text import BertPreprocessor, BertTokenizer, pack_segments
+from keras_bert.text import BertPreprocessor, BertTokenizer
 
 EXAMPLES = 150
 SEQ_LENGTHS = (3, 9, 64)
@@ -83,22 +82,3 @@ def test_packed_rows_are_well_formed(vocab, a, seq_length, pair):
         # Segment ids: 0 through the first [SEP], 1 after it, 0 in the padding.
         assert (types[: separators[0] + 1] == 0).all() and (types[separators[0] + 1 : length] == 1).all()
         assert (types[length:] == 0).all()
-
-
-_SEGMENTS = st.lists(st.lists(st.integers(5, 99), max_size=12), min_size=1, max_size=5)
-
-
-@FUZZ
-@given(a=_SEGMENTS, b=_SEGMENTS, seq_length=st.sampled_from((3, 4, 7, 16)), pair=st.booleans())
-def test_pack_segments_equals_tf_text_combine_segments(a, b, seq_length, pair):
-    """The dense layout (which TFLite can run) equals tf-text's trim + combine_segments."""
-    segments = [tf.ragged.constant(a, dtype=tf.int64, ragged_rank=1)]
-    if pair:
-        segments.append(tf.ragged.constant((b * len(a))[: len(a)], dtype=tf.int64, ragged_rank=1))
-    packed = pack_segments(segments, seq_length, cls_id=2, sep_id=3)
-    trimmed = tf_text.RoundRobinTrimmer(max_seq_length=seq_length - 1 - len(segments)).trim(segments)
-    ids, type_ids = tf_text.combine_segments(trimmed, start_of_sequence_id=2, end_of_segment_id=3)
-    expected_ids = ids.to_tensor(0, shape=[None, seq_length]).numpy()
-    np.testing.assert_array_equal(packed["input_word_ids"].numpy(), expected_ids)
-    np.testing.assert_array_equal(packed["input_type_ids"].numpy(), type_ids.to_tensor(0, shape=[None, seq_length]))
-    np.testing.assert_array_equal(packed["input_mask"].numpy(), (np.arange(seq_length) < ids.row_lengths()[:, None]))
