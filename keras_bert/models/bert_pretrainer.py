@@ -3,9 +3,9 @@
 import keras
 import numpy as np
 
+from keras_bert.features import INPUT_NAMES
 from keras_bert.layers.masked_lm_head import MaskedLMHead
 from keras_bert.models.bert_encoder import BertEncoder  # noqa: F401 (used by the doctest)
-from keras_bert.models.bert_encoder import INPUT_NAMES
 from keras_bert.models.bert_task_model import BertTaskModel, encoder_inputs
 
 # Our head variables' paths (after the model name) -> Google's names.
