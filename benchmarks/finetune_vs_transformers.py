@@ -256,7 +256,7 @@ def run_squad_lockstep():
         return squad_scores(references, squad_answers(questions, predict, starts, ends))
 
     start = time.time()
-    logits = predict_logits(model, squad_dataset(predict, 64), FLAGS.max_seq_length, pad_value=-1e9)
+    logits = predict_logits(model, squad_dataset(predict, 64))
     ours = score(logits["start_logits"], logits["end_logits"])
     seconds["keras_bert"] += time.time() - start
     if ours_only:

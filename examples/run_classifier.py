@@ -49,15 +49,9 @@ def main(argv):
 
     import keras_bert
     from keras_bert.data import classification_dataset
-    from keras_bert.metrics import accuracy, glue_metrics
+    from keras_bert.metrics import accuracy, confusion_matrix, glue_metrics
     from keras_bert.text import BertPreprocessor
-    from keras_bert.training import (
-        compile_classifier,
-        confusion_matrix,
-        fit_for_steps,
-        predict_classifier,
-        training_steps,
-    )
+    from keras_bert.training import compile_classifier, fit_for_steps, predict_classifier, training_steps
 
     keras.utils.set_random_seed(FLAGS.seed)
     task = FLAGS.tfds_name.split("/")[-1] if FLAGS.tfds_name else FLAGS.task

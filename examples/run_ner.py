@@ -96,7 +96,7 @@ def main(argv):
     results = {}
     for name, data in evaluations.items():
         features = eval_features[name]
-        logits = predict_logits(model, token_classification_dataset(features, FLAGS.eval_batch_size), seq_length)
+        logits = predict_logits(model, token_classification_dataset(features, FLAGS.eval_batch_size))
         predicted = [[label_names[i] for i in sentence] for sentence in word_predictions(features, logits, data)]
         scores = conll_scores(data.tags, predicted)
         prefix = "" if name == "eval" else "test_"

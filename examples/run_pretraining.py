@@ -80,7 +80,7 @@ def main(argv):
     import keras_bert
     from keras_bert.checkpoints.default_weights import default_vocab_file
     from keras_bert.data import MaskingOptions, check_records, pretraining_dataset
-    from keras_bert.training import create_optimizer, distribution, pretrain, restore_run
+    from keras_bert.training import create_optimizer, distribution, restore_run, resumable_fit
     from keras_bert.training.run_plots import plot_pretraining_curves
 
     try:
@@ -133,7 +133,7 @@ def main(argv):
 
     if FLAGS.do_train:
         try:
-            pretrain(
+            resumable_fit(
                 pretrainer,
                 lambda skip: pretraining_dataset(
                     train_files, FLAGS.train_batch_size, FLAGS.max_seq_length, masking, seed=FLAGS.seed,

@@ -91,8 +91,7 @@ def main(argv):
             null_score_threshold=FLAGS.null_score_diff_threshold if FLAGS.version_2_with_negative else None,
         )
 
-    logits = predict_logits(model, squad_dataset(predict_features, FLAGS.predict_batch_size),
-                            FLAGS.max_seq_length, pad_value=-1e9)
+    logits = predict_logits(model, squad_dataset(predict_features, FLAGS.predict_batch_size))
     answers = squad_answers(
         questions, predict_features, logits["start_logits"], logits["end_logits"],
         n_best_size=FLAGS.n_best_size, max_answer_length=FLAGS.max_answer_length,

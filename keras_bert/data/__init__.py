@@ -22,11 +22,11 @@ from keras_bert.data.pretraining_dataset import MaskingOptions, check_records, p
 from keras_bert.data.squad import SquadExample, read_squad, squad_answers, squad_dataset, squad_features
 from keras_bert.data.text_files import expand_file_patterns, text_lines_dataset
 from keras_bert.data.token_classification import (
-    IGNORED_LABEL,
     token_classification_dataset,
     token_classification_features,
     word_predictions,
 )
+from keras_bert.features import IGNORED_LABEL
 
 __all__ = [
     "ConllSentences",

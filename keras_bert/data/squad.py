@@ -9,7 +9,7 @@ import tensorflow as tf
 from absl import logging
 
 from keras_bert.data.classification_dataset import trim_to_longest
-from keras_bert.models.bert_encoder import INPUT_NAMES
+from keras_bert.features import INPUT_NAMES
 from keras_bert.text.windowing import context_values, pack_question_windows
 
 
@@ -226,7 +226,9 @@ def squad_answers(examples, features, start_logits, end_logits, n_best_size=20, 
         examples: the list of `SquadExample` given to `squad_features`.
         features: the dict `squad_features` returned (`example_index`,
             `char_start`, `char_end`, `is_max_context` are used).
-        start_logits, end_logits: float arrays `(windows, seq_length)`.
+        start_logits, end_logits: per window, a float array `(length,)`
+            over its real pieces, as `predict_logits` returns them (rows of
+            a `(windows, seq_length)` array work too).
         n_best_size: int.
         max_answer_length: int, in pieces.
         null_score_threshold: optional float (SQuAD v2.0).

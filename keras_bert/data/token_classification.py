@@ -4,11 +4,9 @@ import numpy as np
 import tensorflow as tf
 
 from keras_bert.data.classification_dataset import trim_to_longest
-from keras_bert.models.bert_encoder import INPUT_NAMES
+from keras_bert.features import IGNORED_LABEL, INPUT_NAMES
 from keras_bert.text.packing import pack_segments
 from keras_bert.text.word_alignment import first_piece_positions, word_starts
-
-IGNORED_LABEL = -100  # pieces that carry no label: [CLS], [SEP], padding, non-first pieces
 
 
 def token_classification_features(sentences, tokenizer, label_names, seq_length):
@@ -123,15 +121,16 @@ def token_classification_dataset(features, batch_size, shuffle=False, seed=None)
 
 
 def word_predictions(features, logits, sentences):
-    """Per-word predicted label ids from per-piece `logits` `(windows, seq, classes)`.
+    """Per-word predicted label ids from per-piece `logits`, one `(length, classes)` array per window.
 
     Each word takes the argmax at its first piece.
 
     Args:
         features: the dict `token_classification_features` returned
             (`sentence_index` and `word_index` are used).
-        logits: float numpy array `(windows, seq, classes)`; `seq` may be
-            shorter than the features' (trimmed batches).
+        logits: per window, a float array `(length, classes)`, as
+            `predict_logits` returns them; `length` may be shorter than the
+            features' (pieces past it get no prediction).
         sentences: the `ConllSentences` the features were made from.
 
     Returns:
@@ -141,14 +140,14 @@ def word_predictions(features, logits, sentences):
     >>> from keras_bert.data.conll import ConllSentences
     >>> sentences = ConllSentences([["EU", "rejects"]], [["B-ORG", "O"]], "train.txt")
     >>> features = {"sentence_index": np.array([0]), "word_index": np.array([[-1, 0, 1, -1, -1]])}
-    >>> logits = np.array([[[0, 1], [0, 1], [1, 0], [0, 1], [0, 1]]], "float32")  # (1 window, 5 pieces, 2 labels)
+    >>> logits = [np.array([[0, 1], [0, 1], [1, 0], [0, 1]], "float32")]  # 1 window: 4 real pieces, 2 labels
     >>> word_predictions(features, logits, sentences)
     [[1, 0]]
     """
     predictions = [[0] * len(words) for words in sentences.words]
-    best = logits.argmax(-1)
     for row, sentence in enumerate(features["sentence_index"]):
+        best = logits[row].argmax(-1)
         starts = np.nonzero(features["word_index"][row] >= 0)[0]
-        for position in starts[starts < best.shape[1]]:
-            predictions[sentence][features["word_index"][row, position]] = int(best[row, position])
+        for position in starts[starts < len(best)]:
+            predictions[sentence][features["word_index"][row, position]] = int(best[position])
     return predictions

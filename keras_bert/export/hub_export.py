@@ -15,7 +15,7 @@ import os
 
 import tensorflow as tf
 
-from keras_bert.models.bert_task_model import INPUT_NAMES
+from keras_bert.features import INPUT_NAMES
 from keras_bert.text.packing import pack_segments
 
 _STRINGS = tf.TensorSpec([None], tf.string)

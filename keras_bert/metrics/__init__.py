@@ -1,5 +1,6 @@
 """Task metrics."""
 
+from keras_bert.metrics.confusion_matrix import confusion_matrix
 from keras_bert.metrics.conll_metrics import conll_scores, entities
 from keras_bert.metrics.glue_metrics import (
     TASK_METRICS,
@@ -15,6 +16,7 @@ from keras_bert.metrics.squad_metrics import normalize_answer, squad_scores
 __all__ = [
     "TASK_METRICS",
     "accuracy",
+    "confusion_matrix",
     "conll_scores",
     "entities",
     "f1",

@@ -3,9 +3,8 @@
 import keras
 
 from keras_bert.config import BertConfig
+from keras_bert.features import INPUT_NAMES
 from keras_bert.layers import BertEmbeddings, BertPooler, TransformerBlock
-
-INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")
 
 
 @keras.saving.register_keras_serializable(package="keras_bert")

@@ -2,9 +2,9 @@
 
 import keras
 
+from keras_bert.features import INPUT_NAMES
 from keras_bert.layers.masked_lm_head import MaskedLMHead
 from keras_bert.models.bert_encoder import BertEncoder  # noqa: F401 (used by the doctest)
-from keras_bert.models.bert_encoder import INPUT_NAMES
 from keras_bert.models.bert_task_model import BertTaskModel, encoder_inputs
 
 

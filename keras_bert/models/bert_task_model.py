@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from keras_bert.models.bert_encoder import INPUT_NAMES
+from keras_bert.features import INPUT_NAMES
 from keras_bert.private_apis import model_distribute_strategy
 
 

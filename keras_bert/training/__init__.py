@@ -1,20 +1,13 @@
-"""Training: optimizer, learning-rate schedule, distribution, pretraining and fine-tuning loops."""
+"""Training: optimizer, learning-rate schedule, distribution, the resumable fit, fine-tuning helpers."""
 
 from keras_bert.training import distribution
-
-from keras_bert.training.fine_tuning import (
-    TrainingSteps,
-    compile_classifier,
-    compile_for_fine_tuning,
-    compile_tagger,
-    confusion_matrix,
-    fit_for_steps,
-    predict_classifier,
-    predict_logits,
-    training_steps,
-)
+from keras_bert.training.compile_for_fine_tuning import compile_classifier, compile_for_fine_tuning, compile_tagger
+from keras_bert.training.fit_for_steps import fit_for_steps
 from keras_bert.training.optimizer import create_optimizer
-from keras_bert.training.pretraining import pretrain, restore_run
+from keras_bert.training.prediction import predict_classifier, predict_logits
+from keras_bert.training.resumable_fit import resumable_fit
+from keras_bert.training.run_checkpoints import restore_run
+from keras_bert.training.training_steps import TrainingSteps, training_steps
 from keras_bert.training.warmup_linear_decay import WarmupLinearDecay
 
 __all__ = [
@@ -23,12 +16,11 @@ __all__ = [
     "compile_classifier",
     "compile_for_fine_tuning",
     "compile_tagger",
-    "confusion_matrix",
     "create_optimizer",
     "fit_for_steps",
     "predict_classifier",
     "predict_logits",
-    "pretrain",
     "restore_run",
+    "resumable_fit",
     "training_steps",
 ]

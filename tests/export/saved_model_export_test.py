@@ -114,7 +114,7 @@ def test_tagger_serves_word_tags_with_character_spans(encoder_and_vocab, tmp_pat
     # The library's own CoNLL path: label at each word's first piece.
     sentences = ConllSentences(SENTENCES, [["O"] * len(w) for w in SENTENCES], "inline")
     features = token_classification_features(sentences, keras_bert.text.BertTokenizer(vocab), TAGS, SEQ_LENGTH)
-    logits = predict_logits(tagger, token_classification_dataset(features, 8), SEQ_LENGTH)
+    logits = predict_logits(tagger, token_classification_dataset(features, 8))
     expected = word_predictions(features, logits, sentences)
     for row, (words, text) in enumerate(zip(SENTENCES, texts)):
         n = served["num_words"][row]

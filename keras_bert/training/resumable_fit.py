@@ -1,4 +1,7 @@
-"""`pretrain`: `model.fit` for a step budget, with checkpoints that make runs resumable.
+"""`resumable_fit`: `model.fit` for a step budget, with checkpoints that make runs resumable.
+
+Pretraining (`run_pretraining.py`) and resumable fine-tuning (`fit_for_steps`
+with a `run_dir`) both train through it.
 
 A run directory (`MODEL_DIR`) holds `checkpoints/ckpt-N` (model, optimizer
 and step, by `tf.train.CheckpointManager`), `logs/` (TensorBoard) and
@@ -16,8 +19,8 @@ import time
 import keras
 import tensorflow as tf
 
-from keras_bert.checkpoints.run_directory import CHECKPOINTS_SUBDIR, restore_latest
 from keras_bert.training.distribution import is_chief, writable_dir
+from keras_bert.training.run_checkpoints import restore_run, run_checkpoint_manager
 
 
 def _step(optimizer):
@@ -74,71 +77,7 @@ class _SaveAndStop(keras.callbacks.Callback):
             self.manager.save(checkpoint_number=step)
 
 
-def _remove_cut_writes(directory):
-    """Deletes `*_temp` folders: checkpoint writes a killed run left half done.
-
-    Only the run itself writes there, so at its start none is in progress.
-    TensorFlow reuses such a folder when it saves the same step again, but
-    cannot remove it when the killed write left files of other names in it.
-    """
-    for path in tf.io.gfile.glob(os.path.join(directory, "*_temp")):
-        tf.io.gfile.rmtree(path)
-
-
-def restore_run(model, model_dir):
-    """Restores a compiled model and its optimizer from the run's newest readable checkpoint.
-
-    Returns:
-        `(checkpoint, restored_path)`: the `tf.train.Checkpoint` over the model,
-        optimizer and dropout seed states, and the path restored (None for a
-        fresh run).
-
-    Example:
-    >>> import tempfile
-    >>> import numpy as np
-    >>> from keras_bert import BertClassifier, BertEncoder
-    >>> from keras_bert.training import compile_classifier
-    >>> def classifier():  # the same architecture each time, as a restarted process builds it
-    ...     model = BertClassifier(BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
-    ...                                        num_attention_heads=2, intermediate_size=12), num_classes=2)
-    ...     compile_classifier(model, learning_rate=1e-3, total_steps=2)
-    ...     return model
-    >>> run_dir = tempfile.mkdtemp()
-    >>> _, restored = restore_run(classifier(), run_dir)
-    >>> print(restored)  # nothing saved yet: a fresh run
-    None
-    >>> trained = classifier()
-    >>> ids = np.ones((2, 5), "int32")
-    >>> inputs = {"input_word_ids": ids, "input_mask": ids, "input_type_ids": 0 * ids}
-    >>> dataset = tf.data.Dataset.from_tensors((inputs, np.array([0, 1]))).repeat()
-    >>> _ = pretrain(trained, dataset.skip, run_dir, total_steps=2,
-    ...              steps_per_loop=1, save_checkpoints_steps=1)
-    Epoch 1/2
-    ...
-    >>> model = classifier()  # freshly initialised, as after a restart
-    >>> same_weights = lambda: all(np.array_equal(a, b) for a, b in zip(model.weights, trained.weights))
-    >>> same_weights()
-    False
-    >>> _, restored = restore_run(model, run_dir)
-    >>> os.path.basename(restored), int(model.optimizer.iterations), same_weights()
-    ('ckpt-2', 2, True)
-    """
-    with model.distribute_strategy.scope():
-        # Built now, so that the restore fills the slots rather than deferring.
-        model.optimizer.build(model.trainable_variables)
-    # Dropout's seed-generator states: Keras counts them among the model's
-    # variables, but tf.train.Checkpoint does not reach them through the
-    # layers. Saved too, a resumed run draws the masks the unbroken run would
-    # have drawn instead of replaying those of step 1.
-    dropout_seeds = [v for v in model.non_trainable_variables if v.path.endswith("seed_generator_state")]
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer, dropout_seeds=dropout_seeds)
-    restored = restore_latest(tf.train.Checkpoint(model=model, optimizer=model.optimizer), model_dir)
-    if restored:  # checkpoints from before the seeds were saved have none: those start the masks afresh
-        tf.train.Checkpoint(dropout_seeds=dropout_seeds).read(restored).expect_partial()
-    return checkpoint, restored
-
-
-def pretrain(
+def resumable_fit(
     model,
     make_dataset,
     model_dir,
@@ -151,8 +90,8 @@ def pretrain(
     """Trains a compiled model for `total_steps` optimizer updates, resumably.
 
     Args:
-        model: a compiled Keras model (a `BertPretrainer`), built in the
-            strategy's scope.
+        model: a compiled Keras model (a `BertPretrainer`, a fine-tuning
+            model), built in the strategy's scope.
         make_dataset: `make_dataset(skip_batches)` returns the endless
             training dataset with its first `skip_batches` batches skipped,
             so that a resumed run reads on from where it stopped.
@@ -186,7 +125,7 @@ def pretrain(
     >>> inputs = {"input_word_ids": ids, "input_mask": ids, "input_type_ids": 0 * ids}
     >>> dataset = tf.data.Dataset.from_tensors((inputs, np.array([0, 1]))).repeat()
     >>> run_dir = tempfile.mkdtemp()
-    >>> pretrain(model, dataset.skip, run_dir, total_steps=2, steps_per_loop=1, save_checkpoints_steps=1)
+    >>> resumable_fit(model, dataset.skip, run_dir, total_steps=2, steps_per_loop=1, save_checkpoints_steps=1)
     Epoch 1/2
     ...
     0
@@ -198,7 +137,7 @@ def pretrain(
     ...     logs = [json.loads(line) for line in f]
     >>> [log["step"] for log in logs], sorted(logs[0])
     ([1.0, 2.0], ['accuracy', 'loss', 'step'])
-    >>> pretrain(model, dataset.skip, run_dir, total_steps=2, steps_per_loop=1, save_checkpoints_steps=1)
+    >>> resumable_fit(model, dataset.skip, run_dir, total_steps=2, steps_per_loop=1, save_checkpoints_steps=1)
     Resuming from .../checkpoints/ckpt-2 at step 2 of 2.
     /... already holds step 2; nothing to train.
     2
@@ -218,11 +157,7 @@ def pretrain(
         print(f"{model_dir} already holds step {start_step}; nothing to train.")
         return start_step
     chief = is_chief(strategy)
-    if chief:
-        _remove_cut_writes(os.path.join(model_dir, CHECKPOINTS_SUBDIR))
-    manager = tf.train.CheckpointManager(
-        checkpoint, writable_dir(strategy, os.path.join(model_dir, CHECKPOINTS_SUBDIR)), max_to_keep=max_checkpoints
-    )
+    manager = run_checkpoint_manager(checkpoint, model_dir, strategy, max_checkpoints)
     # float16 wraps the optimizer in a LossScaleOptimizer; the settings are inside.
     accumulation = getattr(optimizer, "inner_optimizer", optimizer).gradient_accumulation_steps or 1
     saver = _SaveAndStop(manager, save_checkpoints_steps, total_steps)

@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_bert import BertEncoder, BertPretrainer
-from keras_bert.training import create_optimizer, pretrain
+from keras_bert.training import create_optimizer, resumable_fit
 from pretraining_batches import full_prediction_batch
 
 TOTAL_STEPS, BATCH = 6, 4
@@ -24,7 +24,7 @@ def _train(run_dir, stop_at):
     model.compile(optimizer=create_optimizer(1e-3, total_steps=TOTAL_STEPS, warmup_steps=1))
     data = full_prediction_batch(np.random.default_rng(0), TOTAL_STEPS * BATCH, 16, 5, 60)
     dataset = tf.data.Dataset.from_tensor_slices(data).batch(BATCH).repeat()
-    pretrain(model, dataset.skip, str(run_dir), stop_at, steps_per_loop=2, save_checkpoints_steps=2)
+    resumable_fit(model, dataset.skip, str(run_dir), stop_at, steps_per_loop=2, save_checkpoints_steps=2)
     return [np.asarray(w) for w in model.weights]
 
 
