@@ -27,6 +27,7 @@ torch_reference.py there, then score its logits here with
 `--libraries=transformers --transformers_logits=squad_logits_lr<LR>.npz`.
 """
 
+import dataclasses
 import functools
 import itertools
 import json
@@ -72,22 +73,42 @@ flags.DEFINE_bool("lockstep", False,
                   "only keras_bert trains, on transformers' batch order and head init.")
 flags.DEFINE_float("lockstep_dropout", 0.0,
                    "--lockstep: dropout rate on both sides; at 0 the two runs differ only by float round-off.")
-flags.register_validator("data_dir", lambda v: v or FLAGS.task == "squad", "--data_dir is required for GLUE tasks.")
+flags.register_multi_flags_validator(["data_dir", "task"], lambda v: v["data_dir"] or v["task"] == "squad",
+                                     "--data_dir is required for GLUE tasks.")
 FLAGS = flags.FLAGS
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_keras_bert():
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The flags' values, read once in main() and passed to the runs."""
+
+    task: str
+    data_dir: str
+    train_file: str
+    predict_file: str
+    libraries: tuple
+    max_seq_length: int
+    train_batch_size: int
+    learning_rate: float
+    num_train_epochs: float
+    seed: int
+    output_json: str
+    transformers_logits: str
+    lockstep_dropout: float
+
+
+def run_keras_bert(settings):
     with tempfile.TemporaryDirectory() as out:
-        common = [f"--output_dir={out}", f"--max_seq_length={FLAGS.max_seq_length}",
-                  f"--train_batch_size={FLAGS.train_batch_size}", f"--learning_rate={FLAGS.learning_rate}",
-                  f"--num_train_epochs={FLAGS.num_train_epochs}", f"--seed={FLAGS.seed}"]
-        if FLAGS.task == "squad":
+        common = [f"--output_dir={out}", f"--max_seq_length={settings.max_seq_length}",
+                  f"--train_batch_size={settings.train_batch_size}", f"--learning_rate={settings.learning_rate}",
+                  f"--num_train_epochs={settings.num_train_epochs}", f"--seed={settings.seed}"]
+        if settings.task == "squad":
             script = "run_squad.py"
-            task = [f"--train_file={FLAGS.train_file}", f"--predict_file={FLAGS.predict_file}"]
+            task = [f"--train_file={settings.train_file}", f"--predict_file={settings.predict_file}"]
         else:
-            script, task = "run_classifier.py", [f"--task={FLAGS.task}", f"--data_dir={FLAGS.data_dir}"]
+            script, task = "run_classifier.py", [f"--task={settings.task}", f"--data_dir={settings.data_dir}"]
         start = time.time()
         subprocess.run([sys.executable, os.path.join(_REPO, "examples", script), *task, *common], check=True)
         seconds = time.time() - start
@@ -95,7 +116,7 @@ def run_keras_bert():
             return json.load(f), seconds
 
 
-def run_transformers():
+def run_transformers(settings):
     import numpy as np
     import torch
     import transformers
@@ -104,42 +125,42 @@ def run_transformers():
     from keras_bert.data import GLUE_TASKS, read_glue_split
     from keras_bert.metrics import glue_metrics
 
-    torch.manual_seed(FLAGS.seed)
+    torch.manual_seed(settings.seed)
     path = default_checkpoint_path()
     tokenizer = transformers.BertTokenizerFast.from_pretrained(path)
-    num_labels = max(len(GLUE_TASKS[FLAGS.task].labels), 1)
+    num_labels = max(len(GLUE_TASKS[settings.task].labels), 1)
     model = transformers.BertForSequenceClassification.from_pretrained(path, num_labels=num_labels)
-    train = read_glue_split(FLAGS.task, FLAGS.data_dir, "train")["train.tsv"]
-    dev = next(iter(read_glue_split(FLAGS.task, FLAGS.data_dir, "dev").values()))
+    train = read_glue_split(settings.task, settings.data_dir, "train")["train.tsv"]
+    dev = next(iter(read_glue_split(settings.task, settings.data_dir, "dev").values()))
 
     def encode(examples, rows):
         texts = [examples.text_a[i] for i in rows]
         pairs = [examples.text_b[i] for i in rows] if examples.text_b else None
         encoded = tokenizer(texts, pairs, padding=True, truncation="longest_first",
-                            max_length=FLAGS.max_seq_length, return_tensors="pt")
+                            max_length=settings.max_seq_length, return_tensors="pt")
         dtype = torch.float if num_labels == 1 else torch.long
         return encoded, torch.tensor([examples.labels[i] for i in rows], dtype=dtype)
 
     def train_batches(epoch):
-        order = epoch_order(len(train), FLAGS.seed, epoch)
-        for start in range(0, len(order), FLAGS.train_batch_size):
-            encoded, labels = encode(train, order[start : start + FLAGS.train_batch_size])
+        order = epoch_order(len(train), settings.seed, epoch)
+        for start in range(0, len(order), settings.train_batch_size):
+            encoded, labels = encode(train, order[start : start + settings.train_batch_size])
             yield dict(encoded, labels=labels)
 
     start = time.time()
-    fine_tune(model, train_batches, len(train), FLAGS.learning_rate, FLAGS.num_train_epochs, FLAGS.train_batch_size)
+    fine_tune(model, train_batches, len(train), settings.learning_rate, settings.num_train_epochs, settings.train_batch_size)
     predictions, labels = [], []
     with torch.no_grad():
-        for begin in range(0, len(dev), FLAGS.train_batch_size):
-            encoded, batch_labels = encode(dev, range(begin, min(begin + FLAGS.train_batch_size, len(dev))))
+        for begin in range(0, len(dev), settings.train_batch_size):
+            encoded, batch_labels = encode(dev, range(begin, min(begin + settings.train_batch_size, len(dev))))
             logits = model(**encoded).logits
             predictions += (logits[:, 0] if num_labels == 1 else logits.argmax(-1)).tolist()
             labels += batch_labels.tolist()
-    return glue_metrics(FLAGS.task, labels, np.asarray(predictions)), time.time() - start
+    return glue_metrics(settings.task, labels, np.asarray(predictions)), time.time() - start
 
 
 @functools.cache  # --save_squad_windows and the transformers side share one featurization
-def _squad_windows():
+def _squad_windows(settings):
     """keras_bert's SQuAD windows (run_squad.py's defaults): (dev questions, train windows, dev windows)."""
     import tensorflow as tf
 
@@ -149,13 +170,13 @@ def _squad_windows():
 
     tf.config.set_visible_devices([], "GPU")
     tokenizer = BertTokenizer(default_vocab_file())
-    windows = dict(seq_length=FLAGS.max_seq_length, doc_stride=128, max_query_length=64)
-    train = squad_features(read_squad(FLAGS.train_file), tokenizer, training=True, **windows)
-    questions = read_squad(FLAGS.predict_file)
+    windows = dict(seq_length=settings.max_seq_length, doc_stride=128, max_query_length=64)
+    train = squad_features(read_squad(settings.train_file), tokenizer, training=True, **windows)
+    questions = read_squad(settings.predict_file)
     return questions, train, squad_features(questions, tokenizer, **windows)
 
 
-def run_transformers_squad():
+def run_transformers_squad(settings):
     """transformers' BertForQuestionAnswering on the very windows keras_bert trains and predicts on."""
     import numpy as np
 
@@ -163,19 +184,19 @@ def run_transformers_squad():
     from keras_bert.data import squad_answers
     from keras_bert.metrics import squad_scores
 
-    questions, train, predict = _squad_windows()
+    questions, train, predict = _squad_windows(settings)
     references = {q.question_id: [text for text, _ in q.answers] for q in questions}
 
     def score(starts, ends):
         return squad_scores(references, squad_answers(questions, predict, starts, ends))
 
     start = time.time()
-    if not FLAGS.transformers_logits:
+    if not settings.transformers_logits:
         scores = score(*squad_fine_tune_and_predict(
-            default_checkpoint_path(), train, predict, FLAGS.learning_rate, FLAGS.num_train_epochs,
-            FLAGS.train_batch_size, FLAGS.seed))
+            default_checkpoint_path(), train, predict, settings.learning_rate, settings.num_train_epochs,
+            settings.train_batch_size, settings.seed))
         return scores, time.time() - start
-    with np.load(FLAGS.transformers_logits) as logits:
+    with np.load(settings.transformers_logits) as logits:
         seeds = sorted(k[len("start_"):] for k in logits.files if k.startswith("start_"))
         runs = [score(logits[f"start_{seed}"], logits[f"end_{seed}"]) for seed in seeds]
     for seed, scores in zip(seeds, runs):
@@ -183,10 +204,8 @@ def run_transformers_squad():
     return {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}, float("nan")
 
 
-def run_squad_lockstep():
+def run_squad_lockstep(settings):
     """Both libraries step by step on identical batches; returns {library: (scores, seconds)}."""
-    import dataclasses
-
     import keras
     import numpy as np
 
@@ -197,10 +216,10 @@ def run_squad_lockstep():
     from keras_bert.metrics import squad_scores
     from keras_bert.training import compile_for_fine_tuning, predict_logits, training_steps
 
-    questions, train, predict = _squad_windows()
+    questions, train, predict = _squad_windows(settings)
     references = {q.question_id: [text for text, _ in q.answers] for q in questions}
-    dropout = dict(hidden_dropout_prob=FLAGS.lockstep_dropout, attention_probs_dropout_prob=FLAGS.lockstep_dropout)
-    reference = squad_model(default_checkpoint_path(), FLAGS.seed, **dropout)
+    dropout = dict(hidden_dropout_prob=settings.lockstep_dropout, attention_probs_dropout_prob=settings.lockstep_dropout)
+    reference = squad_model(default_checkpoint_path(), settings.seed, **dropout)
     checkpoint = read_checkpoint(default_checkpoint_path())
     encoder = BertEncoder.from_bert_config(dataclasses.replace(checkpoint.config, **dropout))
     assign_weights(encoder, checkpoint.weights, checkpoint.source)
@@ -210,16 +229,16 @@ def run_squad_lockstep():
     head.bias.assign(reference.qa_outputs.bias.detach().numpy())
     windows = len(train["start_positions"])
     # transformers' schedule: warmup int(10% of total steps), as torch_reference.fine_tune_steps.
-    steps = training_steps(windows, FLAGS.train_batch_size, FLAGS.num_train_epochs, 0.1)
+    steps = training_steps(windows, settings.train_batch_size, settings.num_train_epochs, 0.1)
     compile_for_fine_tuning(
         model, {name: keras.losses.SparseCategoricalCrossentropy(from_logits=True)
                 for name in ("start_logits", "end_logits")},
-        FLAGS.learning_rate, steps.total_steps, steps.warmup_steps,
+        settings.learning_rate, steps.total_steps, steps.warmup_steps,
         loss_weights={"start_logits": 0.5, "end_logits": 0.5})
 
     def our_losses():
         batches = (batch for epoch in range(1, steps.epochs + 1)
-                   for batch in squad_batches(train, FLAGS.seed, FLAGS.train_batch_size, epoch))
+                   for batch in squad_batches(train, settings.seed, settings.train_batch_size, epoch))
         for inputs, starts, ends in itertools.islice(batches, steps.total_steps):
             yield float(model.train_on_batch(inputs, {"start_logits": starts, "end_logits": ends},
                                              return_dict=True)["loss"])
@@ -235,8 +254,8 @@ def run_squad_lockstep():
                 return
             yield loss
 
-    print(f"Lockstep: {steps.total_steps} steps ({steps.warmup_steps} warmup), dropout {FLAGS.lockstep_dropout}.")
-    ours_only = "transformers" not in FLAGS.libraries
+    print(f"Lockstep: {steps.total_steps} steps ({steps.warmup_steps} warmup), dropout {settings.lockstep_dropout}.")
+    ours_only = "transformers" not in settings.libraries
     if ours_only:  # transformers' model only lends its head init
         print("step | keras_bert loss")
         for step, loss in enumerate(timed("keras_bert", our_losses()), 1):
@@ -244,8 +263,8 @@ def run_squad_lockstep():
     else:
         print("step | keras_bert loss | transformers loss | difference")
         differences = []
-        torch_losses = fine_tune_steps(reference, squad_train_batches(train, FLAGS.seed, FLAGS.train_batch_size),
-                                       windows, FLAGS.learning_rate, FLAGS.num_train_epochs, FLAGS.train_batch_size)
+        torch_losses = fine_tune_steps(reference, squad_train_batches(train, settings.seed, settings.train_batch_size),
+                                       windows, settings.learning_rate, settings.num_train_epochs, settings.train_batch_size)
         pairs = zip(timed("keras_bert", our_losses()), timed("transformers (torch)", torch_losses))
         for step, (ours, theirs) in enumerate(pairs, 1):
             differences.append(abs(ours - theirs))
@@ -270,32 +289,34 @@ def run_squad_lockstep():
 
 def main(argv):
     del argv
+    values = {field.name: FLAGS[field.name].value for field in dataclasses.fields(Settings)}
+    settings = Settings(**{**values, "libraries": tuple(FLAGS.libraries)})  # hashable: `_squad_windows` caches
     if FLAGS.lockstep:
         if FLAGS.task != "squad":
             sys.exit("--lockstep is for --task=squad.")
-        results = run_squad_lockstep()
-        _print_table(results)
+        results = run_squad_lockstep(settings)
+        _print_table(results, settings)
         return
     runs = {"keras_bert": run_keras_bert,
             "transformers (torch)": run_transformers_squad if FLAGS.task == "squad" else run_transformers}
     if FLAGS.save_squad_windows:
-        save_squad_windows(FLAGS.save_squad_windows, *_squad_windows()[1:])
+        save_squad_windows(FLAGS.save_squad_windows, *_squad_windows(settings)[1:])
         print(f"Wrote {FLAGS.save_squad_windows}.")
-    results = {name: run() for name, run in runs.items() if name.split()[0] in FLAGS.libraries}
+    results = {name: run(settings) for name, run in runs.items() if name.split()[0] in FLAGS.libraries}
     if results:
-        _print_table(results)
+        _print_table(results, settings)
 
 
-def _print_table(results):
-    """Prints {library: (metrics, seconds)} as Markdown; writes --output_json."""
-    print(f"\n{FLAGS.task}: {FLAGS.num_train_epochs:g} epochs, seq {FLAGS.max_seq_length}, "
-          f"batch {FLAGS.train_batch_size}, lr {FLAGS.learning_rate:g}\n")
+def _print_table(results, settings):
+    """Prints {library: (metrics, seconds)} as Markdown; writes `settings.output_json`."""
+    print(f"\n{settings.task}: {settings.num_train_epochs:g} epochs, seq {settings.max_seq_length}, "
+          f"batch {settings.train_batch_size}, lr {settings.learning_rate:g}\n")
     names = list(next(iter(results.values()))[0])
     print("| library | " + " | ".join(names) + " | train + eval s |\n|---|" + "---|" * (len(names) + 1))
     for library, (metrics, seconds) in results.items():
         print(f"| {library} | " + " | ".join(f"{metrics[n]:.4f}" for n in names) + f" | {seconds:.0f} |")
-    if FLAGS.output_json:
-        with open(FLAGS.output_json, "w") as f:
+    if settings.output_json:
+        with open(settings.output_json, "w") as f:
             json.dump({k: {"metrics": m, "seconds": s} for k, (m, s) in results.items()}, f, indent=2)
 
 

@@ -1,7 +1,12 @@
-"""Flags shared by the example scripts, defined once so their names and help agree."""
+"""Flags shared by the example scripts, defined once so their names and help agree, and the helpers
+that turn their values into a strategy and an encoder.
+
+The helpers take the values as arguments: only a script's `main()` reads flags.
+"""
 
 import json
 import os
+import re
 import shutil
 
 from absl import flags
@@ -35,10 +40,9 @@ def define_fine_tuning_flags(output_dir, max_seq_length=128, train_batch_size=32
     define_distribution_flags()
 
 
-def resume_options():
+def resume_options(output_dir, save_checkpoints_steps):
     """`fit_for_steps` arguments that make a fine-tuning run resumable from OUTPUT_DIR/training_state."""
-    return {"run_dir": os.path.join(flags.FLAGS.output_dir, "training_state"),
-            "save_checkpoints_steps": flags.FLAGS.save_checkpoints_steps}
+    return {"run_dir": os.path.join(output_dir, "training_state"), "save_checkpoints_steps": save_checkpoints_steps}
 
 
 def define_distribution_flags():
@@ -58,24 +62,111 @@ def define_distribution_flags():
                       "same losses (slower on GPUs).")
 
 
-def strategy_from_flags():
-    """Applies --num_cpu_devices, --mixed_precision and --deterministic; returns the strategy.
+def with_flag_names(error, flag_names):
+    """`error`'s message with the library's argument names replaced by the script's flags.
 
-    Build and compile models in the returned strategy's `scope()`.
+    The library names its own arguments (`seq_length=512`, `` `tpu` ``); a
+    script user knows flags. Each `argument=` or `` `argument` `` in the
+    message becomes `--flag=` or `--flag`.
+
+    Args:
+        error: an exception from the library.
+        flag_names: `{library argument: flag name}`.
+
+    Returns:
+        The translated message (str).
+
+    Example:
+    >>> with_flag_names(ValueError("seq_length=600 exceeds max_position_embeddings=512."),
+    ...                 {"seq_length": "max_seq_length"})
+    '--max_seq_length=600 exceeds max_position_embeddings=512.'
+    """
+    message = str(error)
+    for argument, flag in flag_names.items():
+        message = re.sub(rf"(?<![\w.-]){re.escape(argument)}=", f"--{flag}=", message)
+        message = message.replace(f"`{argument}`", f"--{flag}")
+    return message
+
+
+_DISTRIBUTION_ARGUMENTS = {"name": "distribution_strategy", "tpu": "tpu", "num_gpus": "num_gpus",
+                           "precision": "mixed_precision"}
+
+
+def make_strategy(distribution_strategy="one_device", num_gpus=None, tpu=None, num_cpu_devices=None,
+                  mixed_precision="float32", deterministic=False):
+    """Applies the distribution flags' values; returns the strategy.
+
+    The arguments are the values of the flags `define_distribution_flags`
+    defines. Build and compile models in the returned strategy's `scope()`.
 
     Raises:
-        ValueError: for a bad flag value (the message names the fix).
+        ValueError: for a bad flag value, naming the flag and the fix.
     """
     import tensorflow as tf
 
     from keras_bert.training import distribution
 
-    if flags.FLAGS.deterministic:
+    if deterministic:
         tf.config.experimental.enable_op_determinism()
-    if flags.FLAGS.num_cpu_devices:
-        distribution.split_cpu(flags.FLAGS.num_cpu_devices)
-    distribution.set_precision(flags.FLAGS.mixed_precision)
-    return distribution.get_strategy(flags.FLAGS.distribution_strategy, flags.FLAGS.num_gpus, flags.FLAGS.tpu)
+    if num_cpu_devices:
+        distribution.split_cpu(num_cpu_devices)
+    try:
+        distribution.set_precision(mixed_precision)
+        return distribution.get_strategy(distribution_strategy, num_gpus, tpu)
+    except ValueError as e:
+        raise ValueError(with_flag_names(e, _DISTRIBUTION_ARGUMENTS)) from None
+
+
+def strategy_from_flags(values):
+    """`make_strategy` with the distribution flags of parsed flag values (`flags.FLAGS`, passed by `main()`)."""
+    return make_strategy(values.distribution_strategy, values.num_gpus, values.tpu, values.num_cpu_devices,
+                         values.mixed_precision, values.deterministic)
+
+
+def check_seq_length(max_seq_length, config, flag="--max_seq_length"):
+    """Refuses a sequence length beyond the encoder's position table, naming the flag and both numbers.
+
+    Raises:
+        ValueError: `max_seq_length > config.max_position_embeddings`.
+    """
+    if max_seq_length > config.max_position_embeddings:
+        raise ValueError(
+            f"{flag}={max_seq_length} exceeds the checkpoint's max_position_embeddings="
+            f"{config.max_position_embeddings}; use at most {config.max_position_embeddings}."
+        )
+
+
+def load_encoder(init_checkpoint, vocab_file, max_seq_length, strategy=None, random_init=False,
+                 gradient_checkpointing=False, seq_length_flag="--max_seq_length"):
+    """`(encoder, vocab_file)` for a script: the checkpoint flags' encoder, in `strategy`'s scope.
+
+    Every script that starts from a checkpoint loads it here, so each gets
+    the same defaults (all-MiniLM-L6-v2, the vocab.txt beside the
+    checkpoint) and the same checks, the packed length included.
+
+    Args:
+        init_checkpoint: --init_checkpoint; None for all-MiniLM-L6-v2.
+        vocab_file: --vocab_file; None for the one beside the checkpoint.
+        max_seq_length: the packed length the script will feed.
+        strategy: optional `tf.distribute.Strategy` to build the encoder in.
+        random_init: --random_init.
+        gradient_checkpointing: --gradient_checkpointing.
+        seq_length_flag: the flag `max_seq_length` came from, for the error.
+
+    Raises:
+        ValueError: `max_seq_length` exceeds the checkpoint's position table
+            (naming the flag), or the checkpoint or vocabulary is unusable.
+        OSError: the checkpoint or vocabulary is missing.
+    """
+    import contextlib
+
+    from keras_bert.checkpoints import load_encoder_and_vocab
+
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        encoder, vocab_file = load_encoder_and_vocab(init_checkpoint, vocab_file, random_init=random_init)
+        encoder.gradient_checkpointing = gradient_checkpointing
+    check_seq_length(max_seq_length, encoder.config, seq_length_flag)
+    return encoder, vocab_file
 
 
 def make_output_dir(path, flag="--output_dir"):
@@ -97,15 +188,14 @@ def make_output_dir(path, flag="--output_dir"):
     return path
 
 
-def save_serving_settings(vocab_file, model_file, task, **settings):
-    """Writes what export_saved_model.py needs beside a trained model in --output_dir.
+def save_serving_settings(output_dir, vocab_file, model_file, task, lower_case, max_seq_length, **settings):
+    """Writes what export_saved_model.py needs beside a trained model in `output_dir` (--output_dir).
 
     `vocab.txt` (a copy) and `serving.json`: the model file, task, casing,
     sequence length and any task `settings` (label names, pair, ...).
     """
-    output_dir = flags.FLAGS.output_dir
     shutil.copyfile(vocab_file, os.path.join(output_dir, "vocab.txt"))
-    settings = dict(model_file=model_file, task=task, lower_case=flags.FLAGS.do_lower_case,
-                    max_seq_length=flags.FLAGS.max_seq_length, **settings)
+    settings = dict(model_file=model_file, task=task, lower_case=lower_case, max_seq_length=max_seq_length,
+                    **settings)
     with open(os.path.join(output_dir, "serving.json"), "w") as f:
         json.dump(settings, f, indent=2)

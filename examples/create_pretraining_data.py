@@ -16,6 +16,8 @@ import sys
 
 from absl import app, flags
 
+import common_flags
+
 flags.DEFINE_string("input_file", None, "Comma-separated globs of text files.")
 flags.DEFINE_string("tfds_name", None, "A tensorflow-datasets text dataset, instead of --input_file.")
 flags.DEFINE_string("tfds_split", "train", "")
@@ -38,12 +40,15 @@ flags.DEFINE_float("masked_lm_prob", 0.15, "With --static_masking.")
 flags.mark_flags_as_mutual_exclusive(["input_file", "tfds_name"], required=True)
 flags.mark_flag_as_required("output_file")
 FLAGS = flags.FLAGS
+# Library arguments -> this script's flags, for error messages.
+_FLAG_NAMES = {"max_seq_length": "max_seq_length", "text_key": "tfds_text_key",
+               "max_predictions_per_seq": "max_predictions_per_seq", "masked_lm_prob": "masked_lm_prob"}
 
 
 def main(argv):
     del argv
     from keras_bert.checkpoints.default_weights import default_vocab_file
-    from keras_bert.data import MaskingOptions, pretraining_data
+    from keras_bert.data import MaskingOptions, make_pretraining_records, pretraining_data
     from keras_bert.data.text_files import expand_file_patterns
     from keras_bert.text import BertTokenizer
 
@@ -65,15 +70,14 @@ def main(argv):
                 vocab_file, max_predictions_per_seq=FLAGS.max_predictions_per_seq,
                 masked_lm_prob=FLAGS.masked_lm_prob, whole_word_masking=FLAGS.do_whole_word_mask,
             )
+        print(f"Read {len(documents):,} documents, {sum(len(d) for d in documents):,} segments.")
+        outputs = FLAGS.output_file.split(",")
+        instances = make_pretraining_records(
+            documents, tokenizer, outputs, FLAGS.max_seq_length, FLAGS.short_seq_prob, FLAGS.dupe_factor,
+            FLAGS.random_seed, masking, show_progress=True,
+        )
     except (OSError, ValueError) as e:
-        sys.exit(f"create_pretraining_data.py: {e}")
-    print(f"Read {len(documents):,} documents, {sum(len(d) for d in documents):,} segments.")
-    instances = pretraining_data.create_instances(
-        documents, FLAGS.max_seq_length, tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]"),
-        FLAGS.short_seq_prob, FLAGS.dupe_factor, FLAGS.random_seed, show_progress=True,
-    )
-    outputs = FLAGS.output_file.split(",")
-    pretraining_data.write_instances(instances, outputs, FLAGS.max_seq_length, masking)
+        sys.exit(f"create_pretraining_data.py: {common_flags.with_flag_names(e, _FLAG_NAMES)}")
     random_next = sum(i.next_sentence_label for i in instances) / max(len(instances), 1)
     print(f"Wrote {len(instances):,} instances to {len(outputs)} file(s); {random_next:.1%} random next.")
 

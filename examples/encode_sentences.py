@@ -12,6 +12,8 @@ import sys
 
 from absl import app, flags, logging
 
+import common_flags
+
 flags.DEFINE_string(
     "checkpoint", None, "Any layout keras_bert.load_encoder reads. Default: all-MiniLM-L6-v2."
 )
@@ -39,10 +41,11 @@ def main(argv):
     from keras_bert.text import BertPreprocessor
 
     try:
-        encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(FLAGS.checkpoint)
+        encoder, vocab_file = common_flags.load_encoder(FLAGS.checkpoint, None, FLAGS.seq_length,
+                                                        seq_length_flag="--seq_length")
         preprocessor = BertPreprocessor(vocab_file, FLAGS.seq_length, lower_case=FLAGS.lower_case)
     except (ImportError, OSError, ValueError) as e:  # CheckpointError is a ValueError
-        sys.exit(f"encode_sentences.py: {e}")
+        sys.exit(f"encode_sentences.py: {common_flags.with_flag_names(e, {'seq_length': 'seq_length'})}")
     inputs = preprocessor(tf.constant(FLAGS.sentences))
     length = int(inputs["input_mask"][0].numpy().sum())
     logging.info(

@@ -39,14 +39,14 @@ def main(argv):
         if not FLAGS.output_file.endswith((".jsonl", ".npz")):
             raise ValueError(f"--output_file={FLAGS.output_file} must end in .jsonl or .npz.")
         layers = [int(i) for i in FLAGS.layers]
-        encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(FLAGS.init_checkpoint, FLAGS.vocab_file)
+        encoder, vocab_file = common_flags.load_encoder(FLAGS.init_checkpoint, FLAGS.vocab_file, FLAGS.max_seq_length)
         preprocessor = BertPreprocessor(vocab_file, FLAGS.max_seq_length, lower_case=FLAGS.do_lower_case)
         with open(FLAGS.input_file, encoding="utf-8") as f:
             lines = [line.rstrip("\n") for line in f]
         if not any(lines):
             raise ValueError(f"{FLAGS.input_file} has no text.")
     except (ImportError, OSError, ValueError) as e:
-        sys.exit(f"extract_features.py: {e}")
+        sys.exit(f"extract_features.py: {common_flags.with_flag_names(e, {'seq_length': 'max_seq_length'})}")
 
     examples = [line.split(" ||| ", 1) for line in lines]
     # Singles and pairs pack differently ([CLS] A [SEP] vs [CLS] A [SEP] B [SEP]).

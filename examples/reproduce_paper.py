@@ -51,8 +51,9 @@ flags.DEFINE_float("minilm_learning_rate", 1e-4, "Study 4's fine-tuning lr (high
 FLAGS = flags.FLAGS
 
 
-def _pick(value, full, quick):
-    return value if value is not None else (quick if FLAGS.quick else full)
+def _pick(value, full, quick, is_quick):
+    """`value` if the flag was given, else the full run's or the --quick run's default."""
+    return value if value is not None else (quick if is_quick else full)
 
 
 def main(argv):
@@ -64,7 +65,7 @@ def main(argv):
         studies = sorted({int(n) for n in FLAGS.studies})
         if not set(studies) <= set(paper_studies.STUDIES):
             raise ValueError(f"--studies={','.join(FLAGS.studies)}: the studies are 1 to 6.")
-        seeds = tuple(int(n) for n in _pick(FLAGS.seeds, ["1", "2", "3"], ["1"]))
+        seeds = tuple(int(n) for n in _pick(FLAGS.seeds, ["1", "2", "3"], ["1"], FLAGS.quick))
     except ValueError as e:
         sys.exit(f"reproduce_paper.py: {e}")
     for path in ("glue/sst2/train.tsv", "glue/mrpc/train.tsv", "conll2003/train.txt"):
@@ -76,22 +77,22 @@ def main(argv):
         report_dir=FLAGS.report_dir or os.path.join(repo, "reports", f"paper{suffix}"),
         seeds=seeds,
         pretrain_files=_pick(FLAGS.pretrain_files, os.path.join(data, "wiki", "wiki_[01]*"),
-                             os.path.join(_SAMPLE, "train.txt")),
+                             os.path.join(_SAMPLE, "train.txt"), FLAGS.quick),
         pretrain_eval_files=_pick(FLAGS.pretrain_eval_files, os.path.join(data, "wiki", "wiki_31"),
-                                  os.path.join(_SAMPLE, "heldout.txt")),
+                                  os.path.join(_SAMPLE, "heldout.txt"), FLAGS.quick),
         glue_dir=os.path.join(data, "glue"),
         conll_dir=os.path.join(data, "conll2003"),
         max_seq_length=FLAGS.max_seq_length,
-        pretrain_steps=_pick(FLAGS.pretrain_steps, 4000, 150),
+        pretrain_steps=_pick(FLAGS.pretrain_steps, 4000, 150, FLAGS.quick),
         pretrain_learning_rate=FLAGS.pretrain_learning_rate,
         steps_per_loop=25 if FLAGS.quick else 100,
         calibration_steps=10 if FLAGS.quick else 30,
-        train_examples=(("sst2", _pick(FLAGS.sst2_examples, 8000, 500)),
-                        ("mrpc", _pick(FLAGS.mrpc_examples, 0, 300)),
-                        ("conll", _pick(FLAGS.conll_examples, 3000, 300))),
+        train_examples=(("sst2", _pick(FLAGS.sst2_examples, 8000, 500, FLAGS.quick)),
+                        ("mrpc", _pick(FLAGS.mrpc_examples, 0, 300, FLAGS.quick)),
+                        ("conll", _pick(FLAGS.conll_examples, 3000, 300, FLAGS.quick))),
         conll_eval_sentences=500 if FLAGS.quick else 0,
-        finetune_epochs=_pick(FLAGS.finetune_epochs, 3.0, 1.0),
-        minilm_epochs=_pick(FLAGS.minilm_epochs, 2.0, 1.0),
+        finetune_epochs=_pick(FLAGS.finetune_epochs, 3.0, 1.0, FLAGS.quick),
+        minilm_epochs=_pick(FLAGS.minilm_epochs, 2.0, 1.0, FLAGS.quick),
         minilm_learning_rate=FLAGS.minilm_learning_rate,
         finetune_learning_rate=FLAGS.finetune_learning_rate,
         quick=FLAGS.quick,

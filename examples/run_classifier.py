@@ -41,6 +41,8 @@ flags.DEFINE_float("weight_decay", 0.01, "AdamW decoupled weight decay.")
 flags.DEFINE_bool("do_train", True, "Fine-tune on train.tsv.")
 flags.DEFINE_bool("do_eval", True, "Evaluate on the dev set(s).")
 FLAGS = flags.FLAGS
+# Library arguments -> this script's flags, for error messages.
+_FLAG_NAMES = {"seq_length": "max_seq_length"}
 
 
 def main(argv):
@@ -56,23 +58,24 @@ def main(argv):
     keras.utils.set_random_seed(FLAGS.seed)
     task = FLAGS.tfds_name.split("/")[-1] if FLAGS.tfds_name else FLAGS.task
     try:
-        train, dev_sets = _read_task(task)
+        if task == "csv":
+            train, dev_sets = _read_csv_task(FLAGS.train_file, FLAGS.dev_file, FLAGS.do_train, FLAGS.do_eval,
+                                             FLAGS.text_a_column, FLAGS.text_b_column, FLAGS.label_column)
+        else:
+            train, dev_sets = _read_glue_task(task, FLAGS.tfds_name, FLAGS.tfds_data_dir, FLAGS.data_dir,
+                                              FLAGS.do_train, FLAGS.do_eval)
+        if train is not None and FLAGS.max_train_examples:
+            train = train.first(FLAGS.max_train_examples)
         label_names = train.label_names if train else next(iter(dev_sets.values())).label_names
-        strategy = common_flags.strategy_from_flags()
-        with strategy.scope():
-            encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(
-                FLAGS.init_checkpoint, FLAGS.vocab_file, random_init=FLAGS.random_init
-            )
-            encoder.gradient_checkpointing = FLAGS.gradient_checkpointing
-        if FLAGS.max_seq_length > encoder.config.max_position_embeddings:
-            raise ValueError(
-                f"--max_seq_length={FLAGS.max_seq_length} exceeds the checkpoint's "
-                f"max_position_embeddings={encoder.config.max_position_embeddings}."
-            )
+        strategy = common_flags.strategy_from_flags(FLAGS)
+        encoder, vocab_file = common_flags.load_encoder(
+            FLAGS.init_checkpoint, FLAGS.vocab_file, FLAGS.max_seq_length, strategy, FLAGS.random_init,
+            FLAGS.gradient_checkpointing,
+        )
         preprocessor = BertPreprocessor(vocab_file, FLAGS.max_seq_length, lower_case=FLAGS.do_lower_case)
         common_flags.make_output_dir(FLAGS.output_dir)
     except (ImportError, OSError, ValueError) as e:
-        sys.exit(f"run_classifier.py: {e}")
+        sys.exit(f"run_classifier.py: {common_flags.with_flag_names(e, _FLAG_NAMES)}")
 
     with strategy.scope():
         classifier = keras_bert.BertClassifier(encoder, num_classes=max(len(label_names), 1))
@@ -91,12 +94,14 @@ def main(argv):
             train, preprocessor, FLAGS.train_batch_size, shuffle=True, seed=FLAGS.seed
         ).repeat()
         _log_first_examples(train_data, vocab_file)
+        resume = common_flags.resume_options(FLAGS.output_dir, FLAGS.save_checkpoints_steps)
         print(f"Fine-tuning on {len(train):,} {task} examples for {steps.total_steps} steps "
               f"({FLAGS.num_train_epochs:g} epochs of {steps.steps_per_epoch}).")
-        print(f"Trained in {fit_for_steps(classifier, train_data, steps, **common_flags.resume_options()):.0f} s.")
+        print(f"Trained in {fit_for_steps(classifier, train_data, steps, **resume):.0f} s.")
         classifier.save(os.path.join(FLAGS.output_dir, "classifier.keras"))
-        common_flags.save_serving_settings(vocab_file, "classifier.keras", task, label_names=list(label_names),
-                                           pair=train.text_b is not None)
+        common_flags.save_serving_settings(FLAGS.output_dir, vocab_file, "classifier.keras", task,
+                                           FLAGS.do_lower_case, FLAGS.max_seq_length,
+                                           label_names=list(label_names), pair=train.text_b is not None)
 
     results = {}
     for name, examples in dev_sets.items():
@@ -114,36 +119,38 @@ def main(argv):
             json.dump(results, f, indent=2)
 
 
-def _read_task(task):
-    """`(train examples or None, {dev set name: examples})` from the chosen source."""
-    from keras_bert.data import read_glue_split, read_glue_tfds, read_labelled_csv, tfds_splits
+def _read_csv_task(train_file, dev_file, do_train, do_eval, text_a_column, text_b_column, label_column):
+    """`(train examples or None, {dev file name: examples})` of --task=csv."""
+    from keras_bert.data import read_labelled_csv
 
-    if task == "csv":
-        missing = [name for name, absent in (("--train_file", FLAGS.do_train and not FLAGS.train_file),
-                                             ("--dev_file", FLAGS.do_eval and not FLAGS.dev_file)) if absent]
-        if missing:
-            raise ValueError(f"--task=csv needs {' and '.join(missing)}.")
-        columns = dict(text_a_column=FLAGS.text_a_column, label_column=FLAGS.label_column,
-                       text_b_column=FLAGS.text_b_column)
-        train = read_labelled_csv(FLAGS.train_file, **columns) if FLAGS.do_train else None
-        labels = train.label_names if train else None
-        dev = {os.path.basename(FLAGS.dev_file): read_labelled_csv(FLAGS.dev_file, label_names=labels, **columns)}
-        return train, dev if FLAGS.do_eval else {}
-    if FLAGS.tfds_name:
+    missing = [name for name, absent in (("--train_file", do_train and not train_file),
+                                         ("--dev_file", do_eval and not dev_file)) if absent]
+    if missing:
+        raise ValueError(f"--task=csv needs {' and '.join(missing)}.")
+    columns = dict(text_a_column=text_a_column, label_column=label_column, text_b_column=text_b_column)
+    train = read_labelled_csv(train_file, **columns) if do_train else None
+    labels = train.label_names if train else None
+    dev = {os.path.basename(dev_file): read_labelled_csv(dev_file, label_names=labels, **columns)} if do_eval else {}
+    return train, dev
+
+
+def _read_glue_task(task, tfds_name, tfds_data_dir, data_dir, do_train, do_eval):
+    """`(train examples or None, {dev set name: examples})` of a GLUE task, from tensorflow-datasets or files."""
+    from keras_bert.data import read_glue_split, read_glue_tfds, tfds_splits
+
+    if tfds_name:
         def read(split):
-            return {name: read_glue_tfds(task, name, FLAGS.tfds_data_dir) for name in tfds_splits(task, split)}
+            return {name: read_glue_tfds(task, name, tfds_data_dir) for name in tfds_splits(task, split)}
     else:
-        data_dir = FLAGS.data_dir or (os.path.join(_EXAMPLES, "data", "sst2") if task == "sst2" else None)
+        data_dir = data_dir or (os.path.join(_EXAMPLES, "data", "sst2") if task == "sst2" else None)
         if data_dir is None:
             raise ValueError(f"--data_dir is required for --task={task} (only sst2 has a bundled slice).")
 
         def read(split):
             return read_glue_split(task, data_dir, split)
 
-    train = next(iter(read("train").values())) if FLAGS.do_train else None
-    if train is not None and FLAGS.max_train_examples:
-        train = train.first(FLAGS.max_train_examples)
-    return train, read("dev") if FLAGS.do_eval else {}
+    train = next(iter(read("train").values())) if do_train else None
+    return train, read("dev") if do_eval else {}
 
 
 def _log_first_examples(dataset, vocab_file):

@@ -25,6 +25,8 @@ flags.DEFINE_string("eval_file", None, "SWAG-format CSV to evaluate on.")
 flags.DEFINE_integer("eval_batch_size", 32, "")
 flags.mark_flags_as_required(["train_file", "eval_file"])
 FLAGS = flags.FLAGS
+# Library arguments -> this script's flags, for error messages.
+_FLAG_NAMES = {"seq_length": "max_seq_length"}
 
 
 def main(argv):
@@ -39,16 +41,15 @@ def main(argv):
     keras.utils.set_random_seed(FLAGS.seed)
     try:
         train, evaluation = read_swag_csv(FLAGS.train_file), read_swag_csv(FLAGS.eval_file)
-        strategy = common_flags.strategy_from_flags()
-        with strategy.scope():
-            encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(
-                FLAGS.init_checkpoint, FLAGS.vocab_file, random_init=FLAGS.random_init
-            )
-            encoder.gradient_checkpointing = FLAGS.gradient_checkpointing
+        strategy = common_flags.strategy_from_flags(FLAGS)
+        encoder, vocab_file = common_flags.load_encoder(
+            FLAGS.init_checkpoint, FLAGS.vocab_file, FLAGS.max_seq_length, strategy, FLAGS.random_init,
+            FLAGS.gradient_checkpointing,
+        )
         preprocessor = BertPreprocessor(vocab_file, FLAGS.max_seq_length, lower_case=FLAGS.do_lower_case)
         common_flags.make_output_dir(FLAGS.output_dir)
     except (ImportError, OSError, ValueError) as e:
-        sys.exit(f"run_multiple_choice.py: {e}")
+        sys.exit(f"run_multiple_choice.py: {common_flags.with_flag_names(e, _FLAG_NAMES)}")
 
     steps = training_steps(len(train), FLAGS.train_batch_size, FLAGS.num_train_epochs, FLAGS.warmup_proportion)
     with strategy.scope():
@@ -63,7 +64,8 @@ def main(argv):
             jit_compile=FLAGS.jit_compile,
         )
     train_data = multiple_choice_dataset(train, preprocessor, FLAGS.train_batch_size, shuffle=True, seed=FLAGS.seed)
-    print(f"Trained in {fit_for_steps(model, train_data.repeat(), steps, **common_flags.resume_options()):.0f} s.")
+    resume = common_flags.resume_options(FLAGS.output_dir, FLAGS.save_checkpoints_steps)
+    print(f"Trained in {fit_for_steps(model, train_data.repeat(), steps, **resume):.0f} s.")
     model.save(os.path.join(FLAGS.output_dir, "multiple_choice.keras"))
     labels, predictions, _ = predict_classifier(
         model, multiple_choice_dataset(evaluation, preprocessor, FLAGS.eval_batch_size)

@@ -31,6 +31,8 @@ flags.DEFINE_integer("lstm_units", 384, "--feature_based: units per direction of
 flags.DEFINE_integer("max_train_examples", None, "Train on the first N sentences only (learning curves, quick runs).")
 flags.mark_flags_as_required(["train_file", "eval_file"])
 FLAGS = flags.FLAGS
+# Library arguments -> this script's flags, for error messages.
+_FLAG_NAMES = {"seq_length": "max_seq_length"}
 
 
 def main(argv):
@@ -58,12 +60,11 @@ def main(argv):
             evaluations["test"] = read_conll(FLAGS.test_file)
         # O first, then the entity tags in a fixed order.
         label_names = ["O"] + sorted({t for s in train.tags for t in s} - {"O"})
-        strategy = common_flags.strategy_from_flags()
-        with strategy.scope():
-            encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(
-                FLAGS.init_checkpoint, FLAGS.vocab_file, random_init=FLAGS.random_init
-            )
-            encoder.gradient_checkpointing = FLAGS.gradient_checkpointing
+        strategy = common_flags.strategy_from_flags(FLAGS)
+        encoder, vocab_file = common_flags.load_encoder(
+            FLAGS.init_checkpoint, FLAGS.vocab_file, FLAGS.max_seq_length, strategy, FLAGS.random_init,
+            FLAGS.gradient_checkpointing,
+        )
         tokenizer = BertTokenizer(vocab_file, lower_case=FLAGS.do_lower_case)
         seq_length = FLAGS.max_seq_length
         train_features = token_classification_features(train, tokenizer, label_names, seq_length)
@@ -73,7 +74,7 @@ def main(argv):
         }
         common_flags.make_output_dir(FLAGS.output_dir)
     except (ImportError, OSError, ValueError) as e:
-        sys.exit(f"run_ner.py: {e}")
+        sys.exit(f"run_ner.py: {common_flags.with_flag_names(e, _FLAG_NAMES)}")
 
     num_windows = len(train_features["labels"])
     print(f"{len(train):,} training sentences -> {num_windows:,} windows of at most {seq_length} pieces; "
@@ -89,9 +90,11 @@ def main(argv):
         compile_tagger(model, FLAGS.learning_rate, steps.total_steps, steps.warmup_steps,
                        jit_compile=FLAGS.jit_compile)
     train_data = token_classification_dataset(train_features, FLAGS.train_batch_size, shuffle=True, seed=FLAGS.seed)
-    print(f"Trained in {fit_for_steps(model, train_data.repeat(), steps, **common_flags.resume_options()):.0f} s.")
+    resume = common_flags.resume_options(FLAGS.output_dir, FLAGS.save_checkpoints_steps)
+    print(f"Trained in {fit_for_steps(model, train_data.repeat(), steps, **resume):.0f} s.")
     model.save(os.path.join(FLAGS.output_dir, "tagger.keras"))
-    common_flags.save_serving_settings(vocab_file, "tagger.keras", "ner", label_names=label_names)
+    common_flags.save_serving_settings(FLAGS.output_dir, vocab_file, "tagger.keras", "ner", FLAGS.do_lower_case,
+                                       seq_length, label_names=label_names)
 
     results = {}
     for name, data in evaluations.items():

@@ -23,6 +23,7 @@ import time
 from absl import app, flags
 
 import common_flags
+from pretraining_curves import plot_pretraining_curves
 
 _EXAMPLES = os.path.dirname(os.path.abspath(__file__))
 _SAMPLE = os.path.join(_EXAMPLES, "data", "wiki_sample")
@@ -71,6 +72,10 @@ flags.DEFINE_bool("check_input_files", True, "Read every instance record once be
                   "corrupt file, another sequence length or ids outside the vocabulary stop the run at once.")
 common_flags.define_distribution_flags()
 FLAGS = flags.FLAGS
+# Library arguments -> this script's flags, for error messages.
+_FLAG_NAMES = {"max_seq_length": "max_seq_length", "seq_length": "max_seq_length",
+               "max_predictions_per_seq": "max_predictions_per_seq", "masked_lm_prob": "masked_lm_prob",
+               "mask_token_rate": "mask_token_rate", "random_token_rate": "random_token_rate"}
 
 
 def main(argv):
@@ -81,10 +86,9 @@ def main(argv):
     from keras_bert.checkpoints.default_weights import default_vocab_file
     from keras_bert.data import MaskingOptions, check_records, pretraining_dataset
     from keras_bert.training import create_optimizer, distribution, restore_run, resumable_fit
-    from keras_bert.training.run_plots import plot_pretraining_curves
 
     try:
-        strategy = common_flags.strategy_from_flags()
+        strategy = common_flags.strategy_from_flags(FLAGS)
         keras.utils.set_random_seed(FLAGS.seed)
         checkpoint = keras_bert.read_checkpoint(FLAGS.init_checkpoint) if FLAGS.init_checkpoint else None
         vocab_file = FLAGS.vocab_file or (checkpoint and checkpoint.vocab_file) or default_vocab_file()
@@ -94,23 +98,38 @@ def main(argv):
             mask_token_rate=FLAGS.mask_token_rate, random_token_rate=FLAGS.random_token_rate,
             objective=FLAGS.objective,
         )
-        config = checkpoint.config if checkpoint else _config(masking.vocab_size)
+        if checkpoint:
+            config = checkpoint.config
+        else:
+            config = _config(masking.vocab_size, FLAGS.bert_config_file, FLAGS.model_size, FLAGS.num_layers,
+                              FLAGS.objective)
         if config.causal_attention != (FLAGS.objective == "ltr"):
             raise ValueError(
                 f"--objective={FLAGS.objective} needs a {'causal' if FLAGS.objective == 'ltr' else 'bidirectional'}"
                 f" encoder, but the given model has causal_attention={config.causal_attention}."
             )
+        common_flags.check_seq_length(FLAGS.max_seq_length, config)
         keras_bert.checkpoints.check_vocab_fits(
             vocab_file, config, FLAGS.init_checkpoint or FLAGS.bert_config_file or "--model_size"
         )
-        _prepare_model_dir(config, vocab_file, strategy)
-        train_files = _instance_files(FLAGS.input_files, "train", vocab_file, strategy) if FLAGS.do_train else []
-        eval_files = _instance_files(FLAGS.eval_input_files, "eval", vocab_file, strategy) if FLAGS.do_eval else []
+        _prepare_model_dir(FLAGS.model_dir, config, vocab_file, strategy)
+        text_options = dict(model_dir=FLAGS.model_dir, vocab_file=vocab_file, lower_case=FLAGS.do_lower_case,
+                            segmented_words=FLAGS.segmented_words, max_seq_length=FLAGS.max_seq_length,
+                            dupe_factor=FLAGS.dupe_factor, seed=FLAGS.seed, strategy=strategy)
+        train_files = _instance_files(FLAGS.input_files, "train", **text_options) if FLAGS.do_train else []
+        eval_files = _instance_files(FLAGS.eval_input_files, "eval", **text_options) if FLAGS.do_eval else []
         if FLAGS.check_input_files:
             start = time.time()
             count = check_records(train_files + eval_files, FLAGS.max_seq_length, config.vocab_size)
             print(f"Checked {len(train_files + eval_files)} instance file(s): {count:,} records, "
                   f"all readable, ids below {config.vocab_size:,} ({time.time() - start:.1f} s).")
+
+        def train_data(skip_batches):
+            return pretraining_dataset(train_files, FLAGS.train_batch_size, FLAGS.max_seq_length, masking,
+                                       seed=FLAGS.seed, skip_batches=skip_batches)
+
+        if FLAGS.do_train:
+            train_data(0)  # reads the first record: a file of another length stops here, named
         with strategy.scope():
             if checkpoint:
                 encoder = keras_bert.checkpoints.encoder_from_checkpoint(checkpoint)
@@ -129,24 +148,15 @@ def main(argv):
                 jit_compile=FLAGS.jit_compile,
             )
     except (OSError, ValueError, keras_bert.CheckpointError) as e:
-        sys.exit(f"run_pretraining.py: {e}")
+        sys.exit(f"run_pretraining.py: {common_flags.with_flag_names(e, _FLAG_NAMES)}")
 
     if FLAGS.do_train:
         try:
-            resumable_fit(
-                pretrainer,
-                lambda skip: pretraining_dataset(
-                    train_files, FLAGS.train_batch_size, FLAGS.max_seq_length, masking, seed=FLAGS.seed,
-                    skip_batches=skip,
-                ),
-                FLAGS.model_dir,
-                FLAGS.num_train_steps,
-                FLAGS.train_batch_size,
-                FLAGS.steps_per_loop,
-                FLAGS.save_checkpoints_steps,
-            )
+            resumable_fit(pretrainer, train_data, FLAGS.model_dir, FLAGS.num_train_steps, FLAGS.train_batch_size,
+                          FLAGS.steps_per_loop, FLAGS.save_checkpoints_steps)
         except FloatingPointError as e:
-            sys.exit(f"run_pretraining.py: {e}")
+            sys.exit(f"run_pretraining.py: {e} Flags: a lower --learning_rate, more --num_warmup_steps, or "
+                     "--mixed_precision=float32.")
         if distribution.is_chief(strategy):
             heads = keras_bert.checkpoints.head_weights(pretrainer)
             keras_bert.save_tf1_checkpoint(encoder, FLAGS.model_dir, extra_weights=heads)
@@ -157,7 +167,11 @@ def main(argv):
     if FLAGS.do_eval:
         if not FLAGS.do_train and not restore_run(pretrainer, FLAGS.model_dir)[1]:
             sys.exit(f"run_pretraining.py: --do_train=false, but {FLAGS.model_dir} has no checkpoint to evaluate.")
-        data = pretraining_dataset(eval_files, FLAGS.eval_batch_size, FLAGS.max_seq_length, masking, training=False)
+        try:
+            data = pretraining_dataset(eval_files, FLAGS.eval_batch_size, FLAGS.max_seq_length, masking,
+                                       training=False)
+        except ValueError as e:
+            sys.exit(f"run_pretraining.py: {common_flags.with_flag_names(e, _FLAG_NAMES)}")
         results = pretrainer.evaluate(data.take(FLAGS.max_eval_steps), return_dict=True, verbose=2)
         print("Held-out: " + ", ".join(f"{k} {v:.4f}" for k, v in results.items()))
         if distribution.is_chief(strategy):
@@ -165,38 +179,39 @@ def main(argv):
                 json.dump(results, f, indent=2)
 
 
-def _config(vocab_size):
+def _config(vocab_size, bert_config_file, model_size, num_layers, objective):
+    """The architecture of --bert_config_file, else of --model_size (--num_layers deep, if given)."""
     from keras_bert import BertConfig
     from keras_bert.checkpoints import read_config_json
 
-    if FLAGS.bert_config_file:
-        return read_config_json(FLAGS.bert_config_file)
-    layers, hidden, heads = MODEL_SIZES[FLAGS.model_size]
-    layers = FLAGS.num_layers or layers
-    return BertConfig(vocab_size=vocab_size, hidden_size=hidden, num_layers=layers, num_attention_heads=heads,
-                      intermediate_size=4 * hidden, causal_attention=FLAGS.objective == "ltr")
+    if bert_config_file:
+        return read_config_json(bert_config_file)
+    layers, hidden, heads = MODEL_SIZES[model_size]
+    return BertConfig(vocab_size=vocab_size, hidden_size=hidden, num_layers=num_layers or layers,
+                      num_attention_heads=heads, intermediate_size=4 * hidden, causal_attention=objective == "ltr")
 
 
-def _prepare_model_dir(config, vocab_file, strategy):
+def _prepare_model_dir(model_dir, config, vocab_file, strategy):
     """Writes bert_config.json and vocab.txt; refuses a directory of another run's shape."""
     from keras_bert.checkpoints import read_config_json, write_config_json
     from keras_bert.training.distribution import is_chief
 
-    config_path = os.path.join(FLAGS.model_dir, "bert_config.json")
+    config_path = os.path.join(model_dir, "bert_config.json")
     if os.path.isfile(config_path) and read_config_json(config_path) != config:
         raise ValueError(
-            f"{FLAGS.model_dir} holds a run of another shape ({config_path}); "
+            f"{model_dir} holds a run of another shape ({config_path}); "
             "use a new --model_dir or the same model flags."
         )
     if is_chief(strategy):
-        common_flags.make_output_dir(FLAGS.model_dir, "--model_dir")
+        common_flags.make_output_dir(model_dir, "--model_dir")
         write_config_json(config, config_path, dialect="google")
-        shutil.copyfile(vocab_file, os.path.join(FLAGS.model_dir, "vocab.txt"))
+        shutil.copyfile(vocab_file, os.path.join(model_dir, "vocab.txt"))
 
 
-def _instance_files(patterns, name, vocab_file, strategy):
+def _instance_files(patterns, name, model_dir, vocab_file, lower_case, segmented_words, max_seq_length,
+                    dupe_factor, seed, strategy):
     """TFRecords as given, or made once from text under MODEL_DIR/data."""
-    from keras_bert.data import create_instances, read_documents, write_instances
+    from keras_bert.data import make_pretraining_records, read_documents
     from keras_bert.data.text_files import expand_file_patterns
     from keras_bert.text import BertTokenizer
     from keras_bert.training.distribution import writable_dir
@@ -204,17 +219,13 @@ def _instance_files(patterns, name, vocab_file, strategy):
     files = expand_file_patterns(patterns)
     if all(".tfrecord" in os.path.basename(f) for f in files):
         return files
-    output = os.path.join(writable_dir(strategy, os.path.join(FLAGS.model_dir, "data")), f"{name}.tfrecord")
+    output = os.path.join(writable_dir(strategy, os.path.join(model_dir, "data")), f"{name}.tfrecord")
     if not os.path.exists(output):
-        tokenizer = BertTokenizer(vocab_file, lower_case=FLAGS.do_lower_case)
-        documents = read_documents(files, tokenizer, segmented_words=FLAGS.segmented_words)
-        instances = create_instances(
-            documents, FLAGS.max_seq_length, tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]"),
-            dupe_factor=FLAGS.dupe_factor, seed=FLAGS.seed,
-        )
+        tokenizer = BertTokenizer(vocab_file, lower_case=lower_case)
+        documents = read_documents(files, tokenizer, segmented_words=segmented_words)
         os.makedirs(os.path.dirname(output), exist_ok=True)
-        write_instances(instances, [output + ".tmp"], FLAGS.max_seq_length)
-        os.replace(output + ".tmp", output)  # a killed run never leaves half a file behind
+        instances = make_pretraining_records(documents, tokenizer, [output], max_seq_length,
+                                             dupe_factor=dupe_factor, seed=seed)
         print(f"Made {len(instances):,} {name} instances from {len(documents):,} documents: {output}")
     return [output]
 

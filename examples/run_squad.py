@@ -33,6 +33,8 @@ flags.DEFINE_integer("max_answer_length", 30, "Longest answer in pieces.")
 flags.DEFINE_integer("predict_batch_size", 64, "")
 flags.mark_flags_as_required(["predict_file"])
 FLAGS = flags.FLAGS
+# Library arguments -> this script's flags, for error messages.
+_FLAG_NAMES = {"seq_length": "max_seq_length", "doc_stride": "doc_stride", "max_query_length": "max_query_length"}
 
 def main(argv):
     del argv
@@ -48,12 +50,11 @@ def main(argv):
     window_flags = dict(seq_length=FLAGS.max_seq_length, doc_stride=FLAGS.doc_stride,
                         max_query_length=FLAGS.max_query_length)
     try:
-        strategy = common_flags.strategy_from_flags()
-        with strategy.scope():
-            encoder, vocab_file = keras_bert.checkpoints.load_encoder_and_vocab(
-                FLAGS.init_checkpoint, FLAGS.vocab_file, random_init=FLAGS.random_init
-            )
-            encoder.gradient_checkpointing = FLAGS.gradient_checkpointing
+        strategy = common_flags.strategy_from_flags(FLAGS)
+        encoder, vocab_file = common_flags.load_encoder(
+            FLAGS.init_checkpoint, FLAGS.vocab_file, FLAGS.max_seq_length, strategy, FLAGS.random_init,
+            FLAGS.gradient_checkpointing,
+        )
         tokenizer = BertTokenizer(vocab_file, lower_case=FLAGS.do_lower_case)
         questions = read_squad(FLAGS.predict_file)
         predict_features = squad_features(questions, tokenizer, **window_flags)
@@ -63,7 +64,7 @@ def main(argv):
                                             keep_unanswerable=FLAGS.version_2_with_negative, **window_flags)
         common_flags.make_output_dir(FLAGS.output_dir)
     except (ImportError, OSError, ValueError) as e:
-        sys.exit(f"run_squad.py: {e}")
+        sys.exit(f"run_squad.py: {common_flags.with_flag_names(e, _FLAG_NAMES)}")
 
     with strategy.scope():
         model = keras_bert.BertSpanLabeler(encoder)
@@ -83,10 +84,12 @@ def main(argv):
             )
         dataset = squad_dataset(train_features, FLAGS.train_batch_size, shuffle=True, seed=FLAGS.seed).repeat()
         print(f"Training on {windows:,} windows for {steps.total_steps} steps.")
-        print(f"Trained in {fit_for_steps(model, dataset, steps, **common_flags.resume_options()):.0f} s.")
+        resume = common_flags.resume_options(FLAGS.output_dir, FLAGS.save_checkpoints_steps)
+        print(f"Trained in {fit_for_steps(model, dataset, steps, **resume):.0f} s.")
         model.save(os.path.join(FLAGS.output_dir, "span_labeler.keras"))
         common_flags.save_serving_settings(
-            vocab_file, "span_labeler.keras", "squad", max_query_length=FLAGS.max_query_length,
+            FLAGS.output_dir, vocab_file, "span_labeler.keras", "squad", FLAGS.do_lower_case, FLAGS.max_seq_length,
+            max_query_length=FLAGS.max_query_length,
             max_answer_length=FLAGS.max_answer_length, doc_stride=FLAGS.doc_stride,
             null_score_threshold=FLAGS.null_score_diff_threshold if FLAGS.version_2_with_negative else None,
         )

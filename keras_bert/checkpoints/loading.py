@@ -17,7 +17,7 @@ _LAYOUTS = (
     "bert_model.ckpt.index/.data-*, or the checkpoint prefix itself; "
     "(b) Hugging Face: a directory with config.json and model.safetensors or "
     "pytorch_model.bin; (c) a .keras file saved from a BertEncoder; (d) the "
-    "--model_dir of run_pretraining.py (its latest checkpoint)"
+    "pretraining run directory, such as run_pretraining.py writes (its latest checkpoint)"
 )
 
 

@@ -18,6 +18,7 @@ from keras_bert.data.pretraining_data import (
     read_documents,
     write_instances,
 )
+from keras_bert.data.pretraining_records import make_pretraining_records
 from keras_bert.data.pretraining_dataset import MaskingOptions, check_records, pretraining_dataset, record_layout
 from keras_bert.data.squad import SquadExample, read_squad, squad_answers, squad_dataset, squad_features
 from keras_bert.data.text_files import expand_file_patterns, text_lines_dataset
@@ -41,6 +42,7 @@ __all__ = [
     "classification_dataset",
     "create_instances",
     "expand_file_patterns",
+    "make_pretraining_records",
     "multiple_choice_dataset",
     "pretraining_dataset",
     "read_documents",

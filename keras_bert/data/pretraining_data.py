@@ -123,7 +123,7 @@ def read_tfds_documents(name, tokenizer, split="train", text_key="text", data_di
     documents = []
     for example in dataset.as_numpy_iterator():
         if text_key not in example:
-            raise ValueError(f"{name} has no feature {text_key!r} (it has {sorted(example)}); pass --tfds_text_key.")
+            raise ValueError(f"{name} has no feature {text_key!r} (it has {sorted(example)}); pass text_key=<one of them>.")
         lines = [line.strip() for line in example[text_key].decode("utf-8").splitlines() if line.strip()]
         if lines:
             documents.append(lines)

@@ -9,6 +9,8 @@ from keras_bert.text.vocab import load_vocab, special_token_ids
 
 # Written by google-research/bert's create_pretraining_data.py with static masks.
 STATIC_MASK_FEATURES = ("masked_lm_positions", "masked_lm_ids", "masked_lm_weights")
+# Records keep google-research/bert's names (its files stay readable); parsing renames them to the model's.
+_RECORD_TO_INPUT_NAMES = {"input_ids": "input_word_ids", "segment_ids": "input_type_ids"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -247,12 +249,10 @@ def pretraining_dataset(
     if seq_length != max_seq_length:
         raise ValueError(
             f"{files[0]} holds instances of length {seq_length}, not max_seq_length="
-            f"{max_seq_length}; pass --max_seq_length={seq_length} or remake the data."
+            f"{max_seq_length}; pass max_seq_length={seq_length} or remake the data."
         )
-    spec = {
-        name: tf.io.FixedLenFeature([max_seq_length], tf.int64)
-        for name in ("input_ids", "input_mask", "segment_ids")
-    }
+    spec = {name: tf.io.FixedLenFeature([max_seq_length], tf.int64)
+            for name in ("input_ids", "input_mask", "segment_ids")}
     spec["next_sentence_labels"] = tf.io.FixedLenFeature([1], tf.int64)
     if segmented:
         spec["is_continuation"] = tf.io.FixedLenFeature([max_seq_length], tf.int64)
@@ -272,18 +272,22 @@ def pretraining_dataset(
         dataset = dataset.batch(batch_size).apply(tf.data.experimental.assert_cardinality(-(-num_records // batch_size)))
     if skip_batches:
         dataset = dataset.skip(skip_batches)
-    dataset = dataset.map(lambda records: tf.io.parse_example(records, spec), num_parallel_calls=tf.data.AUTOTUNE)
+    def parse(records):
+        parsed = tf.io.parse_example(records, spec)
+        return {_RECORD_TO_INPUT_NAMES.get(k, k): tf.cast(v, tf.float32 if v.dtype == tf.float32 else tf.int32)
+                for k, v in parsed.items()}
+
+    dataset = dataset.map(parse, num_parallel_calls=tf.data.AUTOTUNE)
 
     def to_model_inputs(batch):
-        batch = {k: tf.cast(v, tf.float32 if v.dtype == tf.float32 else tf.int32) for k, v in batch.items()}
         if static:
-            masked = {"input_word_ids": batch["input_ids"], **{k: batch[k] for k in STATIC_MASK_FEATURES}}
+            masked = {name: batch[name] for name in ("input_word_ids", *STATIC_MASK_FEATURES)}
         else:
-            masked = masking.mask(batch["input_ids"], batch["is_continuation"] > 0 if segmented else None)
+            masked = masking.mask(batch["input_word_ids"], batch["is_continuation"] > 0 if segmented else None)
         inputs = {
             "input_word_ids": masked["input_word_ids"],
             "input_mask": batch["input_mask"],
-            "input_type_ids": batch["segment_ids"],
+            "input_type_ids": batch["input_type_ids"],
             "masked_lm_positions": masked["masked_lm_positions"],
         }
         labels = {"mlm": masked["masked_lm_ids"], "nsp": batch["next_sentence_labels"][:, 0]}

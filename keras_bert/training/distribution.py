@@ -1,4 +1,4 @@
-"""Choosing a `tf.distribute` strategy and a precision from flag values."""
+"""Choosing a `tf.distribute` strategy and a precision by name."""
 
 import json
 import os
@@ -23,7 +23,7 @@ def split_cpu(num_devices):
 
 
 def get_strategy(name="one_device", num_gpus=None, tpu=None):
-    """A `tf.distribute.Strategy` from the scripts' `--distribution_strategy` flag.
+    """A `tf.distribute.Strategy` by name.
 
     Args:
         name: `"one_device"` (TensorFlow's default strategy: the first GPU,
@@ -63,16 +63,16 @@ def get_strategy(name="one_device", num_gpus=None, tpu=None):
         return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "tpu":
         if not tpu:
-            raise ValueError("--distribution_strategy=tpu needs --tpu (a TPU name, grpc:// address, or 'local').")
+            raise ValueError("name='tpu' needs `tpu` (a TPU name, grpc:// address, or 'local').")
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
         tf.config.experimental_connect_to_cluster(resolver)
         tf.tpu.experimental.initialize_tpu_system(resolver)
         return tf.distribute.TPUStrategy(resolver)
-    raise ValueError(f"distribution_strategy={name!r}; use one of {STRATEGIES}.")
+    raise ValueError(f"name={name!r}; use one of {STRATEGIES}.")
 
 
 def set_precision(precision):
-    """Sets the global Keras dtype policy from `--mixed_precision`.
+    """Sets the global Keras dtype policy from a precision name.
 
     `"float32"`, `"bfloat16"` (mixed: bfloat16 compute, float32 variables) or
     `"float16"` (mixed, with loss scaling added by `Model.compile`). The
@@ -87,8 +87,8 @@ def set_precision(precision):
     keras.mixed_precision.set_global_policy(dtype_policy_name(precision))
 
 
-def dtype_policy_name(precision, argument="mixed_precision"):
-    """The Keras dtype policy for a `--mixed_precision` value; a named error for any other value.
+def dtype_policy_name(precision, argument="precision"):
+    """The Keras dtype policy for a precision name; an error naming `argument` for any other value.
 
     Example:
     >>> dtype_policy_name("bfloat16")

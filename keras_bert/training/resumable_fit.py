@@ -180,6 +180,6 @@ def resumable_fit(
         raise FloatingPointError(
             f"The training loss became {loss} at step {step}; stopped without saving. The newest "
             f"checkpoint ({manager.latest_checkpoint or 'none yet'}) is the last good one: restart from it "
-            "with a lower --learning_rate (or more --num_warmup_steps, or float32)."
+            "with a lower peak learning rate (or more warmup steps, or float32)."
         )
     return start_step

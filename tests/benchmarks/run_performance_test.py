@@ -1,24 +1,18 @@
 """The performance suite runs end to end on tiny models and computes its ratios as documented."""
 
-import functools
-import importlib.util
 import json
 import subprocess
 import sys
 
 from conftest import REPO_ROOT
 
-
-@functools.cache  # a second load would define its absl flags twice
-def _suite():
-    spec = importlib.util.spec_from_file_location("run_performance", REPO_ROOT / "benchmarks/run_performance.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+from performance.harness import timed_rounds  # noqa: E402
+from performance.reporting import ratio_table  # noqa: E402
 
 
 def test_ratios_divide_by_the_best_peer_of_the_same_case_and_precision():
-    table = _suite().ratio_table({
+    table = ratio_table({
         "forward, toy": {"keras_bert": 30.0, "peer a": 10.0, "peer b": 20.0, "keras_bert bf16": 36.0,
                          "peer a bf16": 24.0, "peer a bf16 weights": 30.0, "keras_bert bf16 frozen": 45.0},
         "peak memory (GiB, lower is better), toy": {"keras_bert": 2.0, "peer a": 4.0, "peer b": 5.0, "peer c": None},
@@ -60,6 +54,6 @@ def test_unknown_case_is_a_usage_error():
 def test_timed_rounds_rotate_which_config_goes_first():
     calls = []
     configs = {name: (lambda name=name: calls.append(name)) for name in "abc"}
-    medians = _suite().timed_rounds(configs, warmup=1, repeats=3)
+    medians = timed_rounds(configs, warmup=1, repeats=3)
     assert calls == list("abc") + list("abc") + list("bca") + list("cab")  # warm-up, then rotated passes
     assert set(medians) == set("abc") and all(seconds >= 0 for seconds in medians.values())

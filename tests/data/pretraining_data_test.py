@@ -154,7 +154,7 @@ def test_static_masks_are_read_as_written_and_dynamic_ones_change(tmp_path):
 
 def test_pipeline_checks_sequence_length_and_skips_to_resume(tmp_path):
     _, files = _written(tmp_path)
-    with pytest.raises(ValueError, match="--max_seq_length=48"):
+    with pytest.raises(ValueError, match="not max_seq_length=128; pass max_seq_length=48 "):
         pretraining_dataset(files, 4, 128, _masking())
     full = pretraining_dataset(files, 4, 48, _masking(), seed=5)
     resumed = pretraining_dataset(files, 4, 48, _masking(), seed=5, skip_batches=3)

@@ -76,7 +76,7 @@ def test_strategy_choice_errors_name_the_fix(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(ValueError, match="TF_CONFIG"):
         distribution.get_strategy("multi_worker_mirrored")
-    with pytest.raises(ValueError, match="needs --tpu"):
+    with pytest.raises(ValueError, match="needs `tpu`"):
         distribution.get_strategy("tpu")
     with pytest.raises(ValueError, match="use one of"):
         distribution.get_strategy("parameter_server")

@@ -1,4 +1,7 @@
-"""`plot_pretraining_curves`: loss and accuracy of a run, from its `metrics.jsonl`, as a PNG."""
+"""`plot_pretraining_curves`: loss and accuracy of a pretraining run, from its `metrics.jsonl`, as a PNG.
+
+run_pretraining.py draws MODEL_DIR/curves.png with it.
+"""
 
 import json
 

@@ -1,0 +1,81 @@
+"""The suite's outputs: the ratio table, the chart, the machine line and the README section."""
+
+import os
+import platform
+import time
+
+README_START, README_END = "<!-- performance:start -->", "<!-- performance:end -->"
+
+
+def precision(configuration):
+    """`"bf16"` for the bfloat16 configurations (named "... bf16" or "... bf16 <variant>"), else `"fp32"`."""
+    return "bf16" if " bf16" in configuration else "fp32"
+
+
+def ratio_table(results):
+    """Markdown: each case's figures and their ratio to the best peer (not keras_bert) of the same
+    case and precision (bf16 against bf16, fp32 against fp32 with or without XLA)."""
+    lines = []
+    for case, figures in results.items():
+        lower_is_better = "lower is better" in case
+        best_peer = {}
+        for name, value in figures.items():
+            if not name.startswith("keras_bert") and value:
+                group = precision(name)
+                better = min if lower_is_better else max
+                best_peer[group] = better(best_peer.get(group, value), value)
+        unit = "GiB" if lower_is_better else ("lines/s" if "tokenize" in case else "sequences/s")
+        lines += [f"**{case}**", "", f"| configuration | {unit} | vs best peer, same precision |", "|---|---|---|"]
+        for name, value in figures.items():
+            if value is None:
+                lines.append(f"| {name} | failed (out of memory?) | |")
+                continue
+            peer = best_peer.get(precision(name))
+            ratio = f"{(peer / value if lower_is_better else value / peer):.2f}x" if peer else ""
+            lines.append(f"| {name} | {value:,.2f} | {ratio} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot(results, path):
+    """One horizontal bar chart per case, ours highlighted."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(results), 1, figsize=(9, 2.2 + 0.45 * sum(len(f) for f in results.values())),
+                             squeeze=False)
+    for axis, (case, figures) in zip(axes[:, 0], results.items()):
+        names = [n for n, v in figures.items() if v is not None]
+        values = [figures[n] for n in names]
+        colors = ["tab:orange" if n.startswith("keras_bert") else "tab:gray" for n in names]
+        axis.barh(names, values, color=colors)
+        axis.invert_yaxis()
+        axis.set_title(case, fontsize=9)
+        axis.tick_params(labelsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def machine_line():
+    import tensorflow as tf
+
+    flags_line = ""
+    if os.path.exists("/proc/cpuinfo"):
+        cpu_flags = next((line for line in open("/proc/cpuinfo") if line.startswith("flags")), "")
+        flags_line = ", ".join(f for f in ("avx512f", "avx512_bf16", "amx_bf16") if f" {f}" in cpu_flags)
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+                 platform.processor()) if os.path.exists("/proc/cpuinfo") else platform.processor()
+    return (f"{model}, {os.cpu_count()} cores ({flags_line}), {platform.system()}; TensorFlow {tf.__version__}, "
+            f"{time.strftime('%Y-%m-%d')}")
+
+
+def update_readme(markdown, readme="README.md"):
+    text = open(readme, encoding="utf-8").read()
+    if README_START not in text or README_END not in text:
+        raise ValueError(f"{readme} has no {README_START} ... {README_END} section to replace.")
+    head, rest = text.split(README_START, 1)
+    tail = rest.split(README_END, 1)[1]
+    with open(readme, "w", encoding="utf-8") as f:
+        f.write(f"{head}{README_START}\n{markdown}\n{README_END}{tail}")

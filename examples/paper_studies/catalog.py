@@ -1,0 +1,117 @@
+"""What the reproduction studies: its settings, the pretrained and fine-tuned models, the tasks, and the six claims."""
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Sizes and data of one reproduction (reproduce_paper.py's flags)."""
+
+    work_dir: str
+    report_dir: str
+    seeds: tuple
+    pretrain_files: str
+    pretrain_eval_files: str
+    glue_dir: str
+    conll_dir: str
+    max_seq_length: int = 64
+    pretrain_steps: int = 4000
+    pretrain_batch_size: int = 32
+    pretrain_learning_rate: float = 1e-3
+    steps_per_loop: int = 100
+    calibration_steps: int = 30
+    train_examples: tuple = (("sst2", 8000), ("mrpc", 0), ("conll", 3000))  # 0: all
+    conll_eval_sentences: int = 0  # 0: all of valid.txt
+    finetune_epochs: float = 3.0
+    minilm_epochs: float = 2.0
+    finetune_learning_rate: float = 5e-4
+    minilm_learning_rate: float = 1e-4  # 5e-5 left it undertrained in study 4's ~190 steps (F1 0.59-0.65)
+    feature_learning_rate: float = 1e-3
+    lstm_units: int = 128
+    quick: bool = False
+
+
+# Pretrained models: name -> (description, run_pretraining.py flags beyond the shared ones).
+PRETRAININGS = {
+    "bert": ("MLM + NSP, 80/10/10 masking (BERT)", []),
+    "mlm_only": ("MLM only (No NSP)", ["--next_sentence_prediction=false"]),
+    "ltr": ("Left-to-right LM, no NSP (LTR & No NSP)", ["--objective=ltr", "--next_sentence_prediction=false"]),
+    "mask_100_0_0": ("MLM + NSP, 100% [MASK]", ["--mask_token_rate=1.0", "--random_token_rate=0.0"]),
+    "mask_80_0_20": ("MLM + NSP, 80% [MASK] / 20% unchanged", ["--mask_token_rate=0.8", "--random_token_rate=0.0"]),
+    "layers_4": ("MLM + NSP, 4 layers, equal time", ["--num_layers=4"]),
+    "layers_6": ("MLM + NSP, 6 layers, equal time", ["--num_layers=6"]),
+}
+
+# Fine-tuned models: name -> (label, pretrained model or None for all-MiniLM-L6-v2, extra flags, rate kind).
+MODELS = {
+    "scratch": ("random init (same architecture)", "bert", ["--random_init"], "tiny"),
+    **{name: (description, name, [], "tiny") for name, (description, _) in PRETRAININGS.items()},
+    "minilm_finetune": ("MiniLM fine-tuned", None, [], "minilm"),
+    "minilm_last": ("MiniLM frozen: last hidden layer", None, ["--feature_based", "--num_feature_layers=1"], "feature"),
+    "minilm_sum4": ("MiniLM frozen: last four summed", None,
+                    ["--feature_based", "--num_feature_layers=4", "--feature_combine=sum"], "feature"),
+    "minilm_concat4": ("MiniLM frozen: last four concatenated", None,
+                       ["--feature_based", "--num_feature_layers=4", "--feature_combine=concat"], "feature"),
+}
+
+# Tasks: name -> (script, metric reported, metric's name).
+TASKS = {
+    "sst2": ("run_classifier.py", "accuracy", "SST-2 accuracy"),
+    "mrpc": ("run_classifier.py", "accuracy", "MRPC accuracy"),
+    "conll": ("run_ner.py", "f1", "CoNLL-2003 F1"),
+    "sst2_2000": ("run_classifier.py", "accuracy", "SST-2, 2,000 examples"),
+}
+# Smaller training sets of a task: name -> (task, training examples).
+SUBSETS = {"sst2_2000": ("sst2", 2000)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Study:
+    """One claim: models fine-tuned on tasks, and which comparison tests it."""
+
+    number: int
+    title: str
+    claim: str
+    paper: str  # what the paper measured
+    models: tuple
+    tasks: tuple
+    better: str  # the model the claim says wins
+    worse: tuple  # the models it should beat
+
+
+STUDIES = {
+    1: Study(1, "Pretraining helps",
+             "Fine-tuning a pretrained BERT beats training the same architecture from random initialisation.",
+             "The paper's premise (Sections 1 and 5); every GLUE, NER and SQuAD gain rests on it, and the gain is "
+             "largest on small data sets (Section 5.2), so SST-2 is also fine-tuned on its first 2,000 examples.",
+             ("scratch", "bert"), ("sst2", "mrpc", "conll", "sst2_2000"), "bert", ("scratch",)),
+    2: Study(2, "Bidirectional beats left-to-right",
+             "A masked LM (bidirectional) transfers better than a left-to-right LM at the same budget, both "
+             "without NSP.",
+             "Table 5 (BERT-Base budget, dev): No NSP vs LTR & No NSP: SST-2 92.6 vs 92.1, MRPC 86.5 vs 77.5 "
+             "accuracy, SQuAD 87.9 vs 77.8 F1.",
+             ("mlm_only", "ltr"), ("sst2", "mrpc", "conll"), "mlm_only", ("ltr",)),
+    3: Study(3, "Next-sentence prediction helps sentence-pair tasks",
+             "Removing NSP hurts, most on sentence-pair tasks.",
+             "Table 5 (dev): BERT-Base vs No NSP: QNLI 88.4 vs 84.9, MNLI 84.4 vs 83.9, MRPC 86.7 vs 86.5, "
+             "SST-2 92.7 vs 92.6 accuracy.",
+             ("bert", "mlm_only"), ("mrpc", "sst2"), "bert", ("mlm_only",)),
+    4: Study(4, "Feature-based is close to fine-tuning on NER",
+             "Fine-tuning is best; frozen features from the last four layers concatenated come close, and "
+             "beat the last layer alone.",
+             "Table 7 (BERT-Base, CoNLL-2003 dev F1): fine-tuning 96.4, last four concatenated 96.1, last four "
+             "summed 95.9, last hidden 94.9.",
+             ("minilm_finetune", "minilm_concat4", "minilm_sum4", "minilm_last"), ("conll",),
+             "minilm_finetune", ("minilm_concat4", "minilm_sum4", "minilm_last")),
+    5: Study(5, "Bigger is better",
+             "Deeper models fine-tune better, here at equal pretraining time.",
+             "Table 6: 3 -> 6 -> 12 layers (hidden 768): MRPC 79.8 -> 80.6 -> 82.2, SST-2 88.4 -> 90.7 -> 91.3 "
+             "(at equal steps, not equal time).",
+             ("bert", "layers_4", "layers_6"), ("sst2", "mrpc"), "layers_6", ("bert",)),
+    6: Study(6, "Masking strategy: 80/10/10",
+             "Fine-tuning is robust to the masking mix; 80/10/10 is at least as good as 100% [MASK] and "
+             "80/0/20.",
+             "Table 8 (dev, fine-tuning): MNLI 84.2 / 84.3 / 84.1 and NER 95.4 / 94.9 / 95.2 for 80/10/10, "
+             "100/0/0, 80/0/20.",
+             ("bert", "mask_100_0_0", "mask_80_0_20"), ("conll", "sst2"), "bert", ("mask_100_0_0", "mask_80_0_20")),
+}

@@ -1,0 +1,180 @@
+"""`Reproduction`: plans the chosen studies' runs and runs them in dependency order."""
+
+import functools
+import json
+import os
+import statistics
+import time
+
+from paper_studies.catalog import MODELS, PRETRAININGS, STUDIES, SUBSETS, TASKS
+from paper_studies.runner import NotRun, run_script
+
+
+class Reproduction:
+    """Plans and runs the chosen studies' runs, in dependency order, with progress lines."""
+
+    def __init__(self, settings, report_only=False):
+        self.settings = settings
+        self.report_only = report_only  # gather finished runs, start none
+        self.results = {"pretraining": {}, "finetuning": {}, "calibration": {}, "pending": []}
+        self._start = time.time()
+
+    def _say(self, text):
+        elapsed = time.time() - self._start
+        print(f"[{elapsed / 60:6.1f} min] {text}", flush=True)
+
+    # data
+
+    def make_instances(self):
+        """Pretraining instances from text, once (seq length of the studies)."""
+        s = self.settings
+        paths = {}
+        for name, files in (("train", s.pretrain_files), ("eval", s.pretrain_eval_files)):
+            run_dir = os.path.join(s.work_dir, "data", name)
+            paths[name] = os.path.join(run_dir, "instances.tfrecord")
+            flag_list = [f"--input_file={files}", f"--output_file={paths[name]}",
+                         f"--max_seq_length={s.max_seq_length}", "--dupe_factor=1"]
+            try:
+                run_script("create_pretraining_data.py", flag_list, run_dir, f"{name} instances from {files}",
+                           report_only=self.report_only, results_file=None,
+                           announce=lambda: self._say(f"making {name} instances from {files}"))
+            except NotRun:
+                pass  # a report needs only the path, which the pretraining runs' commands name
+        return paths
+
+    # pretraining
+
+    def _pretrain_flags(self, model_dir, steps, extra, steps_per_loop=None, save_checkpoints_steps=None):
+        s = self.settings
+        loop = steps_per_loop or min(s.steps_per_loop, steps)
+        save = save_checkpoints_steps or loop * max(1, 1000 // loop)
+        return [
+            f"--input_files={self.instances['train']}", f"--eval_input_files={self.instances['eval']}",
+            f"--model_dir={model_dir}", "--model_size=tiny", f"--max_seq_length={s.max_seq_length}",
+            f"--max_predictions_per_seq={max(1, round(0.15 * s.max_seq_length))}",
+            f"--train_batch_size={s.pretrain_batch_size}", f"--num_train_steps={steps}",
+            f"--num_warmup_steps={max(1, steps // 10)}", f"--learning_rate={s.pretrain_learning_rate}",
+            f"--steps_per_loop={loop}", f"--save_checkpoints_steps={save}", "--max_eval_steps=50",
+            "--check_input_files=false",
+        ] + list(extra)
+
+    def calibrate(self):
+        """Sequences/s of 2, 4 and 6 layers, measured the same way, for equal-time pretraining."""
+        s = self.settings
+        n = s.calibration_steps
+        rates = {}
+        for layers in (2, 4, 6):
+            run_dir = os.path.join(s.work_dir, "calibration", f"layers_{layers}")
+            flag_list = self._pretrain_flags(run_dir, 3 * n, [f"--num_layers={layers}", "--do_eval=false"],
+                                             steps_per_loop=n, save_checkpoints_steps=3 * n)
+            run_script("run_pretraining.py", flag_list, run_dir, f"calibration of {layers} layers",
+                       report_only=self.report_only, results_file=None,
+                       announce=lambda: self._say(f"calibrating: {layers}-layer pretraining speed"))
+            with open(os.path.join(run_dir, "metrics.jsonl")) as f:
+                rows = [json.loads(line) for line in f if line.strip()]
+            rates[layers] = statistics.median(row["sequences_per_second"] for row in rows[1:])  # loop 1 compiles
+        self.results["calibration"] = rates
+        return rates
+
+    def pretrain(self, name):
+        s = self.settings
+        if name in self.results["pretraining"]:
+            return self.results["pretraining"][name]
+        steps = s.pretrain_steps
+        if name.startswith("layers_"):
+            rates = self.results["calibration"] or self.calibrate()
+            if not rates:
+                raise NotRun(f"pretraining {name}")
+            steps = max(1, round(s.pretrain_steps * rates[int(name.split("_")[1])] / rates[2]))
+        model_dir = os.path.join(s.work_dir, "pretraining", name)
+        label = f"pretraining {name} ({steps} steps)"
+        result = run_script("run_pretraining.py", self._pretrain_flags(model_dir, steps, PRETRAININGS[name][1]),
+                            model_dir, label, report_only=self.report_only, announce=lambda: self._say(f"{label} ..."))
+        result.update(name=name, steps=steps, model_dir=model_dir, batch_size=s.pretrain_batch_size)
+        metrics_file = os.path.join(model_dir, "metrics.jsonl")
+        with open(metrics_file) as f:
+            result["curve"] = [json.loads(line) for line in f if line.strip()]
+        scores = result["eval_results"]
+        self._say(f"  {name}: held-out {'next-token' if name == 'ltr' else 'MLM'} accuracy "
+                  f"{scores.get('mlm_accuracy', float('nan')):.4f}, NSP accuracy "
+                  f"{scores.get('nsp_accuracy', float('nan')):.4f} ({result['wall_seconds']:.0f} s"
+                  f"{', cached' if result['cached'] else ''})")
+        self.results["pretraining"][name] = result
+        return result
+
+    # fine-tuning
+
+    def finetune(self, model, task, seed):
+        s = self.settings
+        key = f"{model}/{task}/{seed}"
+        if key in self.results["finetuning"]:
+            return self.results["finetuning"][key]
+        _, pretrained, extra, rate_kind = MODELS[model]
+        upstream = ()
+        epochs = s.finetune_epochs if rate_kind == "tiny" else s.minilm_epochs
+        flag_list = [f"--max_seq_length={s.max_seq_length}", f"--seed={seed}", f"--num_train_epochs={epochs}",
+                     "--train_batch_size=32"]
+        if pretrained:
+            checkpoint = self.pretrain(pretrained)
+            flag_list.append(f"--init_checkpoint={checkpoint['model_dir']}")
+            upstream = (checkpoint["signature"],)
+        rate = {"tiny": s.finetune_learning_rate, "minilm": s.minilm_learning_rate,
+                "feature": s.feature_learning_rate}[rate_kind]
+        flag_list.append(f"--learning_rate={rate}")
+        if rate_kind == "feature":
+            flag_list.append(f"--lstm_units={s.lstm_units}")
+        data_task, limit = SUBSETS.get(task, (task, dict(s.train_examples).get(task, 0)))
+        if limit:
+            flag_list.append(f"--max_train_examples={limit}")
+        script, metric, _ = TASKS[task]
+        if task == "conll":
+            flag_list += [f"--train_file={os.path.join(s.conll_dir, 'train.txt')}", f"--eval_file={self._conll_eval_file}"]
+        else:
+            flag_list += [f"--task={data_task}", f"--data_dir={os.path.join(s.glue_dir, data_task)}"]
+        run_dir = os.path.join(s.work_dir, "finetuning", model, task, f"seed_{seed}")
+        flag_list += [f"--output_dir={run_dir}"] + list(extra)
+        result = run_script(script, flag_list, run_dir, f"{model} on {task}, seed {seed}", upstream,
+                            report_only=self.report_only)
+        result.update(model=model, task=task, seed=seed, score=result["eval_results"][metric])
+        self._say(f"  {model:<16} {task:<6} seed {seed}: {metric} {result['score']:.4f} "
+                  f"({result['wall_seconds']:.0f} s{', cached' if result['cached'] else ''})")
+        self.results["finetuning"][key] = result
+        return result
+
+    @functools.cached_property
+    def _conll_eval_file(self):
+        """valid.txt, or its first `conll_eval_sentences` sentences (quick runs), written once."""
+        s = self.settings
+        valid = os.path.join(s.conll_dir, "valid.txt")
+        if not s.conll_eval_sentences:
+            return valid
+        with open(valid, encoding="utf-8") as f:
+            blocks = [b for b in f.read().split("\n\n") if b.strip() and not b.startswith("-DOCSTART-")]
+        path = os.path.join(s.work_dir, "data", f"conll_valid_{s.conll_eval_sentences}.txt")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("\n\n".join(blocks[: s.conll_eval_sentences]) + "\n")
+        return path
+
+    def run_study(self, study):
+        self._say(f"study {study.number}: {study.title}")
+        for task in study.tasks:
+            for model in study.models:
+                for seed in self.settings.seeds:
+                    try:
+                        self.finetune(model, task, seed)
+                    except NotRun as e:
+                        if str(e) not in self.results["pending"]:
+                            self.results["pending"].append(str(e))
+
+    def run(self, study_numbers):
+        self.instances = self.make_instances()
+        if 5 in study_numbers:
+            try:
+                self.calibrate()  # first, on a machine not yet busy with anything else of ours
+            except NotRun as e:
+                self.results["pending"].append(str(e))
+        for number in study_numbers:
+            self.run_study(STUDIES[number])
+        self.results["wall_seconds"] = time.time() - self._start
+        return self.results

@@ -1,0 +1,72 @@
+"""examples/common_flags.py: every script loads its encoder through one helper, with the same checks."""
+
+import ast
+import sys
+
+import pytest
+
+from conftest import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "examples"))
+import common_flags  # noqa: E402
+
+# Every example script that starts from an encoder checkpoint, and the helper its main() calls.
+ENCODER_SCRIPTS = {
+    "run_classifier.py": "load_encoder",
+    "run_ner.py": "load_encoder",
+    "run_squad.py": "load_encoder",
+    "run_multiple_choice.py": "load_encoder",
+    "extract_features.py": "load_encoder",
+    "encode_sentences.py": "load_encoder",
+    "run_pretraining.py": "check_seq_length",  # builds from a config or checkpoint, with its heads
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    """A 1-layer encoder with 16 positions in Google's layout, its vocab.txt beside it."""
+    from keras_bert import BertEncoder, save_tf1_checkpoint
+
+    directory = tmp_path_factory.mktemp("tiny")
+    vocab = directory / "vocab_in.txt"
+    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "good"]))
+    encoder = BertEncoder(vocab_size=23, hidden_size=8, num_layers=1, num_attention_heads=2, intermediate_size=12,
+                          max_position_embeddings=16)
+    save_tf1_checkpoint(encoder, str(directory), vocab_file=str(vocab))
+    return str(directory)
+
+
+def _calls_in_main(script):
+    tree = ast.parse((REPO_ROOT / "examples" / script).read_text())
+    main = next(node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "main")
+    return {
+        (node.func.value.id, node.func.attr)
+        for node in ast.walk(main)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+    }
+
+
+@pytest.mark.parametrize("script", sorted(ENCODER_SCRIPTS))
+def test_every_script_checks_its_length_against_the_checkpoint(script, tiny_checkpoint):
+    calls = _calls_in_main(script)
+    assert ("common_flags", ENCODER_SCRIPTS[script]) in calls
+    assert not any(name in ("load_encoder_and_vocab", "load_encoder") for module, name in calls
+                   if module != "common_flags"), "load the encoder through common_flags"
+    # What that helper does for the script: refuse a length past the position table, naming the flag.
+    with pytest.raises(ValueError, match=r"--max_seq_length=17 exceeds the checkpoint's max_position_embeddings=16"):
+        common_flags.load_encoder(tiny_checkpoint, None, 17)
+    encoder, vocab_file = common_flags.load_encoder(tiny_checkpoint, None, 16, gradient_checkpointing=True)
+    assert encoder.config.max_position_embeddings == 16 and encoder.gradient_checkpointing
+    assert vocab_file.endswith("vocab.txt")
+
+
+def test_library_argument_names_become_flags():
+    error = ValueError("name='tpu' needs `tpu`; seq_length=600 and max_seq_length=600, --output_dir=x kept.")
+    message = common_flags.with_flag_names(error, {"name": "distribution_strategy", "tpu": "tpu",
+                                                   "seq_length": "max_seq_length"})
+    assert message == ("--distribution_strategy='tpu' needs --tpu; --max_seq_length=600 and max_seq_length=600, "
+                       "--output_dir=x kept.")
+    with pytest.raises(ValueError, match=r"--distribution_strategy='tpu' needs --tpu \("):
+        common_flags.make_strategy("tpu")
+    with pytest.raises(ValueError, match=r"--mixed_precision='float8'; use float32, bfloat16 or float16"):
+        common_flags.make_strategy(mixed_precision="float8")
