@@ -9,9 +9,6 @@ Keras hooks that our subclasses override rather than call
 signatures, and the test checks the base classes still have them.
 """
 
-import keras
-import tensorflow as tf
-
 # Hooks of `keras.optimizers.Optimizer` / `Adam` that `BertAdamW` overrides or
 # reads: Keras offers no public way to fold the clip into the update kernel,
 # to skip the separate weight-decay pass, or to reach a variable's moments.
@@ -49,6 +46,7 @@ def variables_to_constants(concrete_function):
     home in TF2; TFLite's converter and TF Serving tooling use the same one.
 
     Example:
+    >>> import tensorflow as tf
     >>> v = tf.Variable(2.0)
     >>> f = tf.function(lambda: v * 3.0).get_concrete_function()
     >>> float(variables_to_constants(f)()[0])
@@ -66,6 +64,7 @@ def adam_slots(optimizer, variable):
     no public accessor.
 
     Example:
+    >>> import keras
     >>> optimizer = keras.optimizers.AdamW()
     >>> weights = keras.Variable([1.0, 2.0])
     >>> optimizer.build([weights])
@@ -80,6 +79,7 @@ def uses_weight_decay(optimizer, variable):
     """Whether `optimizer` decays `variable` (its `exclude_from_weight_decay` rules applied).
 
     Example:
+    >>> import keras
     >>> optimizer = keras.optimizers.AdamW(weight_decay=0.1)
     >>> optimizer.exclude_from_weight_decay(var_names=["bias"])
     >>> uses_weight_decay(optimizer, keras.Variable([1.0], name="bias"))
@@ -96,6 +96,7 @@ def model_distribute_strategy(model):
     was set.
 
     Example:
+    >>> import keras
     >>> model_distribute_strategy(keras.Sequential([keras.layers.Dense(1)])) is None
     True
     """

@@ -12,13 +12,8 @@ from keras_bert.data.glue import (
     tfds_splits,
 )
 from keras_bert.data.multiple_choice import MultipleChoiceExamples, multiple_choice_dataset, read_swag_csv
-from keras_bert.data.pretraining_data import (
-    PretrainingInstance,
-    create_instances,
-    read_documents,
-    write_instances,
-)
-from keras_bert.data.pretraining_records import make_pretraining_records
+from keras_bert.data.pretraining_data import PretrainingInstance, create_instances, read_documents
+from keras_bert.data.pretraining_records import make_pretraining_records, write_instances
 from keras_bert.data.pretraining_dataset import MaskingOptions, check_records, pretraining_dataset, record_layout
 from keras_bert.data.squad import SquadExample, read_squad, squad_answers, squad_dataset, squad_features
 from keras_bert.data.text_files import expand_file_patterns, text_lines_dataset

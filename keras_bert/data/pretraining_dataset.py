@@ -107,7 +107,8 @@ def record_layout(path):
 
     Example:
     >>> import os, tempfile
-    >>> from keras_bert.data.pretraining_data import PretrainingInstance, write_instances
+    >>> from keras_bert.data.pretraining_data import PretrainingInstance
+    >>> from keras_bert.data.pretraining_records import write_instances
     >>> path = os.path.join(tempfile.mkdtemp(), "instances.tfrecord")
     >>> _ = write_instances([PretrainingInstance([2, 7, 3, 8, 3], [0, 0, 0, 1, 1], 0)], [path], max_seq_length=8)
     >>> seq_length, names = record_layout(path)
@@ -143,7 +144,8 @@ def check_records(files, max_seq_length, vocab_size):
 
     Example:
     >>> import tempfile
-    >>> from keras_bert.data.pretraining_data import PretrainingInstance, write_instances
+    >>> from keras_bert.data.pretraining_data import PretrainingInstance
+    >>> from keras_bert.data.pretraining_records import write_instances
     >>> path = tempfile.mktemp(suffix=".tfrecord")
     >>> _ = write_instances([PretrainingInstance([2, 7, 8, 3, 9, 3], [0, 0, 0, 0, 1, 1], 0)] * 4, [path], 8)
     >>> check_records([path], max_seq_length=8, vocab_size=10)
@@ -225,7 +227,8 @@ def pretraining_dataset(
 
     Example:
     >>> import tempfile
-    >>> from keras_bert.data.pretraining_data import PretrainingInstance, write_instances
+    >>> from keras_bert.data.pretraining_data import PretrainingInstance
+    >>> from keras_bert.data.pretraining_records import write_instances
     >>> path = tempfile.mktemp(suffix=".tfrecord")
     >>> _ = write_instances([PretrainingInstance([2, 7, 8, 3, 9, 3], [0, 0, 0, 0, 1, 1], 0)] * 4, [path], 8)
     >>> masking = MaskingOptions(vocab_size=10, mask_id=4, special_ids=(0, 2, 3), continuation_ids=(),

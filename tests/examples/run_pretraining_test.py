@@ -170,7 +170,8 @@ def test_survives_kills_at_random_points_and_half_written_checkpoints(trained_ru
 
 
 def test_corrupt_or_foreign_instance_files_are_named_before_training(trained_run, tmp_path):
-    from keras_bert.data.pretraining_data import PretrainingInstance, write_instances
+    from keras_bert.data.pretraining_data import PretrainingInstance
+    from keras_bert.data.pretraining_records import write_instances
 
     records = (trained_run[0] / "data/train.tfrecord").read_bytes()
     truncated = tmp_path / "truncated.tfrecord"
