@@ -90,3 +90,17 @@ def executed_op_types(function, *args):
         if not graphs or not shared_names(graphs[0]):
             raise ValueError("executed_op_types needs a tf.function that has not run yet.")
     return [node.op for graph in graphs for node in graph.post_optimization_graph.node]
+
+
+def pretraining_inputs(rng, batch=3, seq=10, predictions=4, vocab=50):
+    """Random `BertPretrainer` inputs: row 0 padded after 7 tokens, predictions among positions 1-6."""
+    mask = np.ones((batch, seq), "int32")
+    mask[0, 7:] = 0
+    return {
+        "input_word_ids": rng.integers(5, vocab, (batch, seq)).astype("int32") * mask,
+        "input_mask": mask,
+        "input_type_ids": np.repeat([[0] * 5 + [1] * (seq - 5)], batch, 0).astype("int32") * mask,
+        "masked_lm_positions": np.array(
+            [sorted(rng.choice(np.arange(1, 7), predictions, replace=False)) for _ in range(batch)], "int32"
+        ),
+    }

@@ -6,6 +6,7 @@ import pytest
 
 from keras_bert import BertEncoder, BertPretrainer, load_encoder, read_checkpoint, save_tf1_checkpoint
 from keras_bert.checkpoints import head_weights, load_head_weights
+from keras_test_utils import pretraining_inputs
 
 
 def _tiny_pretrainer():
@@ -13,22 +14,9 @@ def _tiny_pretrainer():
                                       intermediate_size=24, max_position_embeddings=32))
 
 
-def _inputs(rng, batch=3, seq=10, predictions=4, vocab=50):
-    mask = np.ones((batch, seq), "int32")
-    mask[0, 7:] = 0
-    return {
-        "input_word_ids": rng.integers(5, vocab, (batch, seq)).astype("int32") * mask,
-        "input_mask": mask,
-        "input_type_ids": np.repeat([[0] * 5 + [1] * (seq - 5)], batch, 0).astype("int32") * mask,
-        "masked_lm_positions": np.array(
-            [sorted(rng.choice(np.arange(1, 7), predictions, replace=False)) for _ in range(batch)], "int32"
-        ),
-    }
-
-
 def test_google_checkpoint_round_trip_keeps_the_heads(tmp_path):
     pretrainer = _tiny_pretrainer()
-    inputs = _inputs(np.random.default_rng(1))
+    inputs = pretraining_inputs(np.random.default_rng(1))
     save_tf1_checkpoint(pretrainer.encoder, str(tmp_path), extra_weights=head_weights(pretrainer))
     checkpoint = read_checkpoint(str(tmp_path))
     assert checkpoint.heads["cls/seq_relationship/output_weights"].shape == (2, 16)  # Google's layout

@@ -5,7 +5,7 @@ import pytest
 
 from keras_bert import BertEncoder, BertPretrainer, load_encoder, read_checkpoint
 from keras_bert.checkpoints import load_head_weights
-from keras_test_utils import run_serialization_test
+from keras_test_utils import pretraining_inputs, run_serialization_test
 
 
 def _tiny_encoder(**kwargs):
@@ -13,22 +13,9 @@ def _tiny_encoder(**kwargs):
                        max_position_embeddings=32, **kwargs)
 
 
-def _inputs(rng, batch=3, seq=10, predictions=4, vocab=50):
-    mask = np.ones((batch, seq), "int32")
-    mask[0, 7:] = 0
-    return {
-        "input_word_ids": rng.integers(5, vocab, (batch, seq)).astype("int32") * mask,
-        "input_mask": mask,
-        "input_type_ids": np.repeat([[0] * 5 + [1] * (seq - 5)], batch, 0).astype("int32") * mask,
-        "masked_lm_positions": np.array(
-            [sorted(rng.choice(np.arange(1, 7), predictions, replace=False)) for _ in range(batch)], "int32"
-        ),
-    }
-
-
 def test_serialization_round_trip():
     pretrainer = BertPretrainer(_tiny_encoder())
-    run_serialization_test(pretrainer, (_inputs(np.random.default_rng(0)),))
+    run_serialization_test(pretrainer, (pretraining_inputs(np.random.default_rng(0)),))
 
 
 def test_heads_share_the_word_embeddings():
@@ -56,7 +43,7 @@ def test_logits_and_loss_match_transformers_bert_for_pretraining(tmp_path):
     pretrainer = BertPretrainer(load_encoder(str(tmp_path)))
     load_head_weights(pretrainer, checkpoint.heads)
     rng = np.random.default_rng(2)
-    inputs = _inputs(rng)
+    inputs = pretraining_inputs(rng)
     ours = pretrainer(inputs, training=False)
 
     masked_ids = rng.integers(5, 50, inputs["masked_lm_positions"].shape)
