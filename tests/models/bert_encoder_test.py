@@ -99,6 +99,22 @@ def test_serialization(causal_attention):
     run_serialization_test(encoder, (_inputs(),))
 
 
+def test_dtype_reaches_every_layer_and_round_trips_with_the_kernel_setting():
+    encoder = _randomized_encoder(dtype="mixed_bfloat16", dense_inference_kernel="matmul")
+    assert encoder.dtype_policy.name == "mixed_bfloat16"
+    assert {layer.compute_dtype for layer in encoder.layers if not isinstance(layer, keras.layers.InputLayer)} == {
+        "bfloat16"}
+    outputs = encoder(_inputs())
+    assert outputs["sequence_output"].dtype == "bfloat16"
+    restored = run_serialization_test(encoder, (_inputs(),))
+    assert (restored.dtype_policy.name, restored.dense_inference_kernel) == ("mixed_bfloat16", "matmul")
+    # A float32 copy of the same weights: the bfloat16 encoder is a rendering of it.
+    copy = BertEncoder.from_config({**encoder.get_config(), "dtype": "float32"})
+    copy.set_weights(encoder.get_weights())
+    np.testing.assert_allclose(np.asarray(outputs["sequence_output"], "float32"),
+                               copy(_inputs())["sequence_output"], atol=0.1)
+
+
 def test_xla_forward_equals_eager():
     encoder = _randomized_encoder()
     inputs = _inputs()
