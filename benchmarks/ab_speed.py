@@ -24,6 +24,7 @@ from absl import app, flags
 
 flags.DEFINE_list("trees", None, "Source trees (repository roots) to compare, e.g. a worktree and '.'.")
 flags.DEFINE_integer("rounds", 2, "Rounds; each runs every tree once, in alternating order.")
+flags.DEFINE_list("cases", ["forward", "train_step"], "Which of the two to time.")
 flags.DEFINE_integer("repeats", 5, "Timed calls per configuration in each process (after 2 warm-up calls).")
 flags.DEFINE_bool("child", False, "Internal: time this process's keras_bert and print JSON.")
 FLAGS = flags.FLAGS
@@ -42,7 +43,7 @@ def _time(run, repeats):
     return statistics.median(times)
 
 
-def child(repeats):
+def child(repeats, cases):
     """`{configuration: median seconds per call}` for the keras_bert on sys.path."""
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__))))
     import keras
@@ -63,24 +64,25 @@ def child(repeats):
     data = random_batch(32, 128)
     inputs = {"input_word_ids": data["ids"], "input_mask": data["mask"], "input_type_ids": data["segments"]}
     results = {}
-    for policy in ("float32", "mixed_bfloat16"):
-        with Policy(policy):
-            model = encoder("BERT-Small")
-            run = tf.function(lambda x, model=model: model(x, training=False)["sequence_output"])
-            results[f"forward BERT-Small {policy}"] = _time(lambda: run(inputs).numpy(), repeats)
-    with Policy("mixed_bfloat16"):
-        # The frozen form as the exporter builds it (matmul kernels where the keyword exists).
-        try:
-            model = encoder("BERT-Small", dense_inference_kernel="matmul")
-        except TypeError:
-            model = encoder("BERT-Small")
-        results["forward BERT-Small bf16 frozen"] = _time(frozen_forward(model, inputs), repeats)
+    if "forward" in cases:
+        for policy in ("float32", "mixed_bfloat16"):
+            with Policy(policy):
+                model = encoder("BERT-Small")
+                run = tf.function(lambda x, model=model: model(x, training=False)["sequence_output"])
+                results[f"forward BERT-Small {policy}"] = _time(lambda: run(inputs).numpy(), repeats)
+        with Policy("mixed_bfloat16"):
+            # The frozen form as the exporter builds it (matmul kernels where the keyword exists).
+            try:
+                model = encoder("BERT-Small", dense_inference_kernel="matmul")
+            except TypeError:
+                model = encoder("BERT-Small")
+            results["forward BERT-Small bf16 frozen"] = _time(frozen_forward(model, inputs), repeats)
     data = random_batch(8, 128, predictions=20)
     x = {"input_word_ids": data["ids"], "input_mask": data["mask"], "input_type_ids": data["segments"],
          "masked_lm_positions": data["positions"]}
     y = {"mlm": data["labels"], "nsp": np.zeros(8, "int32")}
     w = {"mlm": np.ones((8, 20), "float32"), "nsp": np.ones(8, "float32")}
-    for policy in ("float32", "mixed_bfloat16"):
+    for policy in ("float32", "mixed_bfloat16") if "train_step" in cases else ():
         with Policy(policy):
             pretrainer = keras_bert.BertPretrainer(encoder("BERT-Base"))
             pretrainer.compile(optimizer=create_optimizer(1e-4, total_steps=100))
@@ -93,7 +95,7 @@ def child(repeats):
 def main(argv):
     del argv
     if FLAGS.child:
-        print("AB_RESULT " + json.dumps(child(FLAGS.repeats)))
+        print("AB_RESULT " + json.dumps(child(FLAGS.repeats, FLAGS.cases)))
         return
     trees = [os.path.abspath(tree) for tree in FLAGS.trees]
     seconds = {tree: {} for tree in trees}
@@ -101,7 +103,8 @@ def main(argv):
         order = trees if round_index % 2 == 0 else trees[::-1]
         for tree in order:
             env = dict(os.environ, PYTHONPATH=tree)
-            output = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", f"--repeats={FLAGS.repeats}"],
+            output = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", f"--repeats={FLAGS.repeats}",
+                                     f"--cases={','.join(FLAGS.cases)}"],
                                     cwd=tree, env=env, capture_output=True, text=True, check=True)
             result = json.loads(output.stdout.split("AB_RESULT ", 1)[1])
             source = [line for line in output.stderr.splitlines() if line.startswith("keras_bert from")]

@@ -6,8 +6,8 @@ twenty. Each op is a pass over the activations, and in bfloat16 each one
 also converts every element to float32 and back. Here the forward and the
 gradient of each are one XLA-compiled loop that computes in float32 (float64
 for float64 inputs) and rounds once at the end. Inference does not use them:
-there oneDNN fuses GELU into the matmul (`fused_dense`) and layer norm into
-one kernel (`fused_layer_norm`). XLA compiles each new input shape once
+there oneDNN fuses GELU into the matmul (`FusedDense`) and layer norm into
+one kernel (`FusedLayerNorm`). XLA compiles each new input shape once
 (about 75 ms for a BERT-Base GELU).
 """
 
