@@ -38,8 +38,8 @@ def test_equals_numpy_multi_head_attention_with_a_padding_bias_and_residual():
     bias = np.zeros((BATCH, 1, 1, SEQ), "float32")
     bias[1, ..., 3:] = -1e9
     expected = _reference(rows, attention, bias)
-    np.testing.assert_allclose(attention(rows, bias, SEQ), expected, atol=1e-4)
-    np.testing.assert_allclose(tf.function(lambda r: attention(r, bias, SEQ, residual=r))(rows), expected + rows,
+    np.testing.assert_allclose(attention(rows, bias, seq_length=SEQ), expected, atol=1e-4)
+    np.testing.assert_allclose(tf.function(lambda r: attention(r, bias, seq_length=SEQ, residual=r))(rows), expected + rows,
                                atol=1e-4)
 
 
@@ -50,7 +50,9 @@ def test_dropout_only_in_training_and_seed_states_listed():
     np.testing.assert_array_equal(attention(rows, seq_length=SEQ), attention(rows, seq_length=SEQ))
     assert not np.allclose(attention(rows, seq_length=SEQ, training=True), attention(rows, seq_length=SEQ))
     assert len(attention.seed_states()) == 2
-    assert SelfAttention(HEADS, dropout=0.0, attention_dropout=0.0).seed_states() == []
+    without_dropout = SelfAttention(HEADS, dropout=0.0, attention_dropout=0.0)
+    without_dropout.build((None, HIDDEN))
+    assert without_dropout.seed_states() == []
 
 
 def test_indivisible_width_names_both_numbers():
