@@ -128,5 +128,6 @@ def _as_vectors_across_workers(strategy, logs):
 
 
 def _num_workers(strategy):
-    cluster = strategy.cluster_resolver.cluster_spec() if strategy.cluster_resolver else None
-    return sum(cluster.num_tasks(job) for job in ("chief", "worker") if job in cluster.jobs) if cluster else 1
+    """The cluster's chief and worker tasks; 1 without a cluster (a single-process strategy)."""
+    jobs = strategy.cluster_resolver.cluster_spec().as_dict() if strategy.cluster_resolver else {}
+    return max(1, len(jobs.get("chief", [])) + len(jobs.get("worker", [])))
