@@ -2,7 +2,7 @@
 
 # Subpackages are imported so `import keras_bert` registers every Keras
 # serializable class (a saved classifier holds its optimizer's schedule).
-from keras_bert import checkpoints, data, export, layers, metrics, models, text, training
+from keras_bert import checkpoints, data, export, layers, metrics, models, presets, text, training
 from keras_bert.checkpoints import (
     BertCheckpoint,
     CheckpointError,
@@ -12,6 +12,7 @@ from keras_bert.checkpoints import (
 )
 from keras_bert.config import BertConfig
 from keras_bert.layers import mean_pool
+from keras_bert.presets import list_presets
 from keras_bert.models import (
     BertClassifier,
     BertEncoder,
@@ -33,6 +34,7 @@ __all__ = [
     "BertSpanLabeler",
     "BertTokenClassifier",
     "CheckpointError",
+    "list_presets",
     "load_encoder",
     "mean_pool",
     "read_checkpoint",

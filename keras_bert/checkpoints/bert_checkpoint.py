@@ -1,4 +1,4 @@
-"""`BertCheckpoint`, the record every layout reader returns, and the encoder built from it."""
+"""`BertCheckpoint`, the record every layout reader returns, and its assignment to an encoder."""
 
 import dataclasses
 import os
@@ -13,7 +13,6 @@ from keras_bert.checkpoints.name_table import (
     is_optimizer_state,
 )
 from keras_bert.config import BertConfig
-from keras_bert.models import BertEncoder
 
 VOCAB_FILE = "vocab.txt"
 
@@ -90,22 +89,12 @@ class BertCheckpoint:
         return cls(config, weights, heads, sorted(unused), vocab_file, source)
 
 
-def encoder_from_checkpoint(checkpoint):
-    """A `BertEncoder` built from a read `BertCheckpoint` and holding its weights.
+def assign_checkpoint(encoder, checkpoint):
+    """Assigns a read `BertCheckpoint`'s weights to `encoder`, logging the variables it did not use.
 
-    Variables the encoder does not use are logged by name. Call it inside a
-    `tf.distribute` strategy's scope to place the encoder there.
-
-    Example:
-    >>> import tempfile
-    >>> from keras_bert import read_checkpoint, save_tf1_checkpoint
-    >>> directory = tempfile.mkdtemp()
-    >>> _ = save_tf1_checkpoint(BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
-    ...     num_attention_heads=2, intermediate_size=12), directory)
-    >>> encoder_from_checkpoint(read_checkpoint(directory)).config.num_layers
-    1
+    Raises:
+        CheckpointError: as `assign_weights`.
     """
-    encoder = BertEncoder.from_bert_config(checkpoint.config)
     unused = checkpoint.unused + assign_weights(encoder, checkpoint.weights, checkpoint.source)
     if unused:
         logging.warning(

@@ -7,7 +7,7 @@ import keras
 from keras_bert.checkpoints.bert_checkpoint import BertCheckpoint
 from keras_bert.checkpoints.errors import CheckpointError
 from keras_bert.checkpoints.name_table import encoder_weights
-from keras_bert.models import BertEncoder
+from keras_bert.models.bert_encoder import BertEncoder
 
 
 def load_keras_encoder(path):

@@ -7,17 +7,19 @@ Each layout's module returns the common `BertCheckpoint` record:
 
 import os
 
-from keras_bert.checkpoints import hf_checkpoint, keras_file, run_directory, tf1_checkpoint
-from keras_bert.checkpoints.bert_checkpoint import encoder_from_checkpoint
-from keras_bert.checkpoints.errors import CheckpointError
-from keras_bert.models import BertEncoder
+from keras_bert.checkpoints import keras_file, run_directory
+from keras_bert.checkpoints.bert_checkpoint import assign_checkpoint
+from keras_bert.checkpoints.release_layouts import read_release_checkpoint
+from keras_bert.models.bert_encoder import BertEncoder
+from keras_bert.presets import checkpoint_path
 
 _LAYOUTS = (
     "(a) Google's release layout: a directory with bert_config.json and "
     "bert_model.ckpt.index/.data-*, or the checkpoint prefix itself; "
     "(b) Hugging Face: a directory with config.json and model.safetensors or "
     "pytorch_model.bin; (c) a .keras file saved from a BertEncoder; (d) the "
-    "pretraining run directory, such as run_pretraining.py writes (its latest checkpoint)"
+    "pretraining run directory, such as run_pretraining.py writes (its latest checkpoint); "
+    "(e) a preset name, hf://OWNER/NAME, an http(s):// URL or a gs:// path (downloaded and cached)"
 )
 
 
@@ -28,7 +30,9 @@ def read_checkpoint(path):
         path: str. One of: a directory in Google's release layout, or its
             checkpoint prefix (`.../bert_model.ckpt`); a Hugging Face BERT
             directory; a `.keras` file; a `run_pretraining.py` model
-            directory (its newest readable checkpoint, heads included).
+            directory (its newest readable checkpoint, heads included); or
+            a preset name, `hf://owner/name`, URL or `gs://` path, which
+            `keras_bert.presets.checkpoint_path` downloads into the cache.
 
     Returns:
         A `BertCheckpoint`.
@@ -47,27 +51,30 @@ def read_checkpoint(path):
     >>> checkpoint.config.num_layers, checkpoint.weights["bert/pooler/dense/kernel"].shape
     (2, (8, 8))
     """
-    path = os.fspath(path)
+    path = checkpoint_path(path)
     if path.endswith(".keras"):
         return keras_file.read_keras_checkpoint(path)
-    if os.path.isfile(path + ".index"):
-        return tf1_checkpoint.read_tf1_checkpoint(os.path.dirname(path) or ".", path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"No checkpoint at {path!r}: it does not exist. Accepted: {_LAYOUTS}.")
-    if not os.path.isdir(path):
-        raise CheckpointError(f"{path!r} is not a BERT checkpoint. Accepted: {_LAYOUTS}.")
-    if run_directory.is_run_directory(path):
+    if os.path.isdir(path) and run_directory.is_run_directory(path):
         return run_directory.read_run_directory(path)
-    prefix = tf1_checkpoint.find_checkpoint_prefix(path)
-    if prefix is not None:
-        return tf1_checkpoint.read_tf1_checkpoint(path, prefix)
-    weight_file = hf_checkpoint.find_weight_file(path)
-    if weight_file is not None:
-        return hf_checkpoint.read_hf_checkpoint(path, weight_file)
-    found = sorted(os.listdir(path))[:20]
-    raise CheckpointError(
-        f"Unknown checkpoint layout in {path!r} (it holds {found}). Accepted: {_LAYOUTS}."
-    )
+    return read_release_checkpoint(path, accepted=_LAYOUTS)
+
+
+def encoder_from_checkpoint(checkpoint):
+    """A `BertEncoder` built from a read `BertCheckpoint` and holding its weights.
+
+    Variables the encoder does not use are logged by name. Call it inside a
+    `tf.distribute` strategy's scope to place the encoder there.
+
+    Example:
+    >>> import tempfile
+    >>> from keras_bert import save_tf1_checkpoint
+    >>> directory = tempfile.mkdtemp()
+    >>> _ = save_tf1_checkpoint(BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
+    ...     num_attention_heads=2, intermediate_size=12), directory)
+    >>> encoder_from_checkpoint(read_checkpoint(directory)).config.num_layers
+    1
+    """
+    return assign_checkpoint(BertEncoder.from_bert_config(checkpoint.config), checkpoint)
 
 
 def load_encoder(path):
@@ -79,7 +86,8 @@ def load_encoder(path):
     unused (they are kept in `read_checkpoint(path).unused`).
 
     Args:
-        path: str. Any layout `read_checkpoint` accepts.
+        path: str. Any layout or name `read_checkpoint` accepts, such as
+            `"bert_base_en_uncased"` or `"hf://google-bert/bert-base-cased"`.
 
     Returns:
         A `BertEncoder` holding the checkpoint's weights.
@@ -98,7 +106,7 @@ def load_encoder(path):
     >>> load_encoder(path).config.hidden_size
     8
     """
-    path = os.fspath(path)
+    path = checkpoint_path(path)
     if path.endswith(".keras"):
         return keras_file.load_keras_encoder(path)
     return encoder_from_checkpoint(read_checkpoint(path))
@@ -143,9 +151,9 @@ def load_encoder_and_vocab(path=None, vocab_file=None, random_init=False):
     >>> scratch.config == encoder.config, same(scratch, original)
     (True, False)
     """
-    from keras_bert.checkpoints.default_weights import default_checkpoint_path
+    from keras_bert.presets.default_weights import default_checkpoint_path
 
-    path = os.fspath(path or default_checkpoint_path())
+    path = checkpoint_path(path or default_checkpoint_path())
     if path.endswith(".keras"):
         encoder, found_vocab = keras_file.load_keras_encoder(path), None
         if random_init:

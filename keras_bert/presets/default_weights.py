@@ -13,12 +13,12 @@ def default_checkpoint_path():
 
     Example:
     >>> import os
-    >>> from keras_bert.checkpoints import read_config_json
+    >>> import json
     >>> path = default_checkpoint_path()
     >>> sorted({"config.json", "model.safetensors", "vocab.txt"} & set(os.listdir(path)))
     ['config.json', 'model.safetensors', 'vocab.txt']
-    >>> config = read_config_json(os.path.join(path, "config.json"))
-    >>> config.num_layers, config.hidden_size, config.num_attention_heads, config.vocab_size
+    >>> config = json.load(open(os.path.join(path, "config.json")))
+    >>> config["num_hidden_layers"], config["hidden_size"], config["num_attention_heads"], config["vocab_size"]
     (6, 384, 12, 30522)
     """
     try:
