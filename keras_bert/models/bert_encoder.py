@@ -5,6 +5,7 @@ import keras
 from keras_bert.config import BertConfig
 from keras_bert.features import INPUT_NAMES
 from keras_bert.layers import BertEmbeddings, BertPooler, TransformerBlock
+from keras_bert.presets import checkpoint_path
 
 
 @keras.saving.register_keras_serializable(package="keras_bert")
@@ -179,6 +180,33 @@ class BertEncoder(keras.Model):
     def from_bert_config(cls, config, **kwargs):
         """Builds an encoder from a `BertConfig`."""
         return cls(**config.to_dict(), **kwargs)
+
+    @classmethod
+    def from_preset(cls, preset, **kwargs):
+        """An encoder holding a released checkpoint's weights, by preset name or location.
+
+        Args:
+            preset: str. A preset name (`keras_bert.presets.list_presets()`),
+                `hf://owner/name[@revision]`, an `http(s)://` URL, a `gs://`
+                path, or a local directory in Google's or Hugging Face's
+                layout. Remote files are downloaded once into the cache.
+            **kwargs: other constructor arguments (`dtype`,
+                `gradient_checkpointing`, ...).
+
+        Example: a local directory (a name such as `"bert_base_en_uncased"`
+        is downloaded first).
+
+        >>> from keras_bert.checkpoints import default_checkpoint_path
+        >>> encoder = BertEncoder.from_preset(default_checkpoint_path())
+        >>> encoder.config.num_layers, encoder.config.hidden_size
+        (6, 384)
+        """
+        # The checkpoints package imports this module; its file readers are imported when first called.
+        from keras_bert.checkpoints.bert_checkpoint import assign_checkpoint
+        from keras_bert.checkpoints.release_layouts import read_release_checkpoint
+
+        checkpoint = read_release_checkpoint(checkpoint_path(preset))
+        return assign_checkpoint(cls.from_bert_config(checkpoint.config, **kwargs), checkpoint)
 
     def get_config(self):
         # Our constructor arguments only: a functional config would not

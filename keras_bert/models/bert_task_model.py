@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from keras_bert.features import INPUT_NAMES
+from keras_bert.models.bert_encoder import BertEncoder
 from keras_bert.private_apis import model_distribute_strategy
 
 
@@ -71,6 +72,26 @@ class BertTaskModel(keras.Model):
         config = dict(config)
         config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
         return cls(**config)
+
+    @classmethod
+    def from_preset(cls, preset, **kwargs):
+        """This task model on a released checkpoint's encoder; its head starts from a fresh initialisation.
+
+        Args:
+            preset: str. What `BertEncoder.from_preset` takes: a preset name,
+                `hf://owner/name`, a URL, a `gs://` path or a local directory.
+            **kwargs: the task model's other constructor arguments.
+
+        Example (`"bert_base_en_uncased"` in place of the local directory
+        downloads BERT-Base once):
+
+        >>> from keras_bert.checkpoints import default_checkpoint_path
+        >>> from keras_bert.models import BertClassifier
+        >>> model = BertClassifier.from_preset(default_checkpoint_path(), num_classes=2)
+        >>> model.encoder.config.num_layers, model.output_shape
+        (6, (None, 2))
+        """
+        return cls(BertEncoder.from_preset(preset), **kwargs)
 
     def with_encoder_settings(self, **settings):
         """A new model of this class and weights whose encoder takes these constructor arguments.

@@ -58,6 +58,24 @@ class BertPreprocessor(keras.layers.Layer):
             self.tokenizer.vocab, ("[CLS]", "[SEP]", "[PAD]"), vocab_file, "packing"
         )
 
+    @classmethod
+    def from_preset(cls, preset=None, seq_length=128, lower_case=None, **kwargs):
+        """The preprocessor of a released checkpoint: its `vocab.txt` and casing, packing to `seq_length`.
+
+        Args:
+            preset: str. As `BertTokenizer.from_preset` takes it; None for the
+                embedded all-MiniLM-L6-v2.
+            seq_length: int. Length of every output row.
+            lower_case: bool or None. None: the checkpoint's own casing.
+
+        Example:
+        >>> packed = BertPreprocessor.from_preset(seq_length=5)(tf.constant(["Hello world"]))
+        >>> packed["input_word_ids"].numpy().tolist()
+        [[101, 7592, 2088, 102, 0]]
+        """
+        tokenizer = BertTokenizer.from_preset(preset, lower_case)
+        return cls(tokenizer.vocab_file, seq_length, lower_case=tokenizer.lower_case, **kwargs)
+
     def call(self, inputs):
         segments = list(inputs) if isinstance(inputs, (tuple, list)) else [inputs]
         if len(segments) not in (1, 2):

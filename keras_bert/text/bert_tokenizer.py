@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from keras_bert.presets import checkpoint_vocab_file, resolve_lower_case
 from keras_bert.text.normalization import normalize_text
 from keras_bert.text.vocab import load_vocab, special_token_ids
 
@@ -76,6 +77,26 @@ class BertTokenizer(keras.layers.Layer):
                 f"Vocabulary file {str(self.vocab_file)!r} cannot make a WordPiece tokenizer ({e}); "
                 "add at least one word piece besides [UNK] and bracketed tokens such as [CLS]."
             ) from None
+
+    @classmethod
+    def from_preset(cls, preset=None, lower_case=None, **kwargs):
+        """The tokenizer of a released checkpoint: its `vocab.txt` and its own casing.
+
+        Args:
+            preset: str. A preset name, `hf://owner/name`, URL or checkpoint
+                directory (`keras_bert.presets.checkpoint_path`); None for the
+                embedded all-MiniLM-L6-v2.
+            lower_case: bool or None. None: the checkpoint's casing (its
+                `tokenizer_config.json`, preset record or vocabulary); a value
+                that contradicts it is used, with a warning.
+            **kwargs: other constructor arguments.
+
+        Example:
+        >>> tokenizer = BertTokenizer.from_preset()
+        >>> tokenizer.lower_case, tokenizer(tf.constant(["Hello world"])).to_list()
+        (True, [[7592, 2088]])
+        """
+        return cls(checkpoint_vocab_file(preset), lower_case=resolve_lower_case(preset, lower_case), **kwargs)
 
     @property
     def vocab_size(self):
