@@ -14,9 +14,16 @@ from absl import flags
 
 def define_checkpoint_flags():
     """--init_checkpoint, --vocab_file, --do_lower_case."""
-    flags.DEFINE_string("init_checkpoint", None, "Any layout load_encoder reads. Default: all-MiniLM-L6-v2.")
+    flags.DEFINE_string("init_checkpoint", None, "A preset name (examples/list_presets.py), hf://OWNER/NAME, a URL, "
+                        "a gs:// path or any local layout load_encoder reads. Default: all-MiniLM-L6-v2.")
     flags.DEFINE_string("vocab_file", None, "Default: the vocab.txt beside the checkpoint.")
-    flags.DEFINE_bool("do_lower_case", True, "Whether the vocabulary is uncased.")
+    define_lower_case_flag()
+
+
+def define_lower_case_flag(name="do_lower_case"):
+    """--do_lower_case: an override; by default the casing is the checkpoint's own."""
+    flags.DEFINE_bool(name, None, "Override the checkpoint's casing (read from its tokenizer_config.json, its preset "
+                      "record or its vocabulary); a contradicting value is used with a warning.")
 
 
 def define_fine_tuning_flags(output_dir, max_seq_length=128, train_batch_size=32, learning_rate=5e-5,
@@ -137,12 +144,13 @@ def check_seq_length(max_seq_length, config, flag="--max_seq_length"):
 
 
 def load_encoder(init_checkpoint, vocab_file, max_seq_length, strategy=None, random_init=False,
-                 gradient_checkpointing=False, seq_length_flag="--max_seq_length"):
-    """`(encoder, vocab_file)` for a script: the checkpoint flags' encoder, in `strategy`'s scope.
+                 gradient_checkpointing=False, seq_length_flag="--max_seq_length", do_lower_case=None):
+    """`(encoder, vocab_file, lower_case)` for a script: the checkpoint flags' encoder, in `strategy`'s scope.
 
     Every script that starts from a checkpoint loads it here, so each gets
     the same defaults (all-MiniLM-L6-v2, the vocab.txt beside the
-    checkpoint) and the same checks, the packed length included.
+    checkpoint, the checkpoint's casing) and the same checks, the packed
+    length included.
 
     Args:
         init_checkpoint: --init_checkpoint; None for all-MiniLM-L6-v2.
@@ -152,6 +160,7 @@ def load_encoder(init_checkpoint, vocab_file, max_seq_length, strategy=None, ran
         random_init: --random_init.
         gradient_checkpointing: --gradient_checkpointing.
         seq_length_flag: the flag `max_seq_length` came from, for the error.
+        do_lower_case: --do_lower_case; None for the checkpoint's casing.
 
     Raises:
         ValueError: `max_seq_length` exceeds the checkpoint's position table
@@ -161,12 +170,13 @@ def load_encoder(init_checkpoint, vocab_file, max_seq_length, strategy=None, ran
     import contextlib
 
     from keras_bert.checkpoints import load_encoder_and_vocab
+    from keras_bert.presets import resolve_lower_case
 
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        encoder, vocab_file = load_encoder_and_vocab(init_checkpoint, vocab_file, random_init=random_init)
+        encoder, found_vocab = load_encoder_and_vocab(init_checkpoint, vocab_file, random_init=random_init)
         encoder.gradient_checkpointing = gradient_checkpointing
     check_seq_length(max_seq_length, encoder.config, seq_length_flag)
-    return encoder, vocab_file
+    return encoder, found_vocab, resolve_lower_case(init_checkpoint, do_lower_case, vocab_file)
 
 
 def make_output_dir(path, flag="--output_dir"):

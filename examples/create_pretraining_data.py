@@ -25,7 +25,7 @@ flags.DEFINE_string("tfds_text_key", "text", "The feature holding each document'
 flags.DEFINE_string("tfds_data_dir", None, "tensorflow-datasets data directory.")
 flags.DEFINE_string("output_file", None, "Comma-separated output TFRecord paths (one shard each).")
 flags.DEFINE_string("vocab_file", None, "WordPiece vocabulary. Default: all-MiniLM-L6-v2's (BERT uncased).")
-flags.DEFINE_bool("do_lower_case", True, "Whether the vocabulary is uncased.")
+common_flags.define_lower_case_flag()
 flags.DEFINE_bool("split_sentences", True, "Break lines into sentences (for a paragraph per line).")
 flags.DEFINE_bool("segmented_words", False, "The text is word-segmented with spaces (e.g. Chinese through jieba): "
                   "whole-word masking then masks each such word whole.")
@@ -47,14 +47,14 @@ _FLAG_NAMES = {"max_seq_length": "max_seq_length", "text_key": "tfds_text_key",
 
 def main(argv):
     del argv
-    from keras_bert.checkpoints.default_weights import default_vocab_file
     from keras_bert.data import MaskingOptions, make_pretraining_records, pretraining_data
     from keras_bert.data.text_files import expand_file_patterns
+    from keras_bert.presets import default_vocab_file, resolve_lower_case
     from keras_bert.text import BertTokenizer
 
     try:
         vocab_file = FLAGS.vocab_file or default_vocab_file()
-        tokenizer = BertTokenizer(vocab_file, lower_case=FLAGS.do_lower_case)
+        tokenizer = BertTokenizer(vocab_file, lower_case=resolve_lower_case(None, FLAGS.do_lower_case, vocab_file))
         if FLAGS.tfds_name:
             documents = pretraining_data.read_tfds_documents(
                 FLAGS.tfds_name, tokenizer, FLAGS.tfds_split, FLAGS.tfds_text_key, FLAGS.tfds_data_dir,

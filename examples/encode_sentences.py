@@ -15,7 +15,8 @@ from absl import app, flags, logging
 import common_flags
 
 flags.DEFINE_string(
-    "checkpoint", None, "Any layout keras_bert.load_encoder reads. Default: all-MiniLM-L6-v2."
+    "checkpoint", None, "A preset name, hf://OWNER/NAME, URL or any layout keras_bert.load_encoder reads. "
+    "Default: all-MiniLM-L6-v2."
 )
 flags.DEFINE_list(
     "sentences",
@@ -28,7 +29,7 @@ flags.DEFINE_list(
     "Comma-separated sentences to compare.",
 )
 flags.DEFINE_integer("seq_length", 128, "Tokens per sentence, [CLS] and [SEP] included.")
-flags.DEFINE_bool("lower_case", True, "Whether the vocabulary is uncased.")
+common_flags.define_lower_case_flag("lower_case")
 FLAGS = flags.FLAGS
 
 
@@ -41,9 +42,9 @@ def main(argv):
     from keras_bert.text import BertPreprocessor
 
     try:
-        encoder, vocab_file = common_flags.load_encoder(FLAGS.checkpoint, None, FLAGS.seq_length,
-                                                        seq_length_flag="--seq_length")
-        preprocessor = BertPreprocessor(vocab_file, FLAGS.seq_length, lower_case=FLAGS.lower_case)
+        encoder, vocab_file, lower_case = common_flags.load_encoder(
+            FLAGS.checkpoint, None, FLAGS.seq_length, seq_length_flag="--seq_length", do_lower_case=FLAGS.lower_case)
+        preprocessor = BertPreprocessor(vocab_file, FLAGS.seq_length, lower_case=lower_case)
     except (ImportError, OSError, ValueError) as e:  # CheckpointError is a ValueError
         sys.exit(f"encode_sentences.py: {common_flags.with_flag_names(e, {'seq_length': 'seq_length'})}")
     inputs = preprocessor(tf.constant(FLAGS.sentences))

@@ -39,8 +39,9 @@ def main(argv):
         if not FLAGS.output_file.endswith((".jsonl", ".npz")):
             raise ValueError(f"--output_file={FLAGS.output_file} must end in .jsonl or .npz.")
         layers = [int(i) for i in FLAGS.layers]
-        encoder, vocab_file = common_flags.load_encoder(FLAGS.init_checkpoint, FLAGS.vocab_file, FLAGS.max_seq_length)
-        preprocessor = BertPreprocessor(vocab_file, FLAGS.max_seq_length, lower_case=FLAGS.do_lower_case)
+        encoder, vocab_file, lower_case = common_flags.load_encoder(
+            FLAGS.init_checkpoint, FLAGS.vocab_file, FLAGS.max_seq_length, do_lower_case=FLAGS.do_lower_case)
+        preprocessor = BertPreprocessor(vocab_file, FLAGS.max_seq_length, lower_case=lower_case)
         with open(FLAGS.input_file, encoding="utf-8") as f:
             lines = [line.rstrip("\n") for line in f]
         if not any(lines):

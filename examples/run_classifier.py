@@ -68,11 +68,11 @@ def main(argv):
             train = train.first(FLAGS.max_train_examples)
         label_names = train.label_names if train else next(iter(dev_sets.values())).label_names
         strategy = common_flags.strategy_from_flags(FLAGS)
-        encoder, vocab_file = common_flags.load_encoder(
+        encoder, vocab_file, lower_case = common_flags.load_encoder(
             FLAGS.init_checkpoint, FLAGS.vocab_file, FLAGS.max_seq_length, strategy, FLAGS.random_init,
-            FLAGS.gradient_checkpointing,
+            FLAGS.gradient_checkpointing, do_lower_case=FLAGS.do_lower_case,
         )
-        preprocessor = BertPreprocessor(vocab_file, FLAGS.max_seq_length, lower_case=FLAGS.do_lower_case)
+        preprocessor = BertPreprocessor(vocab_file, FLAGS.max_seq_length, lower_case=lower_case)
         common_flags.make_output_dir(FLAGS.output_dir)
     except (ImportError, OSError, ValueError) as e:
         sys.exit(f"run_classifier.py: {common_flags.with_flag_names(e, _FLAG_NAMES)}")
@@ -100,7 +100,7 @@ def main(argv):
         print(f"Trained in {fit_for_steps(classifier, train_data, steps, **resume):.0f} s.")
         classifier.save(os.path.join(FLAGS.output_dir, "classifier.keras"))
         common_flags.save_serving_settings(FLAGS.output_dir, vocab_file, "classifier.keras", task,
-                                           FLAGS.do_lower_case, FLAGS.max_seq_length,
+                                           lower_case, FLAGS.max_seq_length,
                                            label_names=list(label_names), pair=train.text_b is not None)
 
     results = {}

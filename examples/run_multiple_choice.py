@@ -42,11 +42,11 @@ def main(argv):
     try:
         train, evaluation = read_swag_csv(FLAGS.train_file), read_swag_csv(FLAGS.eval_file)
         strategy = common_flags.strategy_from_flags(FLAGS)
-        encoder, vocab_file = common_flags.load_encoder(
+        encoder, vocab_file, lower_case = common_flags.load_encoder(
             FLAGS.init_checkpoint, FLAGS.vocab_file, FLAGS.max_seq_length, strategy, FLAGS.random_init,
-            FLAGS.gradient_checkpointing,
+            FLAGS.gradient_checkpointing, do_lower_case=FLAGS.do_lower_case,
         )
-        preprocessor = BertPreprocessor(vocab_file, FLAGS.max_seq_length, lower_case=FLAGS.do_lower_case)
+        preprocessor = BertPreprocessor(vocab_file, FLAGS.max_seq_length, lower_case=lower_case)
         common_flags.make_output_dir(FLAGS.output_dir)
     except (ImportError, OSError, ValueError) as e:
         sys.exit(f"run_multiple_choice.py: {common_flags.with_flag_names(e, _FLAG_NAMES)}")

@@ -61,11 +61,11 @@ def main(argv):
         # O first, then the entity tags in a fixed order.
         label_names = ["O"] + sorted({t for s in train.tags for t in s} - {"O"})
         strategy = common_flags.strategy_from_flags(FLAGS)
-        encoder, vocab_file = common_flags.load_encoder(
+        encoder, vocab_file, lower_case = common_flags.load_encoder(
             FLAGS.init_checkpoint, FLAGS.vocab_file, FLAGS.max_seq_length, strategy, FLAGS.random_init,
-            FLAGS.gradient_checkpointing,
+            FLAGS.gradient_checkpointing, do_lower_case=FLAGS.do_lower_case,
         )
-        tokenizer = BertTokenizer(vocab_file, lower_case=FLAGS.do_lower_case)
+        tokenizer = BertTokenizer(vocab_file, lower_case=lower_case)
         seq_length = FLAGS.max_seq_length
         train_features = token_classification_features(train, tokenizer, label_names, seq_length)
         eval_features = {
@@ -93,7 +93,7 @@ def main(argv):
     resume = common_flags.resume_options(FLAGS.output_dir, FLAGS.save_checkpoints_steps)
     print(f"Trained in {fit_for_steps(model, train_data.repeat(), steps, **resume):.0f} s.")
     model.save(os.path.join(FLAGS.output_dir, "tagger.keras"))
-    common_flags.save_serving_settings(FLAGS.output_dir, vocab_file, "tagger.keras", "ner", FLAGS.do_lower_case,
+    common_flags.save_serving_settings(FLAGS.output_dir, vocab_file, "tagger.keras", "ner", lower_case,
                                        seq_length, label_names=label_names)
 
     results = {}

@@ -38,8 +38,9 @@ flags.DEFINE_string("bert_config_file", None, "A bert_config.json; else --model_
 flags.DEFINE_enum("model_size", "tiny", list(MODEL_SIZES), "Architecture when no config or checkpoint is given.")
 flags.DEFINE_integer("num_layers", None, "Transformer blocks, overriding --model_size's (a deeper or shallower variant).")
 flags.DEFINE_string("vocab_file", None, "Default: the init checkpoint's, else all-MiniLM-L6-v2's (BERT uncased).")
-flags.DEFINE_bool("do_lower_case", True, "Whether the vocabulary is uncased.")
-flags.DEFINE_string("init_checkpoint", None, "Continue pretraining from any layout load_encoder reads.")
+common_flags.define_lower_case_flag()
+flags.DEFINE_string("init_checkpoint", None, "Continue pretraining from a preset name, hf://OWNER/NAME, URL or any "
+                    "layout load_encoder reads.")
 flags.DEFINE_string("model_dir", "/tmp/keras_bert_pretraining", "Run directory: checkpoints, logs, results.")
 flags.DEFINE_bool("do_train", True, "")
 flags.DEFINE_bool("do_eval", True, "Report MLM/NSP accuracy on --eval_input_files.")
@@ -83,8 +84,8 @@ def main(argv):
     import keras
 
     import keras_bert
-    from keras_bert.checkpoints.default_weights import default_vocab_file
     from keras_bert.data import MaskingOptions, check_records, pretraining_dataset
+    from keras_bert.presets import default_vocab_file, resolve_lower_case
     from keras_bert.training import create_optimizer, distribution, restore_run, resumable_fit
 
     try:
@@ -113,7 +114,8 @@ def main(argv):
             vocab_file, config, FLAGS.init_checkpoint or FLAGS.bert_config_file or "--model_size"
         )
         _prepare_model_dir(FLAGS.model_dir, config, vocab_file, strategy)
-        text_options = dict(model_dir=FLAGS.model_dir, vocab_file=vocab_file, lower_case=FLAGS.do_lower_case,
+        text_options = dict(model_dir=FLAGS.model_dir, vocab_file=vocab_file, lower_case=resolve_lower_case(
+                                FLAGS.init_checkpoint, FLAGS.do_lower_case, FLAGS.vocab_file or vocab_file),
                             segmented_words=FLAGS.segmented_words, max_seq_length=FLAGS.max_seq_length,
                             dupe_factor=FLAGS.dupe_factor, seed=FLAGS.seed, strategy=strategy)
         train_files = _instance_files(FLAGS.input_files, "train", **text_options) if FLAGS.do_train else []

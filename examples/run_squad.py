@@ -51,11 +51,11 @@ def main(argv):
                         max_query_length=FLAGS.max_query_length)
     try:
         strategy = common_flags.strategy_from_flags(FLAGS)
-        encoder, vocab_file = common_flags.load_encoder(
+        encoder, vocab_file, lower_case = common_flags.load_encoder(
             FLAGS.init_checkpoint, FLAGS.vocab_file, FLAGS.max_seq_length, strategy, FLAGS.random_init,
-            FLAGS.gradient_checkpointing,
+            FLAGS.gradient_checkpointing, do_lower_case=FLAGS.do_lower_case,
         )
-        tokenizer = BertTokenizer(vocab_file, lower_case=FLAGS.do_lower_case)
+        tokenizer = BertTokenizer(vocab_file, lower_case=lower_case)
         questions = read_squad(FLAGS.predict_file)
         predict_features = squad_features(questions, tokenizer, **window_flags)
         train_features = None
@@ -88,7 +88,7 @@ def main(argv):
         print(f"Trained in {fit_for_steps(model, dataset, steps, **resume):.0f} s.")
         model.save(os.path.join(FLAGS.output_dir, "span_labeler.keras"))
         common_flags.save_serving_settings(
-            FLAGS.output_dir, vocab_file, "span_labeler.keras", "squad", FLAGS.do_lower_case, FLAGS.max_seq_length,
+            FLAGS.output_dir, vocab_file, "span_labeler.keras", "squad", lower_case, FLAGS.max_seq_length,
             max_query_length=FLAGS.max_query_length,
             max_answer_length=FLAGS.max_answer_length, doc_stride=FLAGS.doc_stride,
             null_score_threshold=FLAGS.null_score_diff_threshold if FLAGS.version_2_with_negative else None,

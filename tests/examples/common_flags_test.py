@@ -55,9 +55,10 @@ def test_every_script_checks_its_length_against_the_checkpoint(script, tiny_chec
     # What that helper does for the script: refuse a length past the position table, naming the flag.
     with pytest.raises(ValueError, match=r"--max_seq_length=17 exceeds the checkpoint's max_position_embeddings=16"):
         common_flags.load_encoder(tiny_checkpoint, None, 17)
-    encoder, vocab_file = common_flags.load_encoder(tiny_checkpoint, None, 16, gradient_checkpointing=True)
+    encoder, vocab_file, lower_case = common_flags.load_encoder(tiny_checkpoint, None, 16, gradient_checkpointing=True)
     assert encoder.config.max_position_embeddings == 16 and encoder.gradient_checkpointing
     assert vocab_file.endswith("vocab.txt")
+    assert lower_case is True  # Its vocabulary has no capitalised word: uncased.
 
 
 def test_library_argument_names_become_flags():
