@@ -134,7 +134,7 @@ def main(argv):
             train_data(0)  # reads the first record: a file of another length stops here, named
         with strategy.scope():
             if checkpoint:
-                encoder = keras_bert.checkpoints.encoder_from_checkpoint(checkpoint)
+                encoder = keras_bert.BertEncoder.from_checkpoint(checkpoint)
             else:
                 encoder = keras_bert.BertEncoder.from_bert_config(config)
             encoder.gradient_checkpointing = FLAGS.gradient_checkpointing

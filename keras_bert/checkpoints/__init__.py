@@ -5,7 +5,6 @@ from keras_bert.checkpoints.config_json import read_config_json, write_config_js
 from keras_bert.checkpoints.errors import CheckpointError
 from keras_bert.checkpoints.loading import (
     check_vocab_fits,
-    encoder_from_checkpoint,
     load_encoder,
     load_encoder_and_vocab,
     read_checkpoint,
@@ -20,7 +19,6 @@ __all__ = [
     "check_vocab_fits",
     "default_checkpoint_path",
     "default_vocab_file",
-    "encoder_from_checkpoint",
     "head_weights",
     "load_encoder",
     "load_encoder_and_vocab",

