@@ -2,6 +2,7 @@
 resume, checksums, locking, offline use and casing."""
 
 import json
+import shutil
 import os
 import subprocess
 import sys
@@ -249,3 +250,14 @@ def test_the_embedded_preset_needs_no_download(cache, monkeypatch, minilm_path):
     monkeypatch.setenv("KERAS_BERT_OFFLINE", "1")
     assert checkpoint_path("all-MiniLM-L6-v2") == minilm_path
     assert BertTokenizer.from_preset("sentence-transformers/all-MiniLM-L6-v2").lower_case is True
+
+
+def test_http_directories_in_either_layout(served, server, cache, tmp_path):
+    hf_url = f"{server.url}/{HF_REPO}/resolve/main"
+    _same_weights(keras_bert.read_checkpoint(hf_url), keras_bert.read_checkpoint(served["hf_dir"]))
+    google = served["root"] / "releases" / "tiny"
+    shutil.copytree(served["release"], google, dirs_exist_ok=True)
+    _same_weights(keras_bert.read_checkpoint(f"{server.url}/releases/tiny/"),
+                  keras_bert.read_checkpoint(served["release"]))
+    with pytest.raises(FileNotFoundError, match="bert_config.json does not exist"):
+        checkpoint_path(f"{server.url}/releases/nothing-here")
