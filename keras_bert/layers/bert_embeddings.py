@@ -80,18 +80,18 @@ class BertEmbeddings(keras.layers.Layer):
         self.initializer_range = initializer_range
         self.pad_token_id = pad_token_id
 
-        initializer = keras.initializers.TruncatedNormal(stddev=initializer_range)
+        # One initializer per table: an unseeded Keras 3 initializer draws the same values at every call.
         self.word_embeddings = keras.layers.Embedding(
             vocab_size,
             hidden_size,
-            embeddings_initializer=initializer,
+            embeddings_initializer=keras.initializers.TruncatedNormal(stddev=initializer_range),
             dtype=self.dtype_policy,
             name="word_embeddings",
         )
         self.segment_embeddings = keras.layers.Embedding(
             type_vocab_size,
             hidden_size,
-            embeddings_initializer=initializer,
+            embeddings_initializer=keras.initializers.TruncatedNormal(stddev=initializer_range),
             dtype=self.dtype_policy,
             name="segment_embeddings",
         )

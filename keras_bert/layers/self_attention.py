@@ -68,7 +68,9 @@ class SelfAttention(keras.layers.Layer):
             )
 
         def projection(name, dropout=0.0):
-            layer = FusedDense(width, dropout=dropout, kernel_initializer=self.kernel_initializer,
+            # A copy per projection: an unseeded Keras 3 initializer draws the same values at every call.
+            initializer = keras.initializers.get(keras.initializers.serialize(self.kernel_initializer))
+            layer = FusedDense(width, dropout=dropout, kernel_initializer=initializer,
                                inference_kernel=self.inference_kernel, dtype=self.dtype_policy, name=name)
             layer.build(rows_shape)
             return layer

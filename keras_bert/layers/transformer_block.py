@@ -104,10 +104,13 @@ class TransformerBlock(keras.layers.Layer):
         hidden_size = x_shape[-1]
         self.hidden_size = hidden_size
         rows = (None, hidden_size)
-        initializer = keras.initializers.TruncatedNormal(stddev=self.initializer_range)
+
+        def initializer():
+            # One per layer: an unseeded Keras 3 initializer draws the same values at every call.
+            return keras.initializers.TruncatedNormal(stddev=self.initializer_range)
 
         def dense(units, name, activation=None, dropout=0.0):
-            return FusedDense(units, activation=activation, dropout=dropout, kernel_initializer=initializer,
+            return FusedDense(units, activation=activation, dropout=dropout, kernel_initializer=initializer(),
                               inference_kernel=self.dense_inference_kernel, dtype=self.dtype_policy, name=name)
 
         def layer_norm(name):
@@ -115,7 +118,7 @@ class TransformerBlock(keras.layers.Layer):
 
         self.self_attention = SelfAttention(
             self.num_heads, dropout=self.dropout, attention_dropout=self.attention_dropout,
-            kernel_initializer=initializer, inference_kernel=self.dense_inference_kernel,
+            kernel_initializer=initializer(), inference_kernel=self.dense_inference_kernel,
             dtype=self.dtype_policy, name="self_attention",
         )
         self.self_attention.build(rows)  # raises if num_heads does not divide hidden_size

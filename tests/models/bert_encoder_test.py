@@ -176,3 +176,14 @@ def test_gradient_checkpointing_is_serialized_and_reaches_every_block():
     run_serialization_test(encoder, (_inputs(),))
     encoder.gradient_checkpointing = False
     assert not any(block.gradient_checkpointing for block in blocks)
+
+
+def test_every_weight_starts_from_its_own_random_draw():
+    # An unseeded Keras 3 initializer repeats its values when shared: each kernel and table needs its own.
+    encoder = BertEncoder(vocab_size=40, hidden_size=16, num_layers=2, num_attention_heads=2, intermediate_size=16,
+                          max_position_embeddings=16)
+    random = [w for w in encoder.weights if np.std(np.asarray(w)) > 0]  # not the zero biases and unit gammas
+    assert len(random) == 3 + 2 * 6 + 1  # word, segment, position; 6 kernels a block; the pooler
+    for i, a in enumerate(random):
+        for b in random[i + 1:]:
+            assert not np.array_equal(np.asarray(a).ravel()[:16], np.asarray(b).ravel()[:16]), (a.path, b.path)
