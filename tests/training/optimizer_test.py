@@ -105,3 +105,62 @@ def test_clipping_folded_into_the_update_equals_clipping_first():
     # A non-finite gradient norm poisons the update, as Keras' own clipping does: never a silent skip.
     folded_optimizer.apply([np.full((5, 3), np.inf, "float32")], [folded])
     assert np.isnan(folded.numpy()).all()
+
+
+def _lamb_reference(weights, gradients, learning_rates, decayed, weight_decay=0.01, clip=1.0,
+                    beta_1=0.9, beta_2=0.999, epsilon=1e-6):
+    """LAMB (You et al., 2019, Algorithm 2) in NumPy: Adam moments with bias correction, the decay added to the
+    update, a per-layer trust ratio ||w|| / ||r||; gradients clipped to a global norm first."""
+    weights = [w.astype("float64") for w in weights]
+    m = [np.zeros_like(w) for w in weights]
+    v = [np.zeros_like(w) for w in weights]
+    for t, (step_gradients, lr) in enumerate(zip(gradients, learning_rates), start=1):
+        norm = np.sqrt(sum(np.sum(g.astype("float64") ** 2) for g in step_gradients))
+        scale = min(1.0, clip / norm)
+        for i, g in enumerate(step_gradients):
+            g = g * scale
+            m[i] = beta_1 * m[i] + (1 - beta_1) * g
+            v[i] = beta_2 * v[i] + (1 - beta_2) * g**2
+            r = (m[i] / (1 - beta_1**t)) / (np.sqrt(v[i] / (1 - beta_2**t)) + epsilon)
+            ratio = 1.0
+            if decayed[i]:
+                r = r + weight_decay * weights[i]
+                w_norm, r_norm = np.linalg.norm(weights[i]), np.linalg.norm(r)
+                ratio = w_norm / r_norm if w_norm > 0 and r_norm > 0 else 1.0
+            weights[i] = weights[i] - lr * ratio * r
+    return weights
+
+
+def test_lamb_first_updates_equal_the_papers_formula():
+    rng = np.random.default_rng(7)
+    dense, layer_norm = keras.layers.Dense(3), keras.layers.LayerNormalization()
+    model = keras.Sequential([keras.Input((4,)), dense, layer_norm])
+    start = [rng.normal(size=w.shape).astype("float32") for w in model.trainable_variables]
+    model.set_weights(start)
+    optimizer = create_optimizer(0.05, total_steps=8, warmup_steps=2, weight_decay=0.01, optimizer="lamb")
+    gradients = [[rng.normal(scale=2.0, size=w.shape).astype("float32") for w in start] for _ in range(4)]
+    for step_gradients in gradients:
+        optimizer.apply_gradients(zip(step_gradients, model.trainable_variables))
+    schedule = WarmupLinearDecay(0.05, total_steps=8, warmup_steps=2)
+    decayed = [v.name not in ("bias", "gamma", "beta") for v in model.trainable_variables]
+    assert decayed == [True, False, False, False]  # the kernel only
+    expected = _lamb_reference(start, gradients, [float(schedule(step)) for step in range(4)], decayed)
+    for variable, value in zip(model.trainable_variables, expected):
+        np.testing.assert_allclose(variable.numpy(), value, rtol=2e-5, atol=1e-6, err_msg=variable.name)
+
+
+def test_lamb_fine_tuning_lowers_the_loss():
+    from keras_bert import BertClassifier, BertEncoder
+
+    keras.utils.set_random_seed(3)
+    encoder = BertEncoder(vocab_size=30, hidden_size=16, num_layers=2, num_attention_heads=2, intermediate_size=32,
+                          hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    classifier = BertClassifier(encoder, num_classes=2, dropout=0.0)
+    rng = np.random.default_rng(0)
+    ids = rng.integers(5, 30, size=(32, 8)).astype("int32")
+    labels = (ids[:, 1] > 17).astype("int32")  # learnable from one token
+    inputs = {"input_word_ids": ids, "input_mask": np.ones_like(ids), "input_type_ids": np.zeros_like(ids)}
+    classifier.compile(optimizer=create_optimizer(0.1, total_steps=40, warmup_steps=4, optimizer="lamb"),
+                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = classifier.fit(inputs, labels, batch_size=32, epochs=40, verbose=0).history["loss"]
+    assert history[-1] < 0.75 * history[0], history
