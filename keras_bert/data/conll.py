@@ -3,6 +3,8 @@
 import dataclasses
 import os
 
+from keras_bert.data.text_files import open_utf8
+
 
 @dataclasses.dataclass
 class ConllSentences:
@@ -61,7 +63,7 @@ def read_conll(path):
         sentence_words.clear()
         sentence_tags.clear()
 
-    with open(path, encoding="utf-8") as f:
+    with open_utf8(path) as f:
         for line_number, line in enumerate(f, start=1):
             columns = line.split()
             if not columns or columns[0] == "-DOCSTART-":

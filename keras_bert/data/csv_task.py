@@ -4,6 +4,7 @@ import csv
 import os
 
 from keras_bert.data.glue import GlueExamples
+from keras_bert.data.text_files import open_utf8
 
 
 def read_labelled_csv(path, text_a_column, label_column, text_b_column=None, label_names=None):
@@ -36,7 +37,7 @@ def read_labelled_csv(path, text_a_column, label_column, text_b_column=None, lab
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No file at {path!r}.")
     delimiter = "\t" if path.endswith(".tsv") else ","
-    with open(path, encoding="utf-8-sig", newline="") as f:
+    with open_utf8(path) as f:
         reader = csv.DictReader(f, delimiter=delimiter, quoting=csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL)
         wanted = [c for c in (text_a_column, text_b_column, label_column) if c]
         missing = [c for c in wanted if c not in (reader.fieldnames or [])]

@@ -4,6 +4,8 @@ import csv
 import dataclasses
 import os
 
+from keras_bert.data.text_files import open_utf8
+
 
 @dataclasses.dataclass(frozen=True)
 class _Layout:
@@ -96,7 +98,7 @@ def read_glue_tsv(task, path):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{task}: no file {path!r}; expected the official GLUE {os.path.basename(path)}.")
     # utf-8-sig: MRPC's files start with a byte-order mark.
-    with open(path, encoding="utf-8-sig", newline="") as f:
+    with open_utf8(path) as f:
         rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
     first_line = 2 if layout.header else 1
     rows = rows[1:] if layout.header else rows

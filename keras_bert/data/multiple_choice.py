@@ -7,6 +7,7 @@ import os
 import tensorflow as tf
 
 from keras_bert.data.classification_dataset import trim_to_longest
+from keras_bert.data.text_files import open_utf8
 
 SWAG_COLUMNS = ("sent1", "sent2", "ending0", "ending1", "ending2", "ending3", "label")
 
@@ -54,7 +55,7 @@ def read_swag_csv(path):
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No SWAG CSV file at {path!r}.")
-    with open(path, encoding="utf-8", newline="") as f:
+    with open_utf8(path) as f:
         reader = csv.DictReader(f)
         missing = [c for c in SWAG_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:

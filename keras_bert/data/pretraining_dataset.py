@@ -3,6 +3,7 @@
 import dataclasses
 
 import tensorflow as tf
+from google.protobuf.message import DecodeError
 
 from keras_bert.text.masking import mask_tokens, next_token_targets
 from keras_bert.text.vocab import load_vocab, special_token_ids
@@ -102,8 +103,9 @@ def record_layout(path):
     """`(seq_length, feature_names)` of the first record in a TFRecord file.
 
     Raises:
-        ValueError: naming the file, if it holds no records or no
-            pretraining instances.
+        ValueError: naming the file, if it is no TFRecord file (random
+            bytes, a truncated header), holds no records or no pretraining
+            instances.
 
     Example:
     >>> import os, tempfile
@@ -115,8 +117,16 @@ def record_layout(path):
     >>> seq_length, sorted(names)
     (8, ['input_ids', 'input_mask', 'next_sentence_labels', 'segment_ids'])
     """
-    for raw in tf.data.TFRecordDataset(path).take(1):
-        features = tf.train.Example.FromString(raw.numpy()).features.feature
+    try:
+        first = [raw.numpy() for raw in tf.data.TFRecordDataset(path).take(1)]
+        features = tf.train.Example.FromString(first[0]).features.feature if first else None
+    except (tf.errors.DataLossError, tf.errors.InvalidArgumentError, DecodeError) as e:
+        reason = e.message.splitlines()[0] if isinstance(e, tf.errors.OpError) else f"not a tf.train.Example: {e}"
+        raise ValueError(
+            f"{path} is not a readable TFRecord file of pretraining instances ({reason}); make it with "
+            "examples/create_pretraining_data.py, or leave it out of the input files."
+        ) from None
+    if features is not None:
         if "input_ids" not in features or "next_sentence_labels" not in features:
             raise ValueError(
                 f"{path} does not hold pretraining instances (features {sorted(features)}); "

@@ -9,6 +9,7 @@ import tensorflow as tf
 from absl import logging
 
 from keras_bert.data.classification_dataset import trim_to_longest
+from keras_bert.data.text_files import open_utf8
 from keras_bert.features import INPUT_NAMES
 from keras_bert.text.windowing import context_values, pack_question_windows
 
@@ -53,7 +54,7 @@ def read_squad(path):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No SQuAD file at {path!r}.")
     try:
-        with open(path, encoding="utf-8") as f:
+        with open_utf8(path) as f:
             articles = json.load(f)["data"]
     except (json.JSONDecodeError, KeyError, TypeError) as e:
         raise ValueError(f"{path} is not SQuAD JSON (a top-level 'data' list): {e}") from None

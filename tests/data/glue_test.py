@@ -83,3 +83,22 @@ def test_generic_csv_and_tsv(tmp_path):
         read_labelled_csv(dev, "review", "stars", label_names=examples.label_names)
     with pytest.raises(ValueError, match=r"no column\(s\) \['text'\]; its header has \['review', 'stars'\]"):
         read_labelled_csv(dev, "text", "stars")
+
+
+def test_every_text_reader_names_the_file_and_line_of_a_byte_that_is_not_utf8(tmp_path):
+    from keras_bert.data import read_conll, read_squad
+    from keras_bert.data.csv_task import read_labelled_csv
+    from keras_bert.data.multiple_choice import read_swag_csv
+
+    cases = {
+        "train.tsv": (b"sentence\tlabel\nfine\t1\ncaf\xe9\t0\n", lambda p: read_glue_tsv("sst2", p), 3),
+        "reviews.csv": (b"review,stars\nok,1\n\xff bad,0\n", lambda p: read_labelled_csv(p, "review", "stars"), 3),
+        "train.txt": (b"EU B-ORG\n\nZ\xfcrich B-LOC\n", read_conll, 3),
+        "dev.json": (b'{"data": [\n{"title": "\xe9"}]}', read_squad, 2),
+        "swag.csv": (b"sent1,sent2,ending0,ending1,ending2,ending3,label\n\x80,b,c,d,e,f,0\n", read_swag_csv, 2),
+    }
+    for name, (content, read, line) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(ValueError, match=rf"{name}, line {line}: byte 0x[0-9a-f]{{2}} is not UTF-8; re-save"):
+            read(str(path))

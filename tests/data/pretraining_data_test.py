@@ -272,3 +272,14 @@ def test_masking_mixes_of_the_paper_table_8(tmp_path, mask_rate, random_rate):
         masked += int((new == 103).sum())
         kept += int((new == original).sum())
     assert kept == 0 if mask_rate == 1.0 else 0.1 < kept / (kept + masked) < 0.3
+
+
+@pytest.mark.parametrize("content", [bytes(range(256)) * 8, b"\x10\x00\x00\x00\x00\x00\x00\x00" + b"\x00" * 40, b""])
+def test_a_file_that_is_no_tfrecord_gets_a_clear_error(tmp_path, content):
+    from keras_bert.data import check_records
+
+    path = tmp_path / "instances.tfrecord"
+    path.write_bytes(content)
+    expected = "holds no records" if not content else "is not a readable TFRecord file of pretraining instances"
+    with pytest.raises(ValueError, match=expected):
+        check_records([str(path)], max_seq_length=8, vocab_size=10)
