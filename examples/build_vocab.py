@@ -14,10 +14,10 @@ import time
 from absl import app, flags
 
 flags.DEFINE_string("input_files", None, "Comma-separated globs of text files.")
-flags.DEFINE_integer("vocab_size", 30000, "Largest vocabulary size (the learner lands within 5% below).")
+flags.DEFINE_integer("vocab_size", 30000, "Largest vocabulary size (the learner lands within 5% below).", lower_bound=6)
 flags.DEFINE_bool("lower_case", True, "Learn an uncased vocabulary.")
-flags.DEFINE_integer("num_unused", 0, "[unusedN] placeholders after the special tokens.")
-flags.DEFINE_integer("max_lines", 0, "Read at most this many lines (0: all).")
+flags.DEFINE_integer("num_unused", 0, "[unusedN] placeholders after the special tokens.", lower_bound=0)
+flags.DEFINE_integer("max_lines", 0, "Read at most this many lines (0: all).", lower_bound=0)
 flags.DEFINE_string("output_file", None, "Where to write vocab.txt.")
 flags.mark_flags_as_required(["input_files", "output_file"])
 FLAGS = flags.FLAGS

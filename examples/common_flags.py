@@ -36,14 +36,17 @@ def define_fine_tuning_flags(output_dir, max_seq_length=128, train_batch_size=32
     flags.DEFINE_bool("random_init", False, "The checkpoint's architecture and vocabulary with fresh random weights "
                       "(a from-scratch baseline).")
     flags.DEFINE_string("output_dir", output_dir, "Where results, predictions and the model go.")
-    flags.DEFINE_integer("max_seq_length", max_seq_length, "Packed length, [CLS] and [SEP] included.")
-    flags.DEFINE_integer("train_batch_size", train_batch_size, "Examples per training step.")
-    flags.DEFINE_float("learning_rate", learning_rate, "Peak AdamW learning rate.")
-    flags.DEFINE_float("num_train_epochs", num_train_epochs, "Epochs (fractions allowed).")
-    flags.DEFINE_float("warmup_proportion", 0.1, "Share of steps with linear warmup, then linear decay.")
-    flags.DEFINE_integer("seed", 42, "Seeds weight init, dropout and data order.")
+    flags.DEFINE_integer("max_seq_length", max_seq_length, "Packed length, [CLS] and [SEP] included.", lower_bound=3)
+    flags.DEFINE_integer("train_batch_size", train_batch_size, "Examples per training step.", lower_bound=1)
+    flags.DEFINE_float("learning_rate", learning_rate, "Peak AdamW learning rate.", lower_bound=0.0)
+    flags.DEFINE_float("num_train_epochs", num_train_epochs, "Epochs (fractions allowed).", lower_bound=0.0)
+    flags.DEFINE_float("warmup_proportion", 0.1, "Share of steps with linear warmup, then linear decay.",
+                       lower_bound=0.0, upper_bound=1.0)
+    flags.DEFINE_integer("seed", 42, "Seeds weight init, dropout and data order.", lower_bound=0)
     flags.DEFINE_integer("save_checkpoints_steps", None, "Steps between checkpoints in OUTPUT_DIR/training_state, "
-                         "from which a killed run resumes when started again (default: once per epoch).")
+                         "from which a killed run resumes when started again (default: once per epoch).", lower_bound=1)
+    for name in ("learning_rate", "num_train_epochs"):  # 0 would train nothing, silently
+        flags.register_validator(name, lambda value: value > 0, message=f"--{name} must be greater than 0.")
     define_distribution_flags()
 
 
@@ -59,8 +62,9 @@ def define_distribution_flags():
                       ["one_device", "mirrored", "multi_worker_mirrored", "tpu"],
                       "tf.distribute strategy; multi_worker_mirrored reads TF_CONFIG.")
     flags.DEFINE_string("tpu", None, "TPU name or grpc:// address for --distribution_strategy=tpu.")
-    flags.DEFINE_integer("num_gpus", None, "GPUs for mirrored (default: all).")
-    flags.DEFINE_integer("num_cpu_devices", None, "Split the CPU into this many devices (mirrored without GPUs).")
+    flags.DEFINE_integer("num_gpus", None, "GPUs for mirrored (default: all).", lower_bound=1)
+    flags.DEFINE_integer("num_cpu_devices", None, "Split the CPU into this many devices (mirrored without GPUs).",
+                         lower_bound=1)
     flags.DEFINE_string("mixed_precision", "float32", "float32, bfloat16 or float16 (mixed; fp32 variables).")
     flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA.")
     flags.DEFINE_bool("gradient_checkpointing", False, "Recompute each Transformer block's activations in the "

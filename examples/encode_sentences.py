@@ -28,7 +28,7 @@ flags.DEFINE_list(
     ],
     "Comma-separated sentences to compare.",
 )
-flags.DEFINE_integer("seq_length", 128, "Tokens per sentence, [CLS] and [SEP] included.")
+flags.DEFINE_integer("seq_length", 128, "Tokens per sentence, [CLS] and [SEP] included.", lower_bound=3)
 common_flags.define_lower_case_flag("lower_case")
 FLAGS = flags.FLAGS
 

@@ -21,8 +21,8 @@ common_flags.define_checkpoint_flags()
 flags.DEFINE_string("input_file", None, "Text file, one example a line.")
 flags.DEFINE_string("output_file", None, "Ends in .jsonl or .npz.")
 flags.DEFINE_list("layers", ["-1", "-2", "-3", "-4"], "Layer indices, -1 the last.")
-flags.DEFINE_integer("max_seq_length", 128, "Packed length.")
-flags.DEFINE_integer("batch_size", 32, "")
+flags.DEFINE_integer("max_seq_length", 128, "Packed length.", lower_bound=3)
+flags.DEFINE_integer("batch_size", 32, "", lower_bound=1)
 flags.mark_flags_as_required(["input_file", "output_file"])
 FLAGS = flags.FLAGS
 

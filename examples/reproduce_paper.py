@@ -38,16 +38,22 @@ flags.DEFINE_string("data_dir", os.path.normpath(_DATA), "Folder with glue/, con
 flags.DEFINE_string("pretrain_files", None, "Text to pretrain on (default: wiki_00..wiki_19; --quick: the bundled "
                     "sample).")
 flags.DEFINE_string("pretrain_eval_files", None, "Held-out text (default: wiki_31; --quick: the bundled sample's).")
-flags.DEFINE_integer("pretrain_steps", None, "Updates of each 2-layer pretraining (default 4000; --quick 150).")
-flags.DEFINE_integer("max_seq_length", 64, "Sequence length for pretraining and fine-tuning.")
-flags.DEFINE_float("pretrain_learning_rate", 1e-3, "Peak pretraining lr (high: the budget is short).")
-flags.DEFINE_float("finetune_epochs", None, "Fine-tuning epochs (default 3; --quick 1).")
-flags.DEFINE_float("finetune_learning_rate", 5e-4, "Fine-tuning lr of the small pretrained/random models.")
-flags.DEFINE_integer("sst2_examples", None, "SST-2 training examples (default 8000; --quick 500; 0: all 67,349).")
-flags.DEFINE_integer("mrpc_examples", None, "MRPC training examples (default 0 = all 3,668; --quick 300).")
-flags.DEFINE_integer("conll_examples", None, "CoNLL-2003 training sentences (default 3000; --quick 300; 0: all).")
-flags.DEFINE_float("minilm_epochs", None, "Study 4's epochs (all-MiniLM-L6-v2; default 2; --quick 1).")
-flags.DEFINE_float("minilm_learning_rate", 1e-4, "Study 4's fine-tuning lr (high for its short schedule).")
+flags.DEFINE_integer("pretrain_steps", None, "Updates of each 2-layer pretraining (default 4000; --quick 150).",
+                     lower_bound=1)
+flags.DEFINE_integer("max_seq_length", 64, "Sequence length for pretraining and fine-tuning.", lower_bound=3)
+flags.DEFINE_float("pretrain_learning_rate", 1e-3, "Peak pretraining lr (high: the budget is short).", lower_bound=0.0)
+flags.DEFINE_float("finetune_epochs", None, "Fine-tuning epochs (default 3; --quick 1).", lower_bound=0.0)
+flags.DEFINE_float("finetune_learning_rate", 5e-4, "Fine-tuning lr of the small pretrained/random models.",
+                   lower_bound=0.0)
+flags.DEFINE_integer("sst2_examples", None, "SST-2 training examples (default 8000; --quick 500; 0: all 67,349).",
+                     lower_bound=0)
+flags.DEFINE_integer("mrpc_examples", None, "MRPC training examples (default 0 = all 3,668; --quick 300).",
+                     lower_bound=0)
+flags.DEFINE_integer("conll_examples", None, "CoNLL-2003 training sentences (default 3000; --quick 300; 0: all).",
+                     lower_bound=0)
+flags.DEFINE_float("minilm_epochs", None, "Study 4's epochs (all-MiniLM-L6-v2; default 2; --quick 1).", lower_bound=0.0)
+flags.DEFINE_float("minilm_learning_rate", 1e-4, "Study 4's fine-tuning lr (high for its short schedule).",
+                   lower_bound=0.0)
 FLAGS = flags.FLAGS
 
 

@@ -35,9 +35,10 @@ flags.DEFINE_string("dev_file", None, "--task=csv: evaluation file.")
 flags.DEFINE_string("text_a_column", "sentence", "--task=csv: column of the (first) text.")
 flags.DEFINE_string("text_b_column", None, "--task=csv: column of the second text, for pairs.")
 flags.DEFINE_string("label_column", "label", "--task=csv: column of the label.")
-flags.DEFINE_integer("max_train_examples", None, "Train on the first N examples only (learning curves, quick runs).")
-flags.DEFINE_integer("eval_batch_size", 64, "")
-flags.DEFINE_float("weight_decay", 0.01, "AdamW decoupled weight decay.")
+flags.DEFINE_integer("max_train_examples", None, "Train on the first N examples only (learning curves, quick runs).",
+                     lower_bound=1)
+flags.DEFINE_integer("eval_batch_size", 64, "", lower_bound=1)
+flags.DEFINE_float("weight_decay", 0.01, "AdamW decoupled weight decay.", lower_bound=0.0)
 flags.DEFINE_bool("do_train", True, "Fine-tune on train.tsv.")
 flags.DEFINE_bool("do_eval", True, "Evaluate on the dev set(s).")
 FLAGS = flags.FLAGS

@@ -22,7 +22,7 @@ common_flags.define_fine_tuning_flags(
 )
 flags.DEFINE_string("train_file", None, "SWAG-format CSV to train on.")
 flags.DEFINE_string("eval_file", None, "SWAG-format CSV to evaluate on.")
-flags.DEFINE_integer("eval_batch_size", 32, "")
+flags.DEFINE_integer("eval_batch_size", 32, "", lower_bound=1)
 flags.mark_flags_as_required(["train_file", "eval_file"])
 FLAGS = flags.FLAGS
 # Library arguments -> this script's flags, for error messages.

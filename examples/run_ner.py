@@ -23,12 +23,13 @@ common_flags.define_fine_tuning_flags("/tmp/keras_bert_ner", num_train_epochs=2.
 flags.DEFINE_string("train_file", None, "CoNLL file to train on.")
 flags.DEFINE_string("eval_file", None, "CoNLL file to evaluate on.")
 flags.DEFINE_string("test_file", None, "Optional CoNLL file to predict and score.")
-flags.DEFINE_integer("eval_batch_size", 64, "")
+flags.DEFINE_integer("eval_batch_size", 64, "", lower_bound=1)
 flags.DEFINE_bool("feature_based", False, "Frozen encoder + BiLSTM on the last four layers (use --learning_rate=1e-3).")
-flags.DEFINE_integer("num_feature_layers", 4, "--feature_based: how many top layers feed the BiLSTM.")
+flags.DEFINE_integer("num_feature_layers", 4, "--feature_based: how many top layers feed the BiLSTM.", lower_bound=1)
 flags.DEFINE_enum("feature_combine", "concat", ["concat", "sum"], "--feature_based: concatenate or sum those layers.")
-flags.DEFINE_integer("lstm_units", 384, "--feature_based: units per direction of each BiLSTM layer.")
-flags.DEFINE_integer("max_train_examples", None, "Train on the first N sentences only (learning curves, quick runs).")
+flags.DEFINE_integer("lstm_units", 384, "--feature_based: units per direction of each BiLSTM layer.", lower_bound=1)
+flags.DEFINE_integer("max_train_examples", None, "Train on the first N sentences only (learning curves, quick runs).",
+                     lower_bound=1)
 flags.mark_flags_as_required(["train_file", "eval_file"])
 FLAGS = flags.FLAGS
 # Library arguments -> this script's flags, for error messages.

@@ -36,7 +36,8 @@ flags.DEFINE_string("input_files", os.path.join(_SAMPLE, "train.txt"), "Comma-se
 flags.DEFINE_string("eval_input_files", os.path.join(_SAMPLE, "heldout.txt"), "Held-out data, same kinds.")
 flags.DEFINE_string("bert_config_file", None, "A bert_config.json; else --model_size.")
 flags.DEFINE_enum("model_size", "tiny", list(MODEL_SIZES), "Architecture when no config or checkpoint is given.")
-flags.DEFINE_integer("num_layers", None, "Transformer blocks, overriding --model_size's (a deeper or shallower variant).")
+flags.DEFINE_integer("num_layers", None, "Transformer blocks, overriding --model_size's (a deeper or shallower variant).",
+                     lower_bound=1)
 flags.DEFINE_string("vocab_file", None, "Default: the init checkpoint's, else all-MiniLM-L6-v2's (BERT uncased).")
 common_flags.define_lower_case_flag()
 flags.DEFINE_string("init_checkpoint", None, "Continue pretraining from a preset name, hf://OWNER/NAME, URL or any "
@@ -44,14 +45,17 @@ flags.DEFINE_string("init_checkpoint", None, "Continue pretraining from a preset
 flags.DEFINE_string("model_dir", "/tmp/keras_bert_pretraining", "Run directory: checkpoints, logs, results.")
 flags.DEFINE_bool("do_train", True, "")
 flags.DEFINE_bool("do_eval", True, "Report MLM/NSP accuracy on --eval_input_files.")
-flags.DEFINE_integer("train_batch_size", 32, "Sequences per micro-batch (per update without accumulation).")
-flags.DEFINE_integer("eval_batch_size", 64, "")
-flags.DEFINE_integer("max_eval_steps", 100, "")
-flags.DEFINE_integer("max_seq_length", 128, "")
-flags.DEFINE_integer("max_predictions_per_seq", 20, "")
-flags.DEFINE_float("masked_lm_prob", 0.15, "")
-flags.DEFINE_float("mask_token_rate", 0.8, "Share of chosen tokens replaced by [MASK] (the paper: 0.8).")
-flags.DEFINE_float("random_token_rate", 0.1, "Share replaced by a random token (0.1); the rest stay unchanged.")
+flags.DEFINE_integer("train_batch_size", 32, "Sequences per micro-batch (per update without accumulation).",
+                     lower_bound=1)
+flags.DEFINE_integer("eval_batch_size", 64, "", lower_bound=1)
+flags.DEFINE_integer("max_eval_steps", 100, "", lower_bound=1)
+flags.DEFINE_integer("max_seq_length", 128, "", lower_bound=3)
+flags.DEFINE_integer("max_predictions_per_seq", 20, "", lower_bound=1)
+flags.DEFINE_float("masked_lm_prob", 0.15, "", lower_bound=0.0, upper_bound=1.0)
+flags.DEFINE_float("mask_token_rate", 0.8, "Share of chosen tokens replaced by [MASK] (the paper: 0.8).",
+                   lower_bound=0.0, upper_bound=1.0)
+flags.DEFINE_float("random_token_rate", 0.1, "Share replaced by a random token (0.1); the rest stay unchanged.",
+                   lower_bound=0.0, upper_bound=1.0)
 flags.DEFINE_enum("objective", "mlm", ["mlm", "ltr"], "mlm: BERT's masked LM. ltr: the paper's left-to-right "
                   "ablation: a causal encoder predicting each chosen token from the position before it.")
 flags.DEFINE_bool("next_sentence_prediction", True, "Train the next-sentence head too (false: MLM only, "
@@ -59,16 +63,16 @@ flags.DEFINE_bool("next_sentence_prediction", True, "Train the next-sentence hea
 flags.DEFINE_bool("whole_word_masking", False, "Mask all WordPieces of a word together.")
 flags.DEFINE_bool("segmented_words", False, "Text input is word-segmented with spaces (Chinese): words for "
                   "--whole_word_masking are those.")
-flags.DEFINE_integer("dupe_factor", 1, "For text input: passes over the text when making instances.")
-flags.DEFINE_integer("num_train_steps", 600, "Optimizer updates.")
-flags.DEFINE_integer("num_warmup_steps", 60, "")
-flags.DEFINE_float("learning_rate", 5e-4, "Peak learning rate.")
+flags.DEFINE_integer("dupe_factor", 1, "For text input: passes over the text when making instances.", lower_bound=1)
+flags.DEFINE_integer("num_train_steps", 600, "Optimizer updates.", lower_bound=1)
+flags.DEFINE_integer("num_warmup_steps", 60, "", lower_bound=0)
+flags.DEFINE_float("learning_rate", 5e-4, "Peak learning rate.", lower_bound=0.0)
 flags.DEFINE_enum("optimizer", "adamw", ["adamw", "lamb"], "")
-flags.DEFINE_float("weight_decay", 0.01, "")
-flags.DEFINE_integer("grad_accum_steps", 1, "Micro-batches averaged per update.")
-flags.DEFINE_integer("steps_per_loop", 100, "Updates per log line.")
-flags.DEFINE_integer("save_checkpoints_steps", 200, "A multiple of --steps_per_loop.")
-flags.DEFINE_integer("seed", 12345, "")
+flags.DEFINE_float("weight_decay", 0.01, "", lower_bound=0.0)
+flags.DEFINE_integer("grad_accum_steps", 1, "Micro-batches averaged per update.", lower_bound=1)
+flags.DEFINE_integer("steps_per_loop", 100, "Updates per log line.", lower_bound=1)
+flags.DEFINE_integer("save_checkpoints_steps", 200, "A multiple of --steps_per_loop.", lower_bound=1)
+flags.DEFINE_integer("seed", 12345, "", lower_bound=0)
 flags.DEFINE_bool("check_input_files", True, "Read every instance record once before training: a truncated or "
                   "corrupt file, another sequence length or ids outside the vocabulary stop the run at once.")
 common_flags.define_distribution_flags()

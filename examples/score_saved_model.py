@@ -25,7 +25,7 @@ flags.DEFINE_string("input_file", None, "A .tsv or .csv file with a header row."
 flags.DEFINE_string("text_column", "sentence", "Column of the (first) text.")
 flags.DEFINE_string("text_b_column", None, "Column of the second text, for pair models.")
 flags.DEFINE_string("label_column", "label", "Column of the expected label.")
-flags.DEFINE_integer("batch_size", 64, "Rows per serving call.")
+flags.DEFINE_integer("batch_size", 64, "Rows per serving call.", lower_bound=1)
 flags.DEFINE_string("output_file", None, "Optional: one served label per row.")
 flags.mark_flags_as_required(["input_file"])
 flags.mark_flags_as_mutual_exclusive(["saved_model", "tflite_file"], required=True)

@@ -1,6 +1,7 @@
 """examples/common_flags.py: every script loads its encoder through one helper, with the same checks."""
 
 import ast
+import subprocess
 import sys
 
 import pytest
@@ -71,3 +72,41 @@ def test_library_argument_names_become_flags():
         common_flags.make_strategy("tpu")
     with pytest.raises(ValueError, match=r"--mixed_precision='float8'; use float32, bfloat16 or float16"):
         common_flags.make_strategy(mixed_precision="float8")
+
+
+SCRIPTS_WITH_FLAGS = sorted(path.stem for path in (REPO_ROOT / "examples").glob("*.py")
+                            if "flags.DEFINE_" in path.read_text() and path.stem != "common_flags")
+# A threshold on a score difference: any real number is meaningful.
+UNBOUNDED = {"null_score_diff_threshold"}
+
+
+def test_every_numeric_flag_of_every_script_checks_its_range():
+    script = (
+        "import importlib, sys\n"
+        "sys.argv = ['x']; sys.path.insert(0, 'examples')\n"
+        "from absl import flags\n"
+        f"for name in {SCRIPTS_WITH_FLAGS!r}:\n"
+        "    importlib.import_module(name)\n"
+        "    own = [n for n in flags.FLAGS if flags.FLAGS.find_module_defining_flag(n) in (name, 'common_flags')]\n"
+        "    unchecked = sorted(n for n in own\n"
+        "                       if flags.FLAGS[n].flag_type() in ('int', 'float') and not flags.FLAGS[n].validators)\n"
+        "    print(name, ' '.join(unchecked))\n"
+        "    for flag in own:  # the next script defines its own\n"
+        "        delattr(flags.FLAGS, flag)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    unchecked = {line.split()[0]: set(line.split()[1:]) for line in result.stdout.splitlines() if line.strip()}
+    assert set(unchecked) == set(SCRIPTS_WITH_FLAGS)
+    assert {name: flags - UNBOUNDED for name, flags in unchecked.items() if flags - UNBOUNDED} == {}
+
+
+def test_a_negative_learning_rate_is_refused_before_anything_runs(tmp_path):
+    result = subprocess.run([sys.executable, "examples/run_classifier.py", "--learning_rate=-1",
+                             f"--output_dir={tmp_path}"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "flag --learning_rate=-1: -1.0 is not a non-negative number" in result.stderr, result.stderr[-2000:]
+    result = subprocess.run([sys.executable, "examples/run_classifier.py", "--num_train_epochs=0",
+                             f"--output_dir={tmp_path}"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "--num_train_epochs must be greater than 0." in result.stderr
