@@ -6,38 +6,16 @@ import os
 
 import tensorflow as tf
 
+from keras_bert.text.vocab import read_utf8
+
 
 def open_utf8(path):
-    """A text stream of a UTF-8 file (a leading byte-order mark dropped), decoded up front.
-
-    Decoding the whole file first turns a bad byte into an error naming the
-    file and line, instead of Python's bare codec message part-way through
-    a reader. Line endings are kept (`newline=""`), as the `csv` module wants.
+    """A text stream of a UTF-8 file read whole by `read_utf8`, with line endings kept (as `csv` wants).
 
     Raises:
-        FileNotFoundError: no file at `path`.
         ValueError: the file is not UTF-8, naming the line and the byte.
-
-    Example:
-    >>> import tempfile
-    >>> path = tempfile.mktemp(suffix=".tsv")
-    >>> _ = open(path, "wb").write(b"sentence\\tlabel\\ncaf\\xe9\\t1\\n")
-    >>> open_utf8(path)
-    Traceback (most recent call last):
-    ...
-    ValueError: ....tsv, line 2: byte 0xe9 is not UTF-8; re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8).
     """
-    with open(path, "rb") as f:
-        raw = f.read()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise ValueError(
-            f"{path}, line {line}: byte 0x{raw[e.start]:02x} is not UTF-8; re-save the file as UTF-8 "
-            "(e.g. iconv -f latin1 -t utf-8)."
-        ) from None
-    return io.StringIO(text, newline="")
+    return io.StringIO(read_utf8(path), newline="")
 
 
 def expand_file_patterns(patterns):

@@ -2,6 +2,36 @@
 
 import os
 
+
+def read_utf8(path):
+    """The text of a UTF-8 file, a leading byte-order mark dropped, decoded whole.
+
+    Decoding up front turns a bad byte into an error naming the file and
+    line, instead of Python's bare codec message part-way through a reader.
+
+    Raises:
+        ValueError: the file is not UTF-8, naming the line and the byte.
+
+    Example:
+    >>> import tempfile
+    >>> path = tempfile.mktemp(suffix=".tsv")
+    >>> _ = open(path, "wb").write(b"sentence\\tlabel\\ncaf\\xe9\\t1\\n")
+    >>> read_utf8(path)
+    Traceback (most recent call last):
+    ...
+    ValueError: ....tsv, line 2: byte 0xe9 is not UTF-8; re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8).
+    """
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ValueError(
+            f"{path}, line {line}: byte 0x{raw[e.start]:02x} is not UTF-8; re-save the file as UTF-8 "
+            "(e.g. iconv -f latin1 -t utf-8)."
+        ) from None
+
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
 
@@ -34,16 +64,7 @@ def load_vocab(vocab_file):
             f"Vocabulary file {vocab_file!r} does not exist; pass the vocab.txt "
             "that was released with the checkpoint."
         )
-    with open(vocab_file, "rb") as f:
-        raw = f.read()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise ValueError(
-            f"Vocabulary file {vocab_file!r} is not UTF-8 (bad byte at line {line}); "
-            "re-save it as UTF-8."
-        ) from None
+    text = read_utf8(vocab_file)
     # Only "\n" ends a line: tokens such as U+2028 are line breaks to
     # str.splitlines() but ordinary entries of the Chinese vocabulary.
     tokens = [line.removesuffix("\r") for line in text.split("\n")]

@@ -150,7 +150,7 @@ def test_lamb_first_updates_equal_the_papers_formula():
 
 
 def test_lamb_fine_tuning_lowers_the_loss():
-    from keras_bert import BertClassifier, BertEncoder
+    from keras_bert.models import BertClassifier, BertEncoder
 
     keras.utils.set_random_seed(3)
     encoder = BertEncoder(vocab_size=30, hidden_size=16, num_layers=2, num_attention_heads=2, intermediate_size=32,
