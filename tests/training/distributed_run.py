@@ -26,8 +26,10 @@ def main(strategy_name, output):
 
     strategy = distribution.get_strategy(strategy_name)
     # Full prediction slots in every row: each replica's mean is a mean over
-    # as many predictions, so the replicas' average is the global mean.
-    data = full_prediction_batch(np.random.default_rng(0), STEPS * GLOBAL_BATCH, 16, 5, 60)
+    # as many predictions, so the replicas' average is the global mean. Every
+    # step gets the same global batch, so the loss must fall from step to step.
+    batch = full_prediction_batch(np.random.default_rng(0), GLOBAL_BATCH, 16, 5, 60)
+    data = tf.nest.map_structure(lambda array: np.concatenate([array] * STEPS), batch)
     dataset = tf.data.Dataset.from_tensor_slices(data).batch(GLOBAL_BATCH)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA

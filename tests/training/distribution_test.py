@@ -40,7 +40,7 @@ def test_mirrored_over_two_cpus_matches_one_device(tmp_path):
     # Two replicas sum their gradients in another order than one device;
     # Adam turns the rounding into differences of this size after 3 updates.
     np.testing.assert_allclose(mirrored["losses"], single["losses"], rtol=2e-5)
-    assert single["losses"][-1] < single["losses"][0]
+    assert np.all(np.diff(single["losses"][1:]) < 0), single["losses"]  # the same batch each step; lr 0 at step 1
     for a, b in zip(_weights(single), _weights(mirrored)):
         np.testing.assert_allclose(b, a, atol=2e-4)  # a fifth of the largest move of one step (lr 1e-3)
 
