@@ -43,9 +43,16 @@ def read_labelled_csv(path, text_a_column, label_column, text_b_column=None, lab
         missing = [c for c in wanted if c not in (reader.fieldnames or [])]
         if missing:
             raise ValueError(f"{path}: no column(s) {missing}; its header has {reader.fieldnames}.")
-        rows = list(reader)
+        try:
+            rows = list(reader)
+        except csv.Error as e:
+            raise ValueError(f"{path}, line {reader.line_num}: {e}.") from None
     if not rows:
         raise ValueError(f"{path}: no rows after the header.")
+    for line, row in enumerate(rows, start=2):
+        short = [c for c in wanted if row[c] is None]
+        if short:
+            raise ValueError(f"{path}, line {line}: no value in column(s) {short}; the row is shorter than the header.")
     label_names = tuple(label_names or sorted({row[label_column] for row in rows}))
     labels = []
     for line, row in enumerate(rows, start=2):

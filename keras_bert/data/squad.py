@@ -59,20 +59,30 @@ def read_squad(path):
     except (json.JSONDecodeError, KeyError, TypeError) as e:
         raise ValueError(f"{path} is not SQuAD JSON (a top-level 'data' list): {e}") from None
     examples, mismatched = [], []
-    for article in articles:
-        for paragraph in article["paragraphs"]:
-            context = paragraph["context"]
-            for qa in paragraph["qas"]:
-                answers = []
-                for answer in qa.get("answers", []):
-                    start, text = answer["answer_start"], answer["text"]
-                    if context[start : start + len(text)] == text:
-                        answers.append((text, start))
-                    else:
-                        mismatched.append(qa["id"])
-                if qa.get("is_impossible"):
+    where = "data"
+    try:
+        for article_index, article in enumerate(articles):
+            for paragraph_index, paragraph in enumerate(article["paragraphs"]):
+                where = f"data[{article_index}].paragraphs[{paragraph_index}]"
+                context = _string(paragraph["context"])
+                for qa in paragraph["qas"]:
+                    where = f"data[{article_index}].paragraphs[{paragraph_index}], question {qa.get('id')!r}"
                     answers = []
-                examples.append(SquadExample(qa["id"], qa["question"], context, answers))
+                    for answer in qa.get("answers") or []:
+                        start, text = _integer(answer["answer_start"]), _string(answer["text"])
+                        if context[start : start + len(text)] == text:
+                            answers.append((text, start))
+                        else:
+                            mismatched.append(qa["id"])
+                    if qa.get("is_impossible"):
+                        answers = []
+                    examples.append(SquadExample(_string(qa["id"]), _string(qa["question"]), context, answers))
+    except (KeyError, TypeError, AttributeError) as e:
+        problem = f"no {e}" if isinstance(e, KeyError) else str(e)
+        raise ValueError(
+            f"{path} is not SQuAD JSON at {where} ({problem}); the layout is data[].paragraphs[].context/qas[] "
+            "with id, question and answers[].text/answer_start."
+        ) from None
     if mismatched:
         logging.warning(
             "%s: skipped %d answer(s) whose answer_start does not match the context, "
@@ -81,6 +91,18 @@ def read_squad(path):
     if not examples:
         raise ValueError(f"{path}: no questions.")
     return examples
+
+
+def _string(value):
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, found {value!r}")
+    return value
+
+
+def _integer(value):
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"answer_start should be an integer, found {value!r}")
+    return value
 
 
 def squad_features(
