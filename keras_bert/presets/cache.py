@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import urllib.error
 
 from keras_bert.presets.download import sha256_of
 
@@ -59,10 +60,10 @@ def cached_entry(key, fill, describe):
 
     Args:
         key: str. The source's cache key.
-        fill: function(directory) -> `{relative path: publisher sha256 or
-            None}`: downloads the source's files into `directory` (which may
-            hold a previous attempt's partial files) and may add `"root"`, the
-            sub-directory the checkpoint is in.
+        fill: function(directory) -> `({relative path: publisher sha256 or
+            None}, root)`: downloads the source's files into `directory`
+            (which may hold a previous attempt's partial files); `root` is
+            the path, inside it, of the checkpoint ("" for the directory).
         describe: str. The source, for messages.
 
     Returns:
@@ -89,12 +90,11 @@ def cached_entry(key, fill, describe):
         partial = directory + ".partial"
         os.makedirs(partial, exist_ok=True)
         try:
-            published = fill(partial)
+            published, root = fill(partial)
         except OSError as e:
             if _unreachable(e):
                 raise CacheError(_not_cached(describe, directory, f"the network is unreachable ({e})")) from None
             raise
-        root = published.pop("root", "")
         files = {}
         for name, expected in sorted(published.items()):
             found = sha256_of(os.path.join(partial, name))
@@ -162,8 +162,6 @@ def _not_cached(describe, directory, reason):
 
 
 def _unreachable(error):
-    import urllib.error
-
     if isinstance(error, urllib.error.HTTPError):
         return False
     return isinstance(error, (urllib.error.URLError, ConnectionError, TimeoutError))
@@ -172,7 +170,7 @@ def _unreachable(error):
 @contextlib.contextmanager
 def _file_lock(path):
     """An exclusive lock across processes (the workers of one job fetching the same preset)."""
-    import fcntl
+    import fcntl  # POSIX only: imported here so the rest of the package still imports elsewhere
 
     with open(path, "a") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)

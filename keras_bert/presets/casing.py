@@ -10,9 +10,8 @@ import os
 
 from absl import logging
 
-from keras_bert.presets.default_weights import default_checkpoint_path
 from keras_bert.presets.registry import get_preset
-from keras_bert.presets.resolve import checkpoint_path
+from keras_bert.presets.resolve import checkpoint_directory
 
 TOKENIZER_CONFIG = "tokenizer_config.json"
 
@@ -39,8 +38,7 @@ def checkpoint_lower_case(name_or_path=None, vocab_file=None):
     """
     if name_or_path is None and vocab_file is not None:  # A vocabulary without a checkpoint (pretraining).
         return vocab_lower_case(vocab_file)
-    path = checkpoint_path(name_or_path) if name_or_path else default_checkpoint_path()
-    directory = path if os.path.isdir(path) else os.path.dirname(path)
+    directory = checkpoint_directory(name_or_path)
     tokenizer_config = os.path.join(directory, TOKENIZER_CONFIG)
     if os.path.isfile(tokenizer_config):
         with open(tokenizer_config, encoding="utf-8") as f:

@@ -116,7 +116,7 @@ def _hugging_face_source(repo):
     revision = revision or "main"
     endpoint = os.environ.get("HF_ENDPOINT", HF_ENDPOINT).rstrip("/")
     base = f"{endpoint}/{repo}/resolve/{urllib.parse.quote(revision, safe='')}"
-    return f"hf/{repo}/{revision}", lambda directory: _fetch_files(base, _HF_FILES, directory)
+    return f"hf/{repo}/{revision}", lambda directory: (_fetch_files(base, _HF_FILES, directory), "")
 
 
 def _directory_fill(base):
@@ -124,8 +124,8 @@ def _directory_fill(base):
         try:
             download.publisher_sha256(f"{base}/{_HF_FILES[0][0]}")
         except download.RemoteFileMissing:
-            return _fetch_files(base, _GOOGLE_FILES, directory)
-        return _fetch_files(base, _HF_FILES, directory)
+            return _fetch_files(base, _GOOGLE_FILES, directory), ""
+        return _fetch_files(base, _HF_FILES, directory), ""
 
     return fill
 
@@ -173,8 +173,7 @@ def _zip_fill(url):
         roots = sorted({os.path.dirname(name) for name in published if os.path.basename(name) == "bert_config.json"})
         if not roots:
             raise FileNotFoundError(f"{url} holds no bert_config.json; it is not a Google BERT release.")
-        published["root"] = roots[0]
-        return published
+        return published, roots[0]
 
     return fill
 
@@ -197,11 +196,22 @@ def _gfile_fill(source):
         for name in names:
             with tf.io.gfile.GFile(f"{folder}/{name}", "rb") as remote, open(os.path.join(directory, name), "wb") as f:
                 shutil.copyfileobj(remote, f)
-        published = {name: None for name in names}
-        published["root"] = root
-        return published
+        return {name: None for name in names}, root
 
     return fill
+
+
+def checkpoint_directory(name_or_path=None):
+    """The local directory a checkpoint's files are in (None: the embedded default), downloaded if remote.
+
+    For a checkpoint prefix or a `.keras` file, the directory holding it.
+
+    Example:
+    >>> checkpoint_directory() == default_checkpoint_path()
+    True
+    """
+    path = checkpoint_path(name_or_path) if name_or_path else default_checkpoint_path()
+    return path if os.path.isdir(path) else os.path.dirname(path)
 
 
 def checkpoint_vocab_file(name_or_path=None):
@@ -214,8 +224,7 @@ def checkpoint_vocab_file(name_or_path=None):
     >>> os.path.basename(checkpoint_vocab_file())
     'vocab.txt'
     """
-    path = checkpoint_path(name_or_path) if name_or_path else default_checkpoint_path()
-    vocab_file = os.path.join(path if os.path.isdir(path) else os.path.dirname(path), "vocab.txt")
+    vocab_file = os.path.join(checkpoint_directory(name_or_path), "vocab.txt")
     if not os.path.isfile(vocab_file):
         raise FileNotFoundError(f"{name_or_path} has no vocab.txt beside it; pass the vocabulary file explicitly.")
     return vocab_file
