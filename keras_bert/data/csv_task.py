@@ -4,7 +4,7 @@ import csv
 import os
 
 from keras_bert.data.glue import GlueExamples
-from keras_bert.data.text_files import open_utf8
+from keras_bert.data.text_files import csv_rows, open_utf8
 
 
 def read_labelled_csv(path, text_a_column, label_column, text_b_column=None, label_names=None):
@@ -43,10 +43,7 @@ def read_labelled_csv(path, text_a_column, label_column, text_b_column=None, lab
         missing = [c for c in wanted if c not in (reader.fieldnames or [])]
         if missing:
             raise ValueError(f"{path}: no column(s) {missing}; its header has {reader.fieldnames}.")
-        try:
-            rows = list(reader)
-        except csv.Error as e:
-            raise ValueError(f"{path}, line {reader.line_num}: {e}.") from None
+        rows = csv_rows(reader, path)
     if not rows:
         raise ValueError(f"{path}: no rows after the header.")
     for line, row in enumerate(rows, start=2):

@@ -4,7 +4,7 @@ import csv
 import dataclasses
 import os
 
-from keras_bert.data.text_files import open_utf8
+from keras_bert.data.text_files import csv_rows, open_utf8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,11 +99,7 @@ def read_glue_tsv(task, path):
         raise FileNotFoundError(f"{task}: no file {path!r}; expected the official GLUE {os.path.basename(path)}.")
     # utf-8-sig: MRPC's files start with a byte-order mark.
     with open_utf8(path) as f:
-        reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        try:
-            rows = list(reader)
-        except csv.Error as e:  # e.g. a field over csv's size limit
-            raise ValueError(f"{path}, line {reader.line_num}: {e}.") from None
+        rows = csv_rows(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE), path)
     first_line = 2 if layout.header else 1
     rows = rows[1:] if layout.header else rows
     if not rows:

@@ -1,5 +1,6 @@
 """Reading raw text corpora: plain text files and WikiExtractor `<doc>` files."""
 
+import csv
 import glob
 import io
 import os
@@ -7,6 +8,21 @@ import os
 import tensorflow as tf
 
 from keras_bert.text.vocab import read_utf8
+
+
+def csv_rows(reader, path):
+    """Every row of a `csv` reader over `path`; a `csv.Error` (say, a field over csv's size limit) becomes a
+    ValueError naming the file and line.
+
+    Example:
+    >>> import csv
+    >>> csv_rows(csv.reader(io.StringIO("a,b\\n1,2\\n")), "x.csv")
+    [['a', 'b'], ['1', '2']]
+    """
+    try:
+        return list(reader)
+    except csv.Error as e:
+        raise ValueError(f"{path}, line {reader.line_num}: {e}.") from None
 
 
 def open_utf8(path):
