@@ -5,11 +5,12 @@ import time
 
 import keras
 
+from keras_bert.training.dev_evaluation import run_loop_steps
 from keras_bert.training.resumable_fit import resumable_fit
 from keras_bert.training.run_checkpoints import remove_finished_run, remove_run_checkpoints
 
 
-def fit_for_steps(model, dataset, steps, run_dir=None, save_checkpoints_steps=None):
+def fit_for_steps(model, dataset, steps, run_dir=None, save_checkpoints_steps=None, evaluation=None):
     """Trains a compiled model for `steps` (a `TrainingSteps`); returns the seconds taken.
 
     Args:
@@ -27,6 +28,9 @@ def fit_for_steps(model, dataset, steps, run_dir=None, save_checkpoints_steps=No
             in the same place starts afresh.
         save_checkpoints_steps: int. With `run_dir`: steps between
             checkpoints (and log lines). Defaults to once per epoch.
+        evaluation: optional `DevEvaluation` (needs `run_dir`). Scores the
+            dev data during training; at the end the model holds the best
+            evaluation's weights (`evaluation.best` says which).
 
     A progress bar on a terminal, one line per epoch (or per
     `save_checkpoints_steps`) otherwise. Trains on the strategy the model
@@ -56,6 +60,8 @@ def fit_for_steps(model, dataset, steps, run_dir=None, save_checkpoints_steps=No
           f"dtype policy {keras.mixed_precision.global_policy().name}.")
     start = time.time()
     if run_dir is None:
+        if evaluation is not None:
+            raise ValueError("fit_for_steps: evaluation needs a run_dir for the best model and its checkpoints.")
         model.fit(
             dataset,
             epochs=steps.epochs,
@@ -65,8 +71,14 @@ def fit_for_steps(model, dataset, steps, run_dir=None, save_checkpoints_steps=No
         )
         return time.time() - start
     remove_finished_run(run_dir)
-    loop = min(save_checkpoints_steps or steps.steps_per_epoch, steps.total_steps)
-    resumable_fit(model, dataset.skip, run_dir, steps.total_steps, steps_per_loop=loop, save_checkpoints_steps=loop)
+    save_every = min(save_checkpoints_steps or steps.steps_per_epoch, steps.total_steps)
+    loop = run_loop_steps(save_every, evaluation and evaluation.eval_steps, steps.total_steps)
+    resumable_fit(model, dataset.skip, run_dir, steps.total_steps, steps_per_loop=loop,
+                  save_checkpoints_steps=save_every, evaluation=evaluation)
+    if evaluation is not None:
+        best = evaluation.restore_best()
+        print(f"Kept the model of step {best['step']} (epoch {best['epoch']:g}): {evaluation.metric} = "
+              f"{best['metrics'][evaluation.metric]:.4f}.")
     remove_run_checkpoints(run_dir, strategy)
     return time.time() - start
 

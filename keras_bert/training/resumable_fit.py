@@ -23,8 +23,13 @@ from keras_bert.training.distribution import is_chief, writable_dir
 from keras_bert.training.run_checkpoints import restore_run, run_checkpoint_manager
 
 
-def _step(optimizer):
+def optimizer_step(optimizer):
     """The optimizer's update count as an int.
+
+    Example:
+    >>> optimizer = keras.optimizers.SGD()
+    >>> optimizer_step(optimizer)
+    0
 
     `iterations` is a Keras variable, a MirroredVariable under MirroredStrategy,
     or already a tensor (LossScaleOptimizer under float16/bfloat16).
@@ -41,10 +46,10 @@ class _RunLog(keras.callbacks.Callback):
         self.path, self.batch_size, self.accumulation = path, batch_size, accumulation
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._start, self._start_step = time.time(), _step(self.model.optimizer)
+        self._start, self._start_step = time.time(), optimizer_step(self.model.optimizer)
 
     def on_epoch_end(self, epoch, logs=None):
-        step = _step(self.model.optimizer)
+        step = optimizer_step(self.model.optimizer)
         elapsed = time.time() - self._start
         logs["step"] = step
         if self.batch_size:
@@ -55,15 +60,17 @@ class _RunLog(keras.callbacks.Callback):
 
 
 class _SaveAndStop(keras.callbacks.Callback):
-    """Saves every `save_steps` updates and at the end; stops at `total_steps` or a non-finite loss."""
+    """Saves every `save_steps` updates, at each evaluation and at the end; stops at `total_steps`, on a
+    non-finite loss, or when an evaluation stopped training early."""
 
-    def __init__(self, manager, save_steps, total_steps):
+    def __init__(self, manager, save_steps, total_steps, eval_steps=None):
         super().__init__()
         self.manager, self.save_steps, self.total_steps = manager, save_steps, total_steps
+        self.eval_steps = eval_steps
         self.bad_loss = None  # (step, loss) once the loss is NaN or infinite
 
     def on_train_batch_end(self, batch, logs=None):
-        step = _step(self.model.optimizer)
+        step = optimizer_step(self.model.optimizer)
         loss = float((logs or {}).get("loss", 0.0))
         if not math.isfinite(loss):
             self.bad_loss = (step, loss)
@@ -72,8 +79,10 @@ class _SaveAndStop(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
-        step = _step(self.model.optimizer)
-        if self.bad_loss is None and (step % self.save_steps == 0 or step >= self.total_steps):
+        step = optimizer_step(self.model.optimizer)
+        evaluated = self.eval_steps and step % self.eval_steps == 0
+        if self.bad_loss is None and (step % self.save_steps == 0 or evaluated or step >= self.total_steps
+                                      or self.model.stop_training):
             self.manager.save(checkpoint_number=step)
 
 
@@ -86,6 +95,7 @@ def resumable_fit(
     steps_per_loop=100,
     save_checkpoints_steps=1000,
     max_checkpoints=5,
+    evaluation=None,
 ):
     """Trains a compiled model for `total_steps` optimizer updates, resumably.
 
@@ -102,6 +112,10 @@ def resumable_fit(
         steps_per_loop: int. Updates between log lines (one Keras epoch).
         save_checkpoints_steps: int. A multiple of `steps_per_loop`.
         max_checkpoints: int. Newest checkpoints kept.
+        evaluation: optional `DevEvaluation`. Runs first at the end of each
+            loop (so its scores reach the logs), and every step it
+            evaluates is also checkpointed. Its `eval_steps` must be a
+            multiple of `steps_per_loop`.
 
     Returns:
         The step the run started from (0 for a fresh run).
@@ -150,7 +164,7 @@ def resumable_fit(
     strategy = model.distribute_strategy  # the scope the model was built in
     optimizer = model.optimizer
     checkpoint, restored = restore_run(model, model_dir)
-    start_step = _step(optimizer)
+    start_step = optimizer_step(optimizer)
     if restored:
         print(f"Resuming from {restored} at step {start_step} of {total_steps}.")
     if start_step >= total_steps:
@@ -160,8 +174,12 @@ def resumable_fit(
     manager = run_checkpoint_manager(checkpoint, model_dir, strategy, max_checkpoints)
     # float16 wraps the optimizer in a LossScaleOptimizer; the settings are inside.
     accumulation = getattr(optimizer, "inner_optimizer", optimizer).gradient_accumulation_steps or 1
-    saver = _SaveAndStop(manager, save_checkpoints_steps, total_steps)
-    callbacks = [
+    if evaluation is not None and evaluation.eval_steps % steps_per_loop:
+        raise ValueError(f"The evaluation's eval_steps={evaluation.eval_steps} must be a multiple of "
+                         f"steps_per_loop={steps_per_loop}.")
+    saver = _SaveAndStop(manager, save_checkpoints_steps, total_steps, evaluation and evaluation.eval_steps)
+    callbacks = [evaluation] if evaluation is not None else []
+    callbacks += [
         _RunLog(os.path.join(model_dir, "metrics.jsonl") if chief else None, batch_size, accumulation),
         keras.callbacks.TensorBoard(writable_dir(strategy, os.path.join(model_dir, "logs"))),
         saver,
