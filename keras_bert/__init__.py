@@ -2,7 +2,7 @@
 
 # Subpackages are imported so `import keras_bert` registers every Keras
 # serializable class (a saved classifier holds its optimizer's schedule).
-from keras_bert import checkpoints, data, export, layers, metrics, models, presets, text, training
+from keras_bert import checkpoints, data, export, layers, losses, metrics, models, presets, text, training
 from keras_bert.checkpoints import (
     BertCheckpoint,
     CheckpointError,

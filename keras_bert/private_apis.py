@@ -12,15 +12,23 @@ signatures, and the test checks the base classes still have them.
 # Hooks of `keras.optimizers.Optimizer` / `Adam` that `BertAdamW` overrides or
 # reads: Keras offers no public way to fold the clip into the update kernel,
 # to skip the separate weight-decay pass, or to reach a variable's moments.
+# The TensorFlow backend's update step (all-reduce, then update) is rebuilt
+# from its parts to clip the summed gradient rather than each replica's
+# (`optimizer._ClipTheSummedGradient`, which also calls TensorFlow's
+# `tf.__internal__.distribute.interim.maybe_merge_call`, as Keras does there).
 KERAS_OPTIMIZER_HOOKS = {
     "_clip_gradients": ("self", "grads"),
+    "_backend_update_step": ("self", "grads", "trainable_variables", "learning_rate"),
+    "_all_reduce_sum_gradients": ("self", "grads_and_vars"),
+    "_distributed_tf_update_step": ("self", "distribution", "grads_and_vars", "learning_rate"),
     "_apply_weight_decay": ("self", "variables"),
     "_use_weight_decay": ("self", "variable"),
     "_get_variable_index": ("self", "variable"),
 }
-# Hook of `keras.Model` that `BertTaskModel` overrides: Keras builds metrics
-# from a first batch averaged across replicas, which MultiWorkerMirrored
-# rejects for dict inputs; only this hook receives that batch.
+# Hook of `keras.Model` that `BertTaskModel` overrides: under a strategy Keras
+# builds metrics from a first batch taken from the training iterator (which
+# then skips it) and averaged across replicas (which MultiWorkerMirrored
+# rejects for dict inputs); only this hook decides where that batch comes from.
 KERAS_MODEL_HOOKS = {"_maybe_symbolic_build": ("self", "iterator", "data_batch")}
 
 

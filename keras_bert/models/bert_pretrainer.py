@@ -4,6 +4,7 @@ import keras
 
 from keras_bert.features import INPUT_NAMES
 from keras_bert.layers.masked_lm_head import MaskedLMHead
+from keras_bert.losses import GlobalMeanSparseCrossentropy
 from keras_bert.models.bert_encoder import BertEncoder
 from keras_bert.models.bert_task_model import BertTaskModel, encoder_inputs
 
@@ -96,10 +97,8 @@ class BertPretrainer(BertTaskModel):
         """
         if loss is None:
             loss = {
-                # Divided by the number of real predictions, not of slots.
-                "mlm": keras.losses.SparseCategoricalCrossentropy(
-                    from_logits=True, reduction="mean_with_sample_weight"
-                ),
+                # Divided by the number of real predictions (not of slots) in the whole global batch.
+                "mlm": GlobalMeanSparseCrossentropy(from_logits=True),
                 "nsp": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             }
         if weighted_metrics is None:

@@ -115,18 +115,18 @@ class BertTaskModel(keras.Model):
 
     # A private Keras hook (listed, and checked, in `keras_bert.private_apis`).
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        # Keras 3 builds metrics from a first batch, averaging its per-replica
-        # values as one nest; MultiWorkerMirroredStrategy rejects that for
-        # dict inputs. One replica's local batch has the shapes it needs.
+        # Under a strategy, Keras 3 builds the metrics from a first batch it
+        # takes from the training iterator, which then trains from the second
+        # batch: each fit() call under Mirrored or MultiWorkerMirrored would
+        # skip one batch that one device trains on (and a resumed run would
+        # skip one more). The build needs only shapes and dtypes, so it gets
+        # the dataset's element spec instead (one replica's, as Keras would
+        # average the per-replica batch; MultiWorkerMirrored rejects that for
+        # dict inputs).
         if iterator is not None and model_distribute_strategy(self) is not None:
-            for _, _, it in iterator:
-                data_batch = tf.nest.map_structure(
-                    lambda x: self.distribute_strategy.experimental_local_results(x)[0]
-                    if isinstance(x, tf.distribute.DistributedValues) else x,
-                    next(it),
-                )
-                break
-        return super()._maybe_symbolic_build(data_batch=data_batch)
+            data_batch = iterator.data_adapter.get_tf_dataset().element_spec
+            iterator = None
+        return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     def train_step(self, data):
         return _as_vectors_across_workers(self.distribute_strategy, super().train_step(data))

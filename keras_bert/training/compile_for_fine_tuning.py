@@ -3,6 +3,7 @@
 import keras
 
 from keras_bert.features import IGNORED_LABEL
+from keras_bert.losses import GlobalMeanSparseCrossentropy
 from keras_bert.training.optimizer import create_optimizer
 
 
@@ -112,6 +113,7 @@ def compile_tagger(tagger, learning_rate, total_steps, warmup_steps=0, **kwargs)
     >>> bool(np.isfinite(tagger.evaluate(inputs, tags, verbose=0)))
     True
     """
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=IGNORED_LABEL)
+    # Averaged over the tagged pieces of the whole global batch, however many replicas share it.
+    loss = GlobalMeanSparseCrossentropy(from_logits=True, ignore_class=IGNORED_LABEL)
     compile_for_fine_tuning(tagger, loss, learning_rate, total_steps, warmup_steps, **kwargs)
 

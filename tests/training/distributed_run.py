@@ -25,11 +25,11 @@ def main(strategy_name, output):
     from pretraining_batches import full_prediction_batch
 
     strategy = distribution.get_strategy(strategy_name)
-    # Full prediction slots in every row: each replica's mean is a mean over
-    # as many predictions, so the replicas' average is the global mean. Every
-    # step gets the same global batch, so the loss must fall from step to step.
-    batch = full_prediction_batch(np.random.default_rng(0), GLOBAL_BATCH, 16, 5, 60)
-    data = tf.nest.map_structure(lambda array: np.concatenate([array] * STEPS), batch)
+    # A different global batch each step, so a skipped or repeated batch shows, and rows with uneven numbers of
+    # real predictions (weight 0 elsewhere), so per-replica means would differ from the global mean.
+    rng = np.random.default_rng(0)
+    data = full_prediction_batch(rng, GLOBAL_BATCH * STEPS, 16, 5, 60)
+    data[2]["mlm"] *= (np.arange(5) < rng.integers(1, 6, (GLOBAL_BATCH * STEPS, 1))).astype("float32")
     dataset = tf.data.Dataset.from_tensor_slices(data).batch(GLOBAL_BATCH)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
@@ -40,7 +40,8 @@ def main(strategy_name, output):
                               intermediate_size=32, max_position_embeddings=16,
                               hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
         pretrainer = BertPretrainer(encoder)
-        pretrainer.compile(optimizer=create_optimizer(1e-3, total_steps=STEPS, warmup_steps=1))
+        # clipnorm 0.1: below these gradients' norms, so every step clips (the summed gradient, as one device does).
+        pretrainer.compile(optimizer=create_optimizer(1e-3, total_steps=STEPS, warmup_steps=1, clipnorm=0.1))
     history = pretrainer.fit(dataset.repeat(), epochs=STEPS, steps_per_epoch=1, shuffle=False, verbose=0)
     np.savez(
         output,
