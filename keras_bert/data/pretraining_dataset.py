@@ -67,15 +67,16 @@ class MaskingOptions:
             **kwargs,
         )
 
-    def mask(self, input_word_ids, is_continuation=None):
+    def mask(self, input_word_ids, is_continuation=None, seed=None):
         """`mask_tokens` (or `next_token_targets`) with these options on an int32 `(batch, seq_length)` batch.
 
         With whole-word masking, words are the given `is_continuation` flags
-        (from word-segmented text), else a piece and its `##` pieces.
+        (from word-segmented text), else a piece and its `##` pieces. `seed`:
+        optional int `(2,)` tensor for stateless (replayable) draws.
         """
         if self.objective == "ltr":  # nothing is masked, so words do not matter
             return next_token_targets(
-                input_word_ids, self.special_ids, self.max_predictions_per_seq, self.masked_lm_prob
+                input_word_ids, self.special_ids, self.max_predictions_per_seq, self.masked_lm_prob, seed=seed
             )
         if not self.whole_word_masking:
             is_continuation = None
@@ -96,6 +97,7 @@ class MaskingOptions:
             self.mask_token_rate,
             self.random_token_rate,
             is_continuation=is_continuation,
+            seed=seed,
         )
 
 
@@ -221,8 +223,10 @@ def pretraining_dataset(
         max_seq_length: int. Must equal the records' length.
         masking: `MaskingOptions`.
         training: bool. Shuffle (seeded) and repeat forever; else one pass.
-        seed: optional int, for the shuffle. The masks follow the global
-            seed (`keras.utils.set_random_seed`).
+        seed: optional int (None: 0) for the shuffle and the masks. A
+            batch's masks are drawn statelessly from the seed and the
+            batch's index in the stream, so a resumed run masks its batches
+            as the unbroken run did, whatever the number of workers.
         skip_batches: int. Batches to skip, to resume a run where it stopped.
         shuffle_buffer: int.
 
@@ -285,18 +289,23 @@ def pretraining_dataset(
         dataset = dataset.batch(batch_size).apply(tf.data.experimental.assert_cardinality(-(-num_records // batch_size)))
     if skip_batches:
         dataset = dataset.skip(skip_batches)
-    def parse(records):
+    # Each batch's index in the whole stream, which with the seed fixes its masks.
+    dataset = dataset.enumerate(start=skip_batches)
+    mask_seed = tf.constant(seed or 0, tf.int64)
+
+    def parse(index, records):
         parsed = tf.io.parse_example(records, spec)
-        return {_RECORD_TO_INPUT_NAMES.get(k, k): tf.cast(v, tf.float32 if v.dtype == tf.float32 else tf.int32)
-                for k, v in parsed.items()}
+        return index, {_RECORD_TO_INPUT_NAMES.get(k, k): tf.cast(v, tf.float32 if v.dtype == tf.float32 else tf.int32)
+                       for k, v in parsed.items()}
 
     dataset = dataset.map(parse, num_parallel_calls=tf.data.AUTOTUNE)
 
-    def to_model_inputs(batch):
+    def to_model_inputs(index, batch):
         if static:
             masked = {name: batch[name] for name in ("input_word_ids", *STATIC_MASK_FEATURES)}
         else:
-            masked = masking.mask(batch["input_word_ids"], batch["is_continuation"] > 0 if segmented else None)
+            masked = masking.mask(batch["input_word_ids"], batch["is_continuation"] > 0 if segmented else None,
+                                  seed=tf.stack([mask_seed, index]))
         inputs = {
             "input_word_ids": masked["input_word_ids"],
             "input_mask": batch["input_mask"],
@@ -307,6 +316,4 @@ def pretraining_dataset(
         weights = {"mlm": masked["masked_lm_weights"], "nsp": tf.ones_like(labels["nsp"], tf.float32)}
         return inputs, labels, weights
 
-    # Sequential, so that under a global seed (`keras.utils.set_random_seed`)
-    # the masks are the same from run to run.
-    return dataset.map(to_model_inputs).prefetch(tf.data.AUTOTUNE)
+    return dataset.map(to_model_inputs, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

@@ -7,8 +7,10 @@ sequence, `round(rate * maskable tokens)` tokens (at least 1, at most
 `max_predictions_per_seq`) are chosen in random order, never `[CLS]`,
 `[SEP]` or padding. With whole-word masking the units are words: all
 WordPieces of a word are chosen together, as long as they fit the budget.
-Replacement is tensorflow-text's `MaskValuesChooser` (80% `[MASK]`, 10% a
-random token, 10% unchanged) applied through `tf_text.mask_language_model`.
+Replacement follows tensorflow-text's `MaskValuesChooser` (80% `[MASK]`, 10%
+a random token, 10% unchanged), applied through `tf_text.mask_language_model`.
+With a `seed`, every draw is stateless: a batch's masks are a function of the
+seed alone, so a resumed run can draw again exactly what it drew before.
 """
 
 import tensorflow as tf
@@ -30,6 +32,8 @@ class BudgetedItemSelector(tf_text.RandomItemSelector):
         selection_rate: float. Fraction of selectable pieces to choose.
         max_selections: int. Most pieces chosen per row.
         unselectable_ids: ids never chosen (`[CLS]`, `[SEP]`, `[PAD]`).
+        seed: optional int `(2,)` tensor: the choice is
+            `tf.random.stateless_uniform`'s under it; else a stateful draw.
 
     Example:
     >>> words = tf.ragged.constant([[[2], [7, 8], [9], [5], [3]]], ragged_rank=2)
@@ -39,10 +43,11 @@ class BudgetedItemSelector(tf_text.RandomItemSelector):
     True
     """
 
-    def __init__(self, selection_rate, max_selections, unselectable_ids):
+    def __init__(self, selection_rate, max_selections, unselectable_ids, seed=None):
         # The public base keeps the rate, cap and unselectable ids; only the
         # choice itself (`get_selection_mask`) is ours.
         super().__init__(max_selections, selection_rate, unselectable_ids=list(unselectable_ids))
+        self.seed = seed
 
     def get_selection_mask(self, input_ids, axis=1):
         if axis != 1:
@@ -57,9 +62,7 @@ class BudgetedItemSelector(tf_text.RandomItemSelector):
         budget = tf.minimum(tf.maximum(budget, 1), self.max_selections_per_batch)
         # A random priority for every selectable item; walk items in that order
         # and keep those whose running piece count stays within the budget.
-        priority = tf.where(
-            selectable.values, tf.random.uniform(tf.shape(selectable.values)), 2.0
-        )
+        priority = tf.where(selectable.values, _uniform(tf.shape(selectable.values), self.seed), 2.0)
         dense_priority = selectable.with_values(priority).to_tensor(default_value=2.0)
         order = tf.argsort(dense_priority, axis=1, stable=True)
         dense_pieces = pieces.to_tensor()
@@ -69,6 +72,47 @@ class BudgetedItemSelector(tf_text.RandomItemSelector):
         keep = tf.gather(keep_in_order, tf.argsort(order, axis=1), batch_dims=1)
         keep = tf.logical_and(keep, dense_pieces > 0)
         return tf.RaggedTensor.from_tensor(keep, lengths=selectable.row_lengths())
+
+
+def _uniform(shape, seed, maxval=1.0, dtype=tf.float32):
+    """Uniform draws in `[0, maxval)`: stateless under `seed` (int `(2,)`), else stateful."""
+    if seed is None:
+        return tf.random.uniform(shape, maxval=maxval, dtype=dtype)
+    return tf.random.stateless_uniform(shape, seed, maxval=maxval, dtype=dtype)
+
+
+class SeededMaskValuesChooser(tf_text.MaskValuesChooser):
+    """tensorflow-text's `MaskValuesChooser` replacement rule, its draws stateless under `seed`.
+
+    Each chosen piece gets a uniform draw `u`: `u < mask_token_rate` becomes
+    `mask_token`, `mask_token_rate < u < mask_token_rate + random_token_rate`
+    a random id in `[0, vocab_size)`, the rest stay. tensorflow-text draws
+    with stateful ops, whose sequence a restarted process cannot continue;
+    `tf_text.mask_language_model` takes this chooser in its place.
+
+    Args:
+        vocab_size, mask_token, mask_token_rate, random_token_rate: as
+            `tf_text.MaskValuesChooser`.
+        seed: int `(2,)` tensor, or None for stateful draws.
+
+    Example:
+    >>> chooser = SeededMaskValuesChooser(10, 4, 1.0, 0.0, seed=tf.constant([1, 2]))
+    >>> chooser.get_mask_values(tf.ragged.constant([[7, 8], [9]])).to_list()
+    [[4, 4], [4]]
+    """
+
+    def __init__(self, vocab_size, mask_token, mask_token_rate=0.8, random_token_rate=0.1, seed=None):
+        super().__init__(vocab_size, mask_token, mask_token_rate, random_token_rate)
+        self.mask_rate, self.seed = mask_token_rate, seed  # the base keeps its mask rate private
+
+    def get_mask_values(self, masked_lm_ids):
+        flat = masked_lm_ids.flat_values
+        seeds = (None, None) if self.seed is None else tf.unstack(tf.random.experimental.stateless_split(self.seed, 2))
+        draw = _uniform(tf.shape(flat), seeds[0])
+        random_ids = tf.cast(_uniform(tf.shape(flat), seeds[1], maxval=self.vocab_size, dtype=tf.int32), flat.dtype)
+        values = tf.where(draw < self.mask_rate, tf.cast(self.mask_token, flat.dtype), flat)
+        inject = (draw > self.mask_rate) & (draw < self.mask_rate + self.random_token_rate)
+        return masked_lm_ids.with_flat_values(tf.where(inject, random_ids, values))
 
 
 def group_pieces_into_words(token_ids, is_continuation):
@@ -108,6 +152,7 @@ def mask_tokens(
     mask_token_rate=0.8,
     random_token_rate=0.1,
     is_continuation=None,
+    seed=None,
 ):
     """BERT's masked-LM corruption of a batch of packed sequences.
 
@@ -124,6 +169,8 @@ def mask_tokens(
             `[MASK]` and to a random token; the rest stay unchanged.
         is_continuation: optional bool `(batch, seq_length)`; when given,
             words (a piece and its continuations) are masked whole.
+        seed: optional int `(2,)` tensor: the same seed, the same masks
+            (stateless draws); None draws from TensorFlow's stateful RNG.
 
     Returns:
         A dict: `input_word_ids` (the corrupted ids, `(batch, seq_length)`),
@@ -143,8 +190,9 @@ def mask_tokens(
     units = ragged
     if is_continuation is not None:
         units = group_pieces_into_words(ragged, tf.RaggedTensor.from_tensor(is_continuation, ragged.row_lengths()))
-    selector = BudgetedItemSelector(masked_lm_prob, max_predictions_per_seq, special_ids)
-    chooser = tf_text.MaskValuesChooser(vocab_size, mask_id, mask_token_rate, random_token_rate)
+    seeds = (None, None) if seed is None else tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    selector = BudgetedItemSelector(masked_lm_prob, max_predictions_per_seq, special_ids, seeds[0])
+    chooser = SeededMaskValuesChooser(vocab_size, mask_id, mask_token_rate, random_token_rate, seeds[1])
     masked, positions, ids = tf_text.mask_language_model(units, selector, chooser)
     shape = [None, max_predictions_per_seq]
     return {
@@ -155,7 +203,7 @@ def mask_tokens(
     }
 
 
-def next_token_targets(token_ids, special_ids, max_predictions_per_seq, prediction_prob=0.15):
+def next_token_targets(token_ids, special_ids, max_predictions_per_seq, prediction_prob=0.15, seed=None):
     """Left-to-right LM targets with the masked LM's budget: no corruption.
 
     The paper's "LTR" ablation trains a left-to-right language model instead
@@ -172,6 +220,7 @@ def next_token_targets(token_ids, special_ids, max_predictions_per_seq, predicti
         special_ids: ids never predicted: `[CLS]`, `[SEP]`, `[PAD]`.
         max_predictions_per_seq: int. Width of the returned tensors.
         prediction_prob: float. Share of non-special tokens predicted.
+        seed: optional int `(2,)` tensor, as for `mask_tokens`.
 
     Returns:
         The dict of `mask_tokens`: `input_word_ids` (unchanged),
@@ -188,7 +237,7 @@ def next_token_targets(token_ids, special_ids, max_predictions_per_seq, predicti
     """
     token_ids = tf.convert_to_tensor(token_ids)
     ragged = tf.RaggedTensor.from_tensor(token_ids)
-    selector = BudgetedItemSelector(prediction_prob, max_predictions_per_seq, special_ids)
+    selector = BudgetedItemSelector(prediction_prob, max_predictions_per_seq, special_ids, seed)
     chosen = selector.get_selection_mask(ragged)
     targets = tf.ragged.boolean_mask(tf.ragged.range(ragged.row_lengths()), chosen)  # ascending
     shape = [None, max_predictions_per_seq]

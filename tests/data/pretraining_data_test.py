@@ -138,28 +138,38 @@ def test_dynamic_masking_pipeline_restores_originals(tmp_path):
     assert seen == len(instances)
 
 
-def test_static_masks_are_read_as_written_and_dynamic_ones_change(tmp_path):
-    tf.random.set_seed(None)  # a global seed (set by an earlier test) would repeat the dynamic masks on purpose
+def test_static_masks_are_read_as_written_and_dynamic_ones_change_from_batch_to_batch(tmp_path):
     masking = _masking(max_predictions_per_seq=7)
     _, static_files = _written(tmp_path, masking=masking)
-    read = lambda files: [  # noqa: E731
-        x["masked_lm_positions"].numpy() for x, _, _ in pretraining_dataset(files, 4, 48, masking, training=False)
+    read = lambda files, seed=None: [  # noqa: E731
+        x["masked_lm_positions"].numpy()
+        for x, _, _ in pretraining_dataset(files, 4, 48, masking, training=False, seed=seed)
     ]
     np.testing.assert_array_equal(np.concatenate(read(static_files)), np.concatenate(read(static_files)))
     dynamic_dir = tmp_path / "dynamic"
     dynamic_dir.mkdir()
-    _, dynamic_files = _written(dynamic_dir)
-    assert not np.array_equal(np.concatenate(read(dynamic_files)), np.concatenate(read(dynamic_files)))
+    instances, dynamic_files = _written(dynamic_dir)
+    # Masks are drawn from (seed, batch index): read again, the same; under another seed, others.
+    np.testing.assert_array_equal(np.concatenate(read(dynamic_files)), np.concatenate(read(dynamic_files)))
+    assert not np.array_equal(np.concatenate(read(dynamic_files)), np.concatenate(read(dynamic_files, seed=6)))
+    # Training re-masks each pass: unshuffled, batches of one, batch k and batch k + N hold the same row.
+    rows = len(instances)
+    batches = list(pretraining_dataset(dynamic_files, 1, 48, masking, seed=5, shuffle_buffer=1).take(rows + 20))
+    for k in range(20):
+        np.testing.assert_array_equal(batches[k][0]["input_mask"], batches[k + rows][0]["input_mask"])
+    assert sum(not np.array_equal(batches[k][0]["masked_lm_positions"], batches[k + rows][0]["masked_lm_positions"])
+               for k in range(20)) >= 15
 
 
-def test_pipeline_checks_sequence_length_and_skips_to_resume(tmp_path):
+def test_pipeline_checks_sequence_length_and_skips_to_resume_with_the_same_masks(tmp_path):
     _, files = _written(tmp_path)
     with pytest.raises(ValueError, match="not max_seq_length=128; pass max_seq_length=48 "):
-        pretraining_dataset(files, 4, 128, _masking())
+        pretraining_dataset(files, 4, 48 + 80, _masking())
     full = pretraining_dataset(files, 4, 48, _masking(), seed=5)
     resumed = pretraining_dataset(files, 4, 48, _masking(), seed=5, skip_batches=3)
-    first = [batch[0]["input_mask"].numpy() for batch in full.take(5)]
-    np.testing.assert_array_equal(next(iter(resumed))[0]["input_mask"].numpy(), first[3])
+    fourth = list(full.take(4))[3]
+    for got, want in zip(tf.nest.flatten(next(iter(resumed))), tf.nest.flatten(fourth)):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())  # the rows, and their masks
 
 
 def test_tfds_text_dataset_through_mock_data():
