@@ -237,23 +237,14 @@ def squad_answers(examples, features, start_logits, end_logits, n_best_size=20, 
                   null_score_threshold=None):
     """Best answer text per question from per-window logits.
 
-    For each question, over all its windows, the `n_best_size` highest start
-    and end logits are paired; a pair counts if both lie in the context, in
-    order, at most `max_answer_length` pieces apart, and the start piece has
-    its maximal context in that window. The score is start + end logit; the
-    text is the original context between the pieces' character offsets.
-    With `null_score_threshold` (SQuAD v2.0), the empty answer wins when the
-    `[CLS]` score exceeds the best span's score minus the threshold.
+    `squad_best_answers`, then with `null_score_threshold` (SQuAD v2.0)
+    `apply_null_score_threshold`: the empty answer wins when the null odds
+    exceed the threshold. For the odds themselves (null_odds.json), call
+    the two.
 
     Args:
-        examples: the list of `SquadExample` given to `squad_features`.
-        features: the dict `squad_features` returned (`example_index`,
-            `char_start`, `char_end`, `is_max_context` are used).
-        start_logits, end_logits: per window, a float array `(length,)`
-            over its real pieces, as `predict_logits` returns them (rows of
-            a `(windows, seq_length)` array work too).
-        n_best_size: int.
-        max_answer_length: int, in pieces.
+        examples, features, start_logits, end_logits, n_best_size,
+            max_answer_length: as for `squad_best_answers`.
         null_score_threshold: optional float (SQuAD v2.0).
 
     Returns:
@@ -270,12 +261,55 @@ def squad_answers(examples, features, start_logits, end_logits, n_best_size=20, 
     >>> squad_answers([example], features, start_logits, end_logits, null_score_threshold=0.0)  # [CLS] wins
     {'q1': ''}
     """
+    answers, null_odds = squad_best_answers(examples, features, start_logits, end_logits, n_best_size,
+                                            max_answer_length)
+    if null_score_threshold is None:
+        return answers
+    return apply_null_score_threshold(answers, null_odds, null_score_threshold)
+
+
+def squad_best_answers(examples, features, start_logits, end_logits, n_best_size=20, max_answer_length=30):
+    """Each question's best non-empty answer and its null odds, from per-window logits.
+
+    For each question, over all its windows, the `n_best_size` highest start
+    and end logits are paired; a pair counts if both lie in the context, in
+    order, at most `max_answer_length` pieces apart, and the start piece has
+    its maximal context in that window. The score is start + end logit; the
+    text is the original context between the pieces' character offsets.
+    The null odds are the null score (the smallest `[CLS]` start + end logit
+    over the question's windows) minus the best span's score, what
+    google-research/bert's run_squad.py writes to null_odds.json; a question
+    without any valid span gets text `""` and, as there, odds against a
+    stand-in span scoring 0.
+
+    Args:
+        examples: the list of `SquadExample` given to `squad_features`.
+        features: the dict `squad_features` returned (`example_index`,
+            `char_start`, `char_end`, `is_max_context` are used).
+        start_logits, end_logits: per window, a float array `(length,)`
+            over its real pieces, as `predict_logits` returns them (rows of
+            a `(windows, seq_length)` array work too).
+        n_best_size: int.
+        max_answer_length: int, in pieces.
+
+    Returns:
+        `(answers, null_odds)`: `{question_id: answer text}` and
+        `{question_id: float}`, in the order of `examples`.
+
+    Example:
+    >>> example = SquadExample("q1", "Who wrote it?", "Ann wrote it.", [])
+    >>> features = {"example_index": np.array([0]),  # one window: [CLS] "Ann" "wrote" [SEP]
+    ...             "char_start": np.array([[-1, 0, 4, -1]]), "char_end": np.array([[-1, 3, 9, -1]]),
+    ...             "is_max_context": np.array([[False, True, True, False]])}
+    >>> start_logits, end_logits = np.array([[6.0, 5.0, 1.0, 0.0]]), np.array([[6.0, 4.0, 1.0, 0.0]])
+    >>> squad_best_answers([example], features, start_logits, end_logits)  # null 6 + 6, "Ann" 5 + 4
+    ({'q1': 'Ann'}, {'q1': 3.0})
+    """
     best = {}  # example index -> (score, text)
     null = {}
     for row, index in enumerate(features["example_index"]):
         starts, ends = start_logits[row], end_logits[row]
-        null_score = starts[0] + ends[0]
-        null[index] = min(null.get(index, np.inf), null_score)
+        null[index] = min(null.get(index, np.inf), float(starts[0] + ends[0]))
         top_starts = np.argsort(starts)[::-1][:n_best_size]
         top_ends = np.argsort(ends)[::-1][:n_best_size]
         char_start, char_end = features["char_start"][row], features["char_end"][row]
@@ -285,13 +319,34 @@ def squad_answers(examples, features, start_logits, end_logits, n_best_size=20, 
             for e in top_ends:
                 if char_end[e] < 0 or e < s or e - s + 1 > max_answer_length:
                     continue
-                score = starts[s] + ends[e]
+                score = float(starts[s] + ends[e])
                 if index not in best or score > best[index][0]:
                     best[index] = (score, examples[index].context[char_start[s] : char_end[e]])
-    answers = {}
+    answers, null_odds = {}, {}
     for index, example in enumerate(examples):
-        score, text = best.get(index, (-np.inf, ""))
-        if null_score_threshold is not None and null.get(index, -np.inf) - score > null_score_threshold:
-            text = ""
+        score, text = best.get(index, (0.0, ""))
         answers[example.question_id] = text
-    return answers
+        null_odds[example.question_id] = null[index] - score
+    return answers, null_odds
+
+
+def apply_null_score_threshold(answers, null_odds, threshold):
+    """`answers` with `""` for every question whose null odds exceed `threshold` (SQuAD v2.0).
+
+    The rule of BERT's run_squad.py (`--null_score_diff_threshold`) and of the
+    official evaluation's `na_prob_thresh`: odds above the threshold mean no
+    answer.
+
+    Args:
+        answers: `{question_id: text}`, the best non-empty answers.
+        null_odds: `{question_id: float}`, from `squad_best_answers`.
+        threshold: float.
+
+    Returns:
+        `{question_id: text}`.
+
+    Example:
+    >>> apply_null_score_threshold({"q1": "Ann", "q2": "1066"}, {"q1": -2.0, "q2": 0.5}, 0.0)
+    {'q1': 'Ann', 'q2': ''}
+    """
+    return {question_id: "" if null_odds[question_id] > threshold else text for question_id, text in answers.items()}

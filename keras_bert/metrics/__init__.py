@@ -11,7 +11,7 @@ from keras_bert.metrics.glue_metrics import (
     pearson,
     spearman,
 )
-from keras_bert.metrics.squad_metrics import normalize_answer, squad_scores
+from keras_bert.metrics.squad_metrics import normalize_answer, squad_scores, squad_v2_scores
 
 __all__ = [
     "TASK_METRICS",
@@ -26,4 +26,5 @@ __all__ = [
     "pearson",
     "spearman",
     "squad_scores",
+    "squad_v2_scores",
 ]

@@ -5,7 +5,15 @@ import pytest
 import tensorflow as tf
 
 from keras_bert import BertEncoder, BertSpanLabeler
-from keras_bert.data import SquadExample, read_squad, squad_answers, squad_dataset, squad_features
+from keras_bert.data import (
+    SquadExample,
+    apply_null_score_threshold,
+    read_squad,
+    squad_answers,
+    squad_best_answers,
+    squad_dataset,
+    squad_features,
+)
 from keras_bert.metrics import normalize_answer
 from keras_bert.text import BertTokenizer
 from keras_bert.training import predict_logits
@@ -83,6 +91,46 @@ def test_answers_from_logits_take_the_best_valid_span(tokenizer):
     assert squad_answers([example], features, start_logits, end_logits) == {"q1": "1066"}
     start_logits[0, 0], end_logits[0, 0] = 20.0, 20.0  # [CLS]: the null answer in v2.0
     assert squad_answers([example], features, start_logits, end_logits, null_score_threshold=0.0) == {"q1": ""}
+
+
+def test_null_odds_take_the_smallest_cls_score_over_windows():
+    """null_odds.json as BERT's run_squad.py writes it: min over windows of [CLS] start + end, minus the best span."""
+    examples = [SquadExample("q1", "What?", "Ann wrote it.", []), SquadExample("q2", "Who?", "Ann wrote it.", [])]
+    # q1 in two windows, [CLS] Ann wrote [SEP] and [CLS] it . [SEP]; q2 in one with no max-context piece.
+    features = {"example_index": np.array([0, 0, 1]),
+                "char_start": np.array([[-1, 0, 4, -1], [-1, 10, 12, -1], [-1, 0, 4, -1]]),
+                "char_end": np.array([[-1, 3, 9, -1], [-1, 12, 13, -1], [-1, 3, 9, -1]]),
+                "is_max_context": np.array([[0, 1, 1, 0], [0, 1, 1, 0], [0, 0, 0, 0]], bool)}
+    start_logits = np.array([[4.0, 1.0, 0.0, 0.0], [1.0, 3.0, 0.0, 0.0], [2.0, 9.0, 9.0, 0.0]])
+    end_logits = np.array([[4.0, 2.0, 0.0, 0.0], [2.0, 0.0, 3.0, 0.0], [1.0, 9.0, 9.0, 0.0]])
+    answers, null_odds = squad_best_answers(examples, features, start_logits, end_logits)
+    # q1: null min(4 + 4, 1 + 2) = 3; best span "it." 3 + 3 = 6 (window 0's best, "Ann", is 1 + 2) -> odds -3.
+    # q2: no valid span -> "" and odds against a stand-in span scoring 0, as the original's: 2 + 1 - 0 = 3.
+    assert (answers, null_odds) == ({"q1": "it.", "q2": ""}, {"q1": -3.0, "q2": 3.0})
+    assert all(type(odds) is float for odds in null_odds.values())  # json.dump-able
+    # Odds above the threshold answer "" (not at it), as in run_squad.py and the official na_prob_thresh.
+    assert apply_null_score_threshold(answers, null_odds, -3.0) == {"q1": "it.", "q2": ""}
+    assert apply_null_score_threshold(answers, null_odds, -3.5) == {"q1": "", "q2": ""}
+    assert squad_answers(examples, features, start_logits, end_logits, null_score_threshold=-3.5) == {"q1": "", "q2": ""}
+    assert squad_answers(examples, features, start_logits, end_logits) == answers
+
+
+def test_unanswerable_training_questions_are_labelled_cls_or_dropped(tokenizer):
+    context = " ".join(f"word{i}" for i in range(100))
+    answerable = SquadExample("a", "Which word?", context, [("word80", context.index("word80"))])
+    unanswerable = SquadExample("u", "Which colour?", context, [])
+    features = squad_features([answerable, unanswerable], tokenizer, seq_length=48, doc_stride=16, training=True,
+                              keep_unanswerable=True)
+    rows = features["example_index"] == 1
+    assert rows.sum() > 3  # SQuAD v2.0: every window of an unanswerable question points both ends at [CLS]
+    assert features["start_positions"][rows].tolist() == features["end_positions"][rows].tolist() == [0] * rows.sum()
+    labelled = np.nonzero(~rows & (features["start_positions"] > 0))[0]
+    assert len(labelled) > 0 and all(
+        context[features["char_start"][r, features["start_positions"][r]] : features["char_end"][r, features["end_positions"][r]]]
+        == "word80" for r in labelled)
+    # SQuAD v1.1 training drops them.
+    dropped = squad_features([answerable, unanswerable], tokenizer, seq_length=48, doc_stride=16, training=True)
+    assert set(dropped["example_index"].tolist()) == {0}
 
 
 def _windows(count, seq_length=12):
