@@ -4,34 +4,49 @@ import csv
 import os
 
 from keras_bert.data.glue import GlueExamples
-from keras_bert.data.text_files import csv_rows, open_utf8
+from keras_bert.data.text_files import csv_rows, log_skipped_rows, open_utf8
 
 
-def read_labelled_csv(path, text_a_column, label_column, text_b_column=None, label_names=None):
+def read_labelled_csv(path, text_a_column, label_column, text_b_column=None, label_names=None, *,
+                      id_column=None, skip_bad_rows=False):
     """Reads a CSV (or, for `.tsv` files, tab-separated) file with a header row.
 
     Args:
-        path: str. `.tsv` is tab-separated, anything else comma-separated.
-        text_a_column, label_column: header names of the text and label.
+        path: str. `.tsv` is tab-separated (quotes are text), anything else
+            comma-separated (with CSV quoting).
+        text_a_column: header name of the (first) text.
+        label_column: header name of the label; None for an unlabelled file
+            (test data to predict), whose examples then have `labels=None`.
         text_b_column: optional header name of the second text.
         label_names: the label values in id order; by default the sorted
             distinct labels of this file (pass the training file's to read
-            a dev file).
+            a dev or test file; an unlabelled file without them has ()).
+        id_column: optional header name of each row's id; by default a row's
+            id is its 0-based position among the file's rows (bad rows
+            skipped keep their numbers), so predictions can be matched back.
+        skip_bad_rows: bool. False: a bad row raises. True: bad rows (fewer
+            or more values than the header, a label outside `label_names`)
+            are skipped, counted in `skipped_lines` and logged as one warning
+            naming the file, the count and the first lines.
 
     Returns:
-        `GlueExamples`.
+        `GlueExamples`, with `ids`.
 
     Raises:
-        ValueError: naming the file (and line) for a missing column or a
-            label outside `label_names`.
+        FileNotFoundError: the file is missing.
+        ValueError: naming the file (and line) for a missing column, a bad
+            row (unless skipped), or a file without examples.
 
     Example:
     >>> import tempfile
     >>> path = tempfile.mktemp(suffix=".csv")
     >>> _ = open(path, "w").write("review,stars\\nGreat,pos\\nBad,neg\\n")
     >>> examples = read_labelled_csv(path, "review", "stars")
-    >>> examples.labels, examples.label_names
-    ([1, 0], ('neg', 'pos'))
+    >>> examples.labels, examples.label_names, examples.ids
+    ([1, 0], ('neg', 'pos'), ['0', '1'])
+    >>> test = read_labelled_csv(path, "review", None)
+    >>> test.text_a, test.labels
+    (['Great', 'Bad'], None)
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -39,22 +54,51 @@ def read_labelled_csv(path, text_a_column, label_column, text_b_column=None, lab
     delimiter = "\t" if path.endswith(".tsv") else ","
     with open_utf8(path) as f:
         reader = csv.DictReader(f, delimiter=delimiter, quoting=csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL)
-        wanted = [c for c in (text_a_column, text_b_column, label_column) if c]
+        wanted = [c for c in (text_a_column, text_b_column, label_column, id_column) if c]
         missing = [c for c in wanted if c not in (reader.fieldnames or [])]
         if missing:
             raise ValueError(f"{path}: no column(s) {missing}; its header has {reader.fieldnames}.")
-        rows = csv_rows(reader, path)
+        rows = csv_rows(reader, path, with_lines=True)
     if not rows:
         raise ValueError(f"{path}: no rows after the header.")
-    for line, row in enumerate(rows, start=2):
+    width, separator = len(reader.fieldnames), "tab" if delimiter == "\t" else "comma"
+    good, skipped = [], {}  # skipped: {line: problem}
+
+    def bad(line, problem):
+        if not skip_bad_rows:
+            raise ValueError(f"{path}, line {line}: {problem}; fix the row, or pass skip_bad_rows=True to "
+                             "skip such rows.")
+        skipped[line] = problem
+
+    for position, (line, row) in enumerate(rows):
         short = [c for c in wanted if row[c] is None]
         if short:
-            raise ValueError(f"{path}, line {line}: no value in column(s) {short}; the row is shorter than the header.")
-    label_names = tuple(label_names or sorted({row[label_column] for row in rows}))
-    labels = []
-    for line, row in enumerate(rows, start=2):
-        if row[label_column] not in label_names:
-            raise ValueError(f"{path}, line {line}: label {row[label_column]!r} is not one of {list(label_names)}.")
-        labels.append(label_names.index(row[label_column]))
-    text_b = [row[text_b_column] for row in rows] if text_b_column else None
-    return GlueExamples([row[text_a_column] for row in rows], text_b, labels, label_names, path)
+            bad(line, f"no value in column(s) {short}; the row is shorter than the header")
+        elif None in row:  # DictReader's key for values past the header
+            bad(line, f"{width + len(row[None])} values, but the header has {width} (an unquoted {separator} "
+                      "inside a text?)")
+        else:
+            good.append((position, line, row))
+    if label_column:
+        label_names = tuple(label_names or sorted({row[label_column] for _, _, row in good}))
+        checked = []
+        for position, line, row in good:
+            if row[label_column] in label_names:
+                checked.append((position, line, row))
+            else:
+                bad(line, f"label {row[label_column]!r} is not one of {list(label_names)}")
+        good = checked
+    lines = sorted(skipped)
+    first_problem = f"line {lines[0]}: {skipped[lines[0]]}" if lines else None
+    log_skipped_rows(path, lines, len(rows), first_problem)
+    if not good:
+        raise ValueError(f"{path}: no examples; all {len(rows)} rows are bad (the first at {first_problem}).")
+    return GlueExamples(
+        [row[text_a_column] for _, _, row in good],
+        [row[text_b_column] for _, _, row in good] if text_b_column else None,
+        [label_names.index(row[label_column]) for _, _, row in good] if label_column else None,
+        tuple(label_names or ()),
+        path,
+        ids=[row[id_column] if id_column else str(position) for position, _, row in good],
+        skipped_lines=tuple(lines),
+    )

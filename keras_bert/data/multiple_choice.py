@@ -20,7 +20,7 @@ class MultipleChoiceExamples:
         contexts: list of str (SWAG's `sent1`).
         endings: list of lists of str: the start of the second sentence
             (`sent2`) followed by each candidate ending.
-        labels: list of int, the index of the right ending.
+        labels: list of int, the index of the right ending (-1: unknown, a test file).
         source: the file read.
 
     Example:
@@ -38,8 +38,13 @@ class MultipleChoiceExamples:
         return len(self.labels)
 
 
-def read_swag_csv(path):
+def read_swag_csv(path, labelled=True):
     """Reads a SWAG-format CSV (`sent1`, `sent2`, `ending0..3`, `label`).
+
+    Args:
+        path: str.
+        labelled: bool. False for a test file, whose `label` column may be
+            missing or empty: such rows get the label -1.
 
     Raises:
         FileNotFoundError; ValueError naming the file (and line) for missing
@@ -52,21 +57,27 @@ def read_swag_csv(path):
     ...                           "She opens the door.,She,walks in.,flies.,melts.,sings.,0\\n")
     >>> read_swag_csv(path).endings[0][:2]
     ['She walks in.', 'She flies.']
+    >>> _ = open(path, "w").write("sent1,sent2,ending0,ending1,ending2,ending3\\n"
+    ...                           "She opens the door.,She,walks in.,flies.,melts.,sings.\\n")
+    >>> read_swag_csv(path, labelled=False).labels
+    [-1]
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No SWAG CSV file at {path!r}.")
     with open_utf8(path) as f:
         reader = csv.DictReader(f)
-        missing = [c for c in SWAG_COLUMNS if c not in (reader.fieldnames or [])]
+        needed = SWAG_COLUMNS if labelled else SWAG_COLUMNS[:-1]
+        missing = [c for c in needed if c not in (reader.fieldnames or [])]
         if missing:
             raise ValueError(f"{path}: missing column(s) {missing}; SWAG files have {list(SWAG_COLUMNS)}.")
         contexts, endings, labels = [], [], []
         for line, row in enumerate(reader, start=2):
-            if row["label"] not in ("0", "1", "2", "3"):
-                raise ValueError(f"{path}, line {line}: label {row['label']!r} is not 0, 1, 2 or 3.")
+            label = row.get("label") or ""
+            if label not in ("0", "1", "2", "3") and (labelled or label):
+                raise ValueError(f"{path}, line {line}: label {label!r} is not 0, 1, 2 or 3.")
             contexts.append(row["sent1"])
             endings.append([f"{row['sent2']} {row[f'ending{i}']}".strip() for i in range(4)])
-            labels.append(int(row["label"]))
+            labels.append(int(label) if label else -1)
     if not labels:
         raise ValueError(f"{path}: no examples; the file is empty.")
     return MultipleChoiceExamples(contexts, endings, labels, path)

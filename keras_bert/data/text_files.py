@@ -6,23 +6,54 @@ import io
 import os
 
 import tensorflow as tf
+from absl import logging
 
 from keras_bert.text.vocab import read_utf8
 
 
-def csv_rows(reader, path):
+def csv_rows(reader, path, with_lines=False):
     """Every row of a `csv` reader over `path`; a `csv.Error` (say, a field over csv's size limit) becomes a
     ValueError naming the file and line.
+
+    Args:
+        reader: a `csv.reader` or `csv.DictReader`.
+        path: str, the file, for errors.
+        with_lines: bool. Return `(line, row)` pairs, `line` the 1-based number of the row's (last)
+            line in the file, for errors that name it; a quoted field may span lines.
 
     Example:
     >>> import csv
     >>> csv_rows(csv.reader(io.StringIO("a,b\\n1,2\\n")), "x.csv")
     [['a', 'b'], ['1', '2']]
+    >>> csv_rows(csv.reader(io.StringIO('a,b\\n"1\\n1",2\\n3,4\\n')), "x.csv", with_lines=True)
+    [(1, ['a', 'b']), (3, ['1\\n1', '2']), (4, ['3', '4'])]
     """
+    rows = []
     try:
-        return list(reader)
+        for row in reader:
+            rows.append((reader.line_num, row) if with_lines else row)
     except csv.Error as e:
         raise ValueError(f"{path}, line {reader.line_num}: {e}.") from None
+    return rows
+
+
+def log_skipped_rows(path, lines, total, first_problem):
+    """Logs one warning for the bad rows a reader skipped in `path` (nothing when none were).
+
+    Args:
+        path: str, the file.
+        lines: the skipped rows' line numbers, in order.
+        total: int, the rows the file has (skipped ones included).
+        first_problem: str, what is wrong with the first, e.g. `"line 3: label 'x' is ..."`.
+
+    Example:
+    >>> log_skipped_rows("train.tsv", [3, 9], 100, "line 3: label '7' is not one of ['0', '1']")
+    """
+    if not lines:
+        return
+    shown = ", ".join(str(line) for line in lines[:5]) + (", ..." if len(lines) > 5 else "")
+    logging.warning("%s: skipped %d bad row(s) of %d, at line%s %s; the first, %s.", path, len(lines), total,
+                    "s" if len(lines) > 1 else "", shown, first_problem)
 
 
 def open_utf8(path):
