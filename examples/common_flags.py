@@ -47,7 +47,37 @@ def define_fine_tuning_flags(output_dir, max_seq_length=128, train_batch_size=32
                          "from which a killed run resumes when started again (default: once per epoch).", lower_bound=1)
     for name in ("learning_rate", "num_train_epochs"):  # 0 would train nothing, silently
         flags.register_validator(name, lambda value: value > 0, message=f"--{name} must be greater than 0.")
+    define_run_flags()
     define_distribution_flags()
+
+
+# What every fine-tuning script does, and how it evaluates while training; a test holds each script to this list.
+FINE_TUNING_RUN_FLAGS = ("do_train", "do_eval", "do_predict", "eval_batch_size", "evaluation_strategy",
+                         "eval_steps", "metric_for_best_model", "early_stopping_patience")
+
+
+def define_run_flags():
+    """--do_train, --do_eval, --do_predict and the flags of evaluation during training."""
+    flags.DEFINE_bool("do_train", True, "Fine-tune on the training data.")
+    flags.DEFINE_bool("do_eval", True, "Score the dev data (with the model trained now, or the one in "
+                      "--output_dir when --nodo_train).")
+    flags.DEFINE_bool("do_predict", False, "Write predictions for the test data (no labels needed) to --output_dir.")
+    flags.DEFINE_integer("eval_batch_size", 64, "Examples per evaluation and prediction batch.", lower_bound=1)
+    flags.DEFINE_enum("evaluation_strategy", "no", ["no", "steps", "epoch"],
+                      "Score the dev data during training: never, every --eval_steps steps, or every epoch. The "
+                      "model kept is then the best one by --metric_for_best_model.")
+    flags.DEFINE_integer("eval_steps", None, "--evaluation_strategy=steps: steps between evaluations.", lower_bound=1)
+    flags.DEFINE_string("metric_for_best_model", None, "The dev metric that picks the best model (default: the task's "
+                        "headline metric, e.g. f1 for MRPC, mcc for CoLA); names ending in 'loss' are minimised.")
+    flags.DEFINE_integer("early_stopping_patience", None, "Stop after this many evaluations without improvement of "
+                         "--metric_for_best_model (needs --evaluation_strategy).", lower_bound=1)
+    flags.register_multi_flags_validator(
+        ["evaluation_strategy", "eval_steps"], lambda v: v["evaluation_strategy"] != "steps" or v["eval_steps"],
+        message="--evaluation_strategy=steps needs --eval_steps.")
+    flags.register_multi_flags_validator(
+        ["evaluation_strategy", "early_stopping_patience"],
+        lambda v: not v["early_stopping_patience"] or v["evaluation_strategy"] != "no",
+        message="--early_stopping_patience needs --evaluation_strategy=steps or epoch.")
 
 
 def resume_options(output_dir, save_checkpoints_steps):
@@ -192,7 +222,7 @@ def make_output_dir(path, flag="--output_dir"):
     """
     try:
         os.makedirs(path, exist_ok=True)
-        probe = os.path.join(path, ".write_test")
+        probe = os.path.join(path, f".write_test_{os.getpid()}")  # per process: workers may share the directory
         with open(probe, "w") as f:
             f.write("x" * 4096)
         os.remove(probe)
@@ -213,3 +243,91 @@ def save_serving_settings(output_dir, vocab_file, model_file, task, lower_case, 
                     **settings)
     with open(os.path.join(output_dir, "serving.json"), "w") as f:
         json.dump(settings, f, indent=2)
+
+
+def read_serving_settings(model_dir, flag="--output_dir"):
+    """The `serving.json` (see `save_serving_settings`) of a model trained into `model_dir` before.
+
+    Raises:
+        FileNotFoundError: there is none, naming `flag` and how to train one.
+    """
+    path = os.path.join(model_dir, "serving.json")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No {path}: {flag}={model_dir} must be the --output_dir of a fine-tuning script "
+                                "after training (run it with --do_train first).")
+    with open(path) as f:
+        return json.load(f)
+
+
+def load_trained_model(model_dir, flag="--output_dir"):
+    """`(model, settings)`: the fine-tuned Keras model saved in `model_dir` and its `serving.json`.
+
+    Raises:
+        FileNotFoundError: no trained model there, naming `flag`.
+    """
+    import keras
+
+    import keras_bert.models  # noqa: F401 (registers the classes the .keras files hold)
+
+    settings = read_serving_settings(model_dir, flag)
+    return keras.saving.load_model(os.path.join(model_dir, settings["model_file"])), settings
+
+
+def dev_evaluation(values, evaluate, steps, metric_names):
+    """The `DevEvaluation` that the run flags of parsed flag `values` ask for; None for --evaluation_strategy=no.
+
+    Args:
+        values: parsed flag values (`flags.FLAGS`, passed by `main()`).
+        evaluate: `evaluate(model)` -> `{metric name: float}` on the dev data.
+        steps: the run's `TrainingSteps`.
+        metric_names: the names `evaluate` returns, the task's headline metric
+            (the default --metric_for_best_model) first.
+
+    Raises:
+        ValueError: naming the flag, for a metric `evaluate` does not give, or
+            evaluation without training or dev data.
+    """
+    from keras_bert.training import DevEvaluation, evaluation_interval
+
+    if values.evaluation_strategy == "no":
+        if values.metric_for_best_model:
+            raise ValueError("--metric_for_best_model picks among evaluations during training; pass "
+                             "--evaluation_strategy=steps or epoch too.")
+        return None
+    if not (values.do_train and values.do_eval and metric_names):
+        raise ValueError(f"--evaluation_strategy={values.evaluation_strategy} scores the dev data while training: it "
+                         "needs --do_train and --do_eval.")
+    metric = values.metric_for_best_model or metric_names[0]
+    if metric not in metric_names:
+        raise ValueError(f"--metric_for_best_model={metric} is not a dev metric of this task; use one of "
+                         f"{', '.join(sorted(metric_names))}.")
+    every = evaluation_interval(values.evaluation_strategy, values.eval_steps, steps)
+    directory = os.path.join(resume_options(values.output_dir, None)["run_dir"], "best_model")
+    return DevEvaluation(evaluate, steps, directory, every, metric, values.early_stopping_patience)
+
+
+def best_evaluation_results(evaluation):
+    """`{"step", "epoch"}` of the kept model's evaluation, for eval_results.json; `{}` without evaluation."""
+    if evaluation is None or evaluation.best is None:
+        return {}
+    return {"step": evaluation.best["step"], "epoch": evaluation.best["epoch"]}
+
+
+def check_run_files(values, **file_flags):
+    """Checks that --do_train/--do_eval/--do_predict each have their file flag, and no file goes unused.
+
+    Args:
+        values: parsed flag values (`flags.FLAGS`, passed by `main()`).
+        **file_flags: `{run flag: file flag}`, e.g. `do_train="train_file"`.
+
+    Raises:
+        ValueError: nothing to do, a run flag without its file, or a file
+            given with its run flag off; naming both flags.
+    """
+    if not (values.do_train or values.do_eval or values.do_predict):
+        raise ValueError("nothing to do: pass --do_train, --do_eval or --do_predict.")
+    for run_flag, file_flag in file_flags.items():
+        if getattr(values, run_flag) and not getattr(values, file_flag):
+            raise ValueError(f"--{run_flag} needs --{file_flag} (or pass --no{run_flag}).")
+        if getattr(values, file_flag) and not getattr(values, run_flag):
+            raise ValueError(f"--{file_flag} is used with --{run_flag}, which is off; pass --{run_flag}.")

@@ -18,11 +18,12 @@ preprocessor/encoder pair; --tflite_file (classifiers) a TFLite flatbuffer with
 the same signature, tokenizer included (see keras_bert.export.export_tflite).
 """
 
-import json
 import os
 import sys
 
 from absl import app, flags
+
+import common_flags
 
 flags.DEFINE_string("model_dir", "/tmp/keras_bert_classifier", "A fine-tuning script's --output_dir.")
 flags.DEFINE_string("export_dir", None, "New directory for the task SavedModel.")
@@ -44,22 +45,11 @@ _SIGNATURES = {
 
 def main(argv):
     del argv
-    import keras
-
-    import keras_bert  # noqa: F401 (registers the classes the .keras files hold)
     from keras_bert.export import export_hub_encoder, export_hub_preprocessor, export_saved_model, export_tflite
     from keras_bert.text import BertPreprocessor
 
     try:
-        settings_file = os.path.join(FLAGS.model_dir, "serving.json")
-        if not os.path.isfile(settings_file):
-            raise FileNotFoundError(
-                f"No {settings_file}: --model_dir must be the --output_dir of run_classifier.py, run_ner.py or "
-                "run_squad.py after training."
-            )
-        with open(settings_file) as f:
-            settings = json.load(f)
-        model = keras.saving.load_model(os.path.join(FLAGS.model_dir, settings.get("model_file", "classifier.keras")))
+        model, settings = common_flags.load_trained_model(FLAGS.model_dir, "--model_dir")
         preprocessor = BertPreprocessor(
             os.path.join(FLAGS.model_dir, "vocab.txt"), settings["max_seq_length"], lower_case=settings["lower_case"]
         )

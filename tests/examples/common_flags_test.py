@@ -80,25 +80,32 @@ SCRIPTS_WITH_FLAGS = sorted(path.stem for path in (REPO_ROOT / "examples").glob(
 UNBOUNDED = {"null_score_diff_threshold"}
 
 
-def test_every_numeric_flag_of_every_script_checks_its_range():
+def _flags_of_scripts(scripts, expression):
+    """`{script: set of names}`: for each script's own and common flags `n`, the names for which `expression`
+    (Python source over `n` and `FLAGS`) holds; each script is imported in turn in one fresh process."""
     script = (
         "import importlib, sys\n"
         "sys.argv = ['x']; sys.path.insert(0, 'examples')\n"
         "from absl import flags\n"
-        f"for name in {SCRIPTS_WITH_FLAGS!r}:\n"
+        "FLAGS = flags.FLAGS\n"
+        f"for name in {list(scripts)!r}:\n"
         "    importlib.import_module(name)\n"
-        "    own = [n for n in flags.FLAGS if flags.FLAGS.find_module_defining_flag(n) in (name, 'common_flags')]\n"
-        "    unchecked = sorted(n for n in own\n"
-        "                       if flags.FLAGS[n].flag_type() in ('int', 'float') and not flags.FLAGS[n].validators)\n"
-        "    print(name, ' '.join(unchecked))\n"
+        "    own = [n for n in FLAGS if FLAGS.find_module_defining_flag(n) in (name, 'common_flags')]\n"
+        f"    print(name, ' '.join(sorted(n for n in own if {expression})))\n"
         "    for flag in own:  # the next script defines its own\n"
-        "        delattr(flags.FLAGS, flag)\n"
+        "        delattr(FLAGS, flag)\n"
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    unchecked = {line.split()[0]: set(line.split()[1:]) for line in result.stdout.splitlines() if line.strip()}
-    assert set(unchecked) == set(SCRIPTS_WITH_FLAGS)
+    found = {line.split()[0]: set(line.split()[1:]) for line in result.stdout.splitlines() if line.strip()}
+    assert set(found) == set(scripts)
+    return found
+
+
+def test_every_numeric_flag_of_every_script_checks_its_range():
+    unchecked = _flags_of_scripts(
+        SCRIPTS_WITH_FLAGS, "FLAGS[n].flag_type() in ('int', 'float') and not FLAGS[n].validators")
     assert {name: flags - UNBOUNDED for name, flags in unchecked.items() if flags - UNBOUNDED} == {}
 
 
@@ -110,3 +117,15 @@ def test_a_negative_learning_rate_is_refused_before_anything_runs(tmp_path):
     result = subprocess.run([sys.executable, "examples/run_classifier.py", "--num_train_epochs=0",
                              f"--output_dir={tmp_path}"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0 and "--num_train_epochs must be greater than 0." in result.stderr
+
+
+FINE_TUNING_SCRIPTS = ("run_classifier", "run_multiple_choice", "run_ner", "run_squad")
+
+
+def test_every_fine_tuning_script_takes_the_shared_flags_with_the_shared_meaning():
+    shared = _flags_of_scripts(FINE_TUNING_SCRIPTS, "FLAGS.find_module_defining_flag(n) == 'common_flags'")
+    # Each script's shared flags are defined once, in common_flags (a script redefining one would fail to import),
+    # and every script has the same set, the run flags among them.
+    first = shared[FINE_TUNING_SCRIPTS[0]]
+    assert set(common_flags.FINE_TUNING_RUN_FLAGS) <= first
+    assert {name: flags ^ first for name, flags in shared.items() if flags != first} == {}

@@ -1,6 +1,7 @@
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -9,9 +10,10 @@ import time
 import keras
 import numpy as np
 import pytest
+import scipy.stats
 
 from conftest import REPO_ROOT
-from keras_bert.data import classification_dataset, read_glue_tsv
+from keras_bert.data import classification_dataset, read_glue_split, read_glue_tsv
 from keras_bert.text import BertPreprocessor
 
 BUNDLED = REPO_ROOT / "examples/data/sst2"
@@ -93,10 +95,14 @@ def test_errors_name_the_problem(tmp_path):
     assert result.returncode != 0 and "--data_dir is required for --task=mrpc" in result.stderr
     (tmp_path / "train.tsv").write_text("sentence\tlabel\ngood\t1\nbad\t7\n")
     result = _run(f"--data_dir={tmp_path}", f"--output_dir={tmp_path}/out")
-    assert result.returncode != 0 and "train.tsv, line 3: label '7' is not one of ['0', '1']" in result.stderr
+    assert result.returncode != 0 and "train.tsv, line 3: label '7' is not one of ['0', '1']; fix the row, or pass " \
+        "--skip_bad_rows=True to skip such rows." in result.stderr
     result = _run(f"--data_dir={BUNDLED}", "--max_seq_length=1000", f"--output_dir={tmp_path}/out")
     assert "--max_seq_length=1000 exceeds the checkpoint's max_position_embeddings=512" in result.stderr
     assert "Traceback" not in result.stderr
+    result = _run("--nodo_train", "--do_predict", f"--data_dir={BUNDLED}", f"--output_dir={tmp_path}/empty")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert f"--output_dir={tmp_path}/empty must be the --output_dir of a fine-tuning script" in result.stderr
 
 
 def test_tfds_source_through_the_real_script(tmp_path):
@@ -121,12 +127,16 @@ def test_generic_csv_task(tmp_path):
     rows = ["text,label"] + [f"{w} movie,{'good' if w in ('great', 'fine') else 'bad'}"
                              for w in ("great", "awful", "fine", "dull") * 4]
     (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "reviews.csv").write_text("id,text\nr1,great movie\nr2,dull movie\nr3,fine movie\n")  # no label
     result = _run("--task=csv", f"--train_file={tmp_path}/train.csv", f"--dev_file={tmp_path}/train.csv",
                   "--text_a_column=text", f"--output_dir={tmp_path}/out", "--num_train_epochs=1",
-                  "--max_seq_length=16")
+                  "--max_seq_length=16", "--do_predict", f"--test_file={tmp_path}/reviews.csv")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Confusion matrix" in result.stdout and "bad" in result.stdout
     assert set(json.loads((tmp_path / "out/eval_results.json").read_text())) == {"accuracy"}
+    rows = [line.split("\t") for line in (tmp_path / "out/reviews_predictions.tsv").read_text().splitlines()]
+    assert rows[0] == ["index", "prediction"] and [r[0] for r in rows[1:]] == ["0", "1", "2"]
+    assert {r[1] for r in rows[1:]} <= {"bad", "good"}
     result = _run("--task=csv", f"--output_dir={tmp_path}/out")
     assert "--task=csv needs --train_file and --dev_file" in result.stderr
 
@@ -222,3 +232,100 @@ def test_unwritable_or_full_output_directory_is_named_before_training(tmp_path):
         assert f"cannot write --output_dir={full}/out (No space left on device)" in result.stderr
     finally:
         subprocess.run(["umount", str(full)])
+
+
+def _regression_predictions(out, example_sets, seq_length):
+    """The saved model's STS-B scores for each of `example_sets`, recomputed here."""
+    from keras_bert.training.unlabelled_prediction import predict_unlabelled
+
+    settings = json.loads((out / "serving.json").read_text())
+    preprocessor = BertPreprocessor(str(out / "vocab.txt"), seq_length, lower_case=settings["lower_case"])
+    regressor = keras.saving.load_model(out / "classifier.keras")
+    return [predict_unlabelled(regressor, examples, preprocessor, 16) for examples in example_sets]
+
+
+@pytest.fixture(scope="module")
+def stsb_run(tmp_path_factory, shared_data):
+    """run_classifier.py --task=stsb --do_predict --skip_bad_rows on a small STS-B-layout slice, once.
+
+    There is no STS-B data here: the files have STS-B's layout (10 columns, the score last;
+    the test file without it) and MRPC's sentence pairs, scored 5.000 for a paraphrase and
+    0.000 otherwise. One training row is broken (a column lost), for --skip_bad_rows.
+    """
+    data, out = tmp_path_factory.mktemp("stsb"), tmp_path_factory.mktemp("stsb_out")
+    header = "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2"
+
+    def mrpc(name, start, stop):
+        rows = read_glue_tsv("mrpc", shared_data / "glue/mrpc" / name)
+        return [(rows.labels[i], rows.text_a[i], rows.text_b[i]) for i in range(start, stop)]
+
+    def stsb_rows(pairs, scored):
+        return [f"{i}\tmain-news\tMRPC\t2005\t{i:04d}\tnone\tnone\t{a}\t{b}" + (f"\t{5.0 * label:.3f}" if scored else "")
+                for i, (label, a, b) in enumerate(pairs)]
+
+    train = stsb_rows(mrpc("train.tsv", 0, 48), True)
+    train.insert(5, train[5].rsplit("\t", 2)[0] + "\t5.000")  # line 7: a row without sentence2
+    (data / "train.tsv").write_text("\n".join([header + "\tscore"] + train) + "\n", encoding="utf-8")
+    (data / "dev.tsv").write_text("\n".join([header + "\tscore"] + stsb_rows(mrpc("dev.tsv", 0, 40), True)) + "\n",
+                                  encoding="utf-8")
+    (data / "test.tsv").write_text("\n".join([header] + stsb_rows(mrpc("dev.tsv", 40, 64), False)) + "\n",
+                                   encoding="utf-8")
+    result = _run("--task=stsb", f"--data_dir={data}", f"--output_dir={out}", "--num_train_epochs=1",
+                  "--train_batch_size=16", "--max_seq_length=32", "--learning_rate=1e-4", "--do_predict",
+                  "--skip_bad_rows")
+    return data, out, result
+
+
+def test_stsb_regression_end_to_end(stsb_run):
+    data, out, result = stsb_run
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Fine-tuning on 48 stsb examples for 3 steps" in result.stdout
+    assert f"{data}/train.tsv: skipped 1 bad row(s) of 49, at line 7; the first, line 7: 9 tab-separated" \
+        in result.stderr
+    # The reported Pearson and Spearman are those of the saved model's dev predictions, recomputed here.
+    dev = read_glue_tsv("stsb", data / "dev.tsv")
+    test = read_glue_split("stsb", data, "test")["test.tsv"]
+    scores, test_scores = _regression_predictions(out, [dev, test], 32)
+    results = json.loads((out / "eval_results.json").read_text())
+    assert set(results) == {"pearson", "spearman"}
+    assert results["pearson"] == pytest.approx(scipy.stats.pearsonr(scores, dev.labels)[0], abs=1e-5)
+    assert results["spearman"] == pytest.approx(scipy.stats.spearmanr(scores, dev.labels)[0], abs=1e-5)
+    # STS-B.tsv, as the leaderboard takes it: the test file's index, the score clipped to [0, 5].
+    assert f"stsb test.tsv (24 examples): predictions in {out}/STS-B.tsv" in result.stdout
+    lines = (out / "STS-B.tsv").read_text().splitlines()
+    assert lines[0] == "index\tprediction" and [line.split("\t")[0] for line in lines[1:]] == test.ids
+    written = np.array([float(line.split("\t")[1]) for line in lines[1:]])
+    assert written == pytest.approx(np.clip(test_scores, 0, 5), abs=1e-5)
+    assert ((0 <= written) & (written <= 5)).all()
+
+
+def test_nodo_train_scores_and_predicts_with_the_saved_model(stsb_run, tmp_path):
+    data, trained, _ = stsb_run
+    out = tmp_path / "out"
+    shutil.copytree(trained, out)
+    (out / "STS-B.tsv").unlink()
+    result = _run("--task=stsb", f"--data_dir={data}", f"--output_dir={out}", "--nodo_train", "--do_predict",
+                  "--skip_bad_rows")  # --max_seq_length: the saved run's 32
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Fine-tuning" not in result.stdout
+    assert (out / "STS-B.tsv").read_text() == (trained / "STS-B.tsv").read_text()
+    assert json.loads((out / "eval_results.json").read_text()) == pytest.approx(
+        json.loads((trained / "eval_results.json").read_text()))
+    result = _run("--task=rte", f"--data_dir={data}", f"--output_dir={out}", "--nodo_train")
+    assert result.returncode != 0 and "was fine-tuned on 'stsb', not 'rte'" in result.stderr
+
+
+def test_mnli_predictions_for_the_leaderboard(tmp_path):
+    """MNLI's official files (fixtures): MNLI-m.tsv, MNLI-mm.tsv and AX.tsv with label names."""
+    data = REPO_ROOT / "tests/data/glue_fixtures/mnli"
+    result = _run("--task=mnli", f"--data_dir={data}", f"--output_dir={tmp_path}", "--num_train_epochs=1",
+                  "--train_batch_size=4", "--max_seq_length=16", "--do_predict")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert set(json.loads((tmp_path / "eval_results.json").read_text())) == {
+        "dev_matched_accuracy", "dev_mismatched_accuracy"}
+    for name, test_file in (("MNLI-m.tsv", "test_matched.tsv"), ("MNLI-mm.tsv", "test_mismatched.tsv"),
+                            ("AX.tsv", "AX.tsv")):
+        lines = (tmp_path / name).read_text().splitlines()
+        ids = read_glue_split("mnli", data, "test")[test_file].ids
+        assert lines[0] == "index\tprediction" and [line.split("\t")[0] for line in lines[1:]] == ids
+        assert {line.split("\t")[1] for line in lines[1:]} <= {"contradiction", "entailment", "neutral"}

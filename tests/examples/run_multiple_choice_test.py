@@ -57,18 +57,39 @@ def test_scores_equal_per_pair_classifier_scores():
     np.testing.assert_allclose(model(inputs), expected, atol=1e-6)
 
 
-def test_script_learns_the_toy_task(tmp_path):
+def test_script_learns_the_toy_task_and_predicts_an_unlabelled_file(tmp_path):
     train = _write_swag(tmp_path / "train.csv", 64)
     val = _write_swag(tmp_path / "val.csv", 16)
+    # The test file: the dev rows without their label column.
+    with open(val, newline="") as f:
+        rows = list(csv.reader(f))
+    test = tmp_path / "test.csv"
+    with open(test, "w", newline="") as f:
+        csv.writer(f).writerows(row[:-1] for row in rows)
     out = tmp_path / "out"
     result = subprocess.run(
         [sys.executable, "examples/run_multiple_choice.py", f"--train_file={train}", f"--eval_file={val}",
-         f"--output_dir={out}", "--num_train_epochs=2", "--max_seq_length=32", "--learning_rate=5e-5"],
+         f"--output_dir={out}", "--num_train_epochs=2", "--max_seq_length=32", "--learning_rate=5e-5",
+         "--do_predict", f"--test_file={test}"],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=900,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     accuracy = json.loads((out / "eval_results.json").read_text())["accuracy"]
     assert accuracy > 0.5  # chance is 0.25
+    # The test predictions, checked against the dev labels they hide, give the dev accuracy.
+    with open(out / "test_predictions.csv", newline="") as f:
+        predicted = list(csv.DictReader(f))
+    gold = [int(row[-1]) for row in rows[1:]]
+    assert np.mean([int(row["label"]) == label for row, label in zip(predicted, gold)]) == pytest.approx(accuracy)
+    probabilities = np.array([[float(row[f"probability{i}"]) for i in range(4)] for row in predicted])
+    np.testing.assert_allclose(probabilities.sum(-1), 1.0, atol=1e-5)
+    # --nodo_train scores the saved model again: the same accuracy.
+    again = subprocess.run(
+        [sys.executable, "examples/run_multiple_choice.py", "--nodo_train", f"--eval_file={val}", f"--output_dir={out}"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert json.loads((out / "eval_results.json").read_text())["accuracy"] == pytest.approx(accuracy)
 
 
 def test_bad_csv(tmp_path):

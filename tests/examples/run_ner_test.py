@@ -57,3 +57,44 @@ def test_missing_file_is_named(tmp_path):
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode != 0 and "No CoNLL file at" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_keeps_the_best_epoch_and_rescores_it_without_training(shared_data, tmp_path):
+    train = _slice(shared_data / "conll2003/train.txt", tmp_path / "train.txt", 48)
+    valid = _slice(shared_data / "conll2003/valid.txt", tmp_path / "valid.txt", 24)
+    out = tmp_path / "out"
+    common = [f"--eval_file={valid}", f"--output_dir={out}", "--max_seq_length=64"]
+    result = subprocess.run([sys.executable, "examples/run_ner.py", f"--train_file={train}", *common,
+                             "--num_train_epochs=3", "--train_batch_size=8", "--evaluation_strategy=epoch",
+                             "--learning_rate=3e-4"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads((out / "eval_results.json").read_text())
+    # One evaluation per epoch (6 steps each) in the run's log; the model kept is the best of them.
+    logged = [json.loads(line) for line in (out / "training_state/metrics.jsonl").read_text().splitlines()]
+    dev_f1 = {int(line["step"]): line["eval_f1"] for line in logged}
+    assert sorted(dev_f1) == [6, 12, 18] and max(dev_f1.values()) > 0
+    best_step = max(dev_f1, key=lambda step: (dev_f1[step], -step))
+    assert results["step"] == best_step and results["epoch"] == best_step / 6
+    assert results["f1"] == pytest.approx(dev_f1[best_step], abs=1e-6)
+    # --nodo_train scores the saved model: the same numbers.
+    again = subprocess.run([sys.executable, "examples/run_ner.py", "--nodo_train", *common],
+                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    rescored = json.loads((out / "eval_results.json").read_text())
+    assert {k: rescored[k] for k in ("precision", "recall", "f1")} == pytest.approx(
+        {k: results[k] for k in ("precision", "recall", "f1")}, abs=1e-6)
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--train_file=x.txt", "--eval_file=y.txt", "--test_file=z.txt"], "--test_file is used with --do_predict"),
+    (["--train_file=x.txt"], "--do_eval needs --eval_file"),
+    (["--nodo_train", "--nodo_eval"], "nothing to do"),
+    (["--train_file=x.txt", "--eval_file=y.txt", "--evaluation_strategy=steps"],
+     "--evaluation_strategy=steps needs --eval_steps"),
+    (["--train_file=x.txt", "--eval_file=y.txt", "--early_stopping_patience=2"],
+     "--early_stopping_patience needs --evaluation_strategy"),
+])
+def test_run_flags_are_checked_before_any_work(tmp_path, flags, message):
+    result = subprocess.run([sys.executable, "examples/run_ner.py", f"--output_dir={tmp_path}", *flags],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and message in result.stderr and "Traceback" not in result.stderr
