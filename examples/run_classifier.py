@@ -98,7 +98,9 @@ def main(argv):
                 FLAGS.gradient_checkpointing, do_lower_case=FLAGS.do_lower_case,
             )
             with strategy.scope():
-                classifier = keras_bert.BertClassifier(encoder, num_classes=max(len(label_names), 1))
+                # The head's dropout is the checkpoint's hidden dropout, as in transformers (0.1 for BERT).
+                classifier = keras_bert.BertClassifier(encoder, num_classes=max(len(label_names), 1),
+                                                       dropout=encoder.config.hidden_dropout_prob)
         else:
             label_names, lower_case = tuple(saved["label_names"]), saved["lower_case"]
             vocab_file = os.path.join(FLAGS.output_dir, "vocab.txt")

@@ -115,3 +115,31 @@ def test_a_killed_worker_and_a_restarted_job_apply_every_step_once(tmp_path, two
     expected = _weights(two_worker_run)
     for name, value in _weights(model_dir).items():
         np.testing.assert_allclose(value, expected[name], atol=1e-6, err_msg=name)
+
+
+def test_two_workers_fine_tune_as_one_process_does(tmp_path, minilm_path):
+    from keras_bert import BertEncoder, save_tf1_checkpoint
+    from keras_bert.checkpoints import read_config_json
+
+    # A small checkpoint without dropout (the head takes the checkpoint's), over the real uncased vocabulary.
+    (tmp_path / "bert_config.json").write_text(json.dumps(CONFIG))
+    checkpoint = tmp_path / "checkpoint"
+    encoder = BertEncoder.from_bert_config(read_config_json(str(tmp_path / "bert_config.json")))
+    save_tf1_checkpoint(encoder, str(checkpoint), vocab_file=f"{minilm_path}/vocab.txt")
+    flags = ["examples/run_classifier.py", f"--init_checkpoint={checkpoint}", "--max_train_examples=256",
+             "--num_train_epochs=1", "--train_batch_size=16", "--max_seq_length=32", "--learning_rate=1e-3",
+             "--save_checkpoints_steps=8"]
+    one = subprocess.run([sys.executable, *flags, f"--output_dir={tmp_path / 'one'}"], cwd=REPO_ROOT,
+                         capture_output=True, text=True, timeout=900)
+    assert one.returncode == 0, one.stderr[-3000:]
+    chief_output, _ = _finish(_start_workers([sys.executable, *flags, f"--output_dir={tmp_path / 'two'}"]))
+    assert "2 replica(s)" in chief_output
+    results = [json.loads((tmp_path / run / "eval_results.json").read_text()) for run in ("one", "two")]
+    assert results[1] == pytest.approx(results[0], abs=1e-6)
+    import keras
+
+    import keras_bert  # noqa: F401 (registers the saved classes)
+
+    models = [keras.saving.load_model(tmp_path / run / "classifier.keras") for run in ("one", "two")]
+    for a, b in zip(models[0].weights, models[1].weights):
+        np.testing.assert_allclose(np.asarray(b), np.asarray(a), atol=2e-5, err_msg=a.path)
