@@ -83,12 +83,13 @@ def _parses_or_names_the_file(read, path, content):
         assert path.name in str(e), f"{type(e).__name__} without the file name: {e}"
 
 
+@pytest.mark.parametrize("options", [{}, {"skip_bad_rows": True}, {"labelled": False}])
 @pytest.mark.parametrize("task,valid", [("sst2", _GLUE), ("mrpc", _MRPC)])
-def test_glue_tsv(tmp_path, task, valid):
+def test_glue_tsv(tmp_path, task, valid, options):
     @FUZZ
     @given(_mutated(valid))
     def check(content):
-        _parses_or_names_the_file(lambda p: read_glue_tsv(task, p), tmp_path / "dev.tsv", content)
+        _parses_or_names_the_file(lambda p: read_glue_tsv(task, p, **options), tmp_path / "dev.tsv", content)
 
     check()
 
@@ -98,6 +99,8 @@ def test_labelled_csv(tmp_path):
     @given(_mutated(_CSV))
     def check(content):
         _parses_or_names_the_file(lambda p: read_labelled_csv(p, "review", "stars"), tmp_path / "a.csv", content)
+        _parses_or_names_the_file(lambda p: read_labelled_csv(p, "review", "stars", skip_bad_rows=True),
+                                  tmp_path / "a.csv", content)
 
     check()
 
