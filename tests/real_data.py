@@ -1,6 +1,7 @@
 """Readers for the real data in ../shared/data, and the Hugging Face reference tokenizer."""
 
 import csv
+import json
 
 import pytest
 
@@ -35,3 +36,27 @@ def hf_tokenizer(minilm_path):
     tokenizer.no_truncation()
     tokenizer.no_padding()
     return tokenizer
+
+
+def squad_v2_slice(source, target, questions):
+    """A SQuAD v2.0 file from the first `questions` questions of a v1.1 file: every other one is moved to a
+    paragraph of another article, where it has no answer (is_impossible, as v2.0 marks it)."""
+    articles = json.loads(source.read_text(encoding="utf-8"))["data"]
+    picked = [(a, paragraph, qa) for a, article in enumerate(articles) for paragraph in article["paragraphs"]
+              for qa in paragraph["qas"]][:questions]
+    paragraphs = {}
+    for i, (a, paragraph, qa) in enumerate(picked):
+        if i % 2:
+            others = articles[(a + 1) % len(articles)]["paragraphs"]
+            paragraph = others[i % len(others)]
+            qa = dict(qa, answers=[], is_impossible=True)
+        paragraphs.setdefault(paragraph["context"], {"context": paragraph["context"], "qas": []})["qas"].append(qa)
+    target.write_text(json.dumps({"version": "v2.0", "data": [{"title": "t", "paragraphs": list(paragraphs.values())}]}))
+    return target
+
+
+def conll_slice(source, target, sentences):
+    """The first `sentences` sentences of a CoNLL-2003 file (after -DOCSTART-) written to `target`."""
+    blocks = source.read_text(encoding="utf-8").split("\n\n")
+    target.write_text("\n\n".join(blocks[1 : sentences + 1]) + "\n", encoding="utf-8")
+    return target

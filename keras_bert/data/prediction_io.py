@@ -257,7 +257,20 @@ def _glue_layout(path, task, first_row):
                         skip_header=columns.header, layout=f"{task} {kind} file")
 
 
-class LabelWriter:
+class _OutputFile:
+    """A writer's `close()` and `with` support; `self.file` is what it writes to."""
+
+    def close(self):
+        _close_output(self.file)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *unused):
+        self.close()
+
+
+class LabelWriter(_OutputFile):
     """Writes a classifier's predictions, one row per input row, as the file's extension says.
 
     `.jsonl`: `{"label": name, "probabilities": {name: p, ...}}` a line
@@ -308,14 +321,6 @@ class LabelWriter:
             else:
                 self._csv.writerow([row["score"]])
 
-    def close(self):
-        _close_output(self.file)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *unused):
-        self.close()
 
 
 def _open_output(path, extension, allowed):
@@ -481,7 +486,7 @@ def _detect_tagging_format(path, sample=200):
     return "conll" if blank_between and len(counts) == 1 else "text"
 
 
-class TagWriter:
+class TagWriter(_OutputFile):
     """Writes tagged sentences, as the file's extension says.
 
     `.txt`/`.conll`: CoNLL, `word tag` lines with a blank line after each
@@ -519,14 +524,6 @@ class TagWriter:
                 self.file.writelines(f"{w} {t}\n" for w, t in zip(words, sentence_tags))
                 self.file.write("\n")
 
-    def close(self):
-        _close_output(self.file)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *unused):
-        self.close()
 
 
 class Progress:

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO_ROOT
+from real_data import conll_slice, squad_v2_slice
 from keras_bert.data import read_conll, read_glue_tsv, read_squad
 from keras_bert.metrics import conll_scores, squad_v2_scores
 
@@ -92,18 +93,12 @@ def test_saved_model_serves_the_same_labels(sst2_run, tmp_path):
         np.array([[row["probabilities"][name] for name in ("0", "1")] for row in rows]), abs=1e-4)
 
 
-def _conll_slice(source, target, sentences):
-    blocks = source.read_text(encoding="utf-8").split("\n\n")
-    target.write_text("\n\n".join(blocks[1 : sentences + 1]) + "\n", encoding="utf-8")  # skip -DOCSTART-
-    return target
-
-
 @pytest.fixture(scope="module")
 def ner_run(tmp_path_factory, shared_data):
     """`(model_dir, valid.txt)`: run_ner.py on 64 CoNLL-2003 training sentences, scored on 40 dev sentences."""
     folder = tmp_path_factory.mktemp("ner")
-    train = _conll_slice(shared_data / "conll2003/train.txt", folder / "train.txt", 64)
-    valid = _conll_slice(shared_data / "conll2003/valid.txt", folder / "valid.txt", 40)
+    train = conll_slice(shared_data / "conll2003/train.txt", folder / "train.txt", 64)
+    valid = conll_slice(shared_data / "conll2003/valid.txt", folder / "valid.txt", 40)
     _succeeds("run_ner.py", f"--train_file={train}", f"--eval_file={valid}", f"--output_dir={folder}/model",
               "--num_train_epochs=1", "--max_seq_length=64")
     return folder / "model", valid
@@ -134,28 +129,12 @@ def test_ner_predictions_reproduce_the_dev_f1_and_index_raw_lines(ner_run, tmp_p
     assert [[t["tag"] for t in record["tokens"]] for record in records] == predicted[:10]
 
 
-def _squad_v2_slice(source, target, questions):
-    """The first `questions` questions of a v1.1 file as SQuAD v2.0, every other one marked unanswerable."""
-    data = json.loads(source.read_text(encoding="utf-8"))
-    paragraphs, count = [], 0
-    for paragraph in (p for article in data["data"] for p in article["paragraphs"]):
-        qas = paragraph["qas"][: questions - count]
-        for qa in qas:
-            if count % 2:
-                qa.update(answers=[], is_impossible=True)
-            count += 1
-        if qas:
-            paragraphs.append(dict(paragraph, qas=qas))
-    target.write_text(json.dumps({"version": "v2.0", "data": [{"title": "t", "paragraphs": paragraphs}]}))
-    return target
-
-
 @pytest.fixture(scope="module")
 def squad_run(tmp_path_factory, shared_data):
     """`(model_dir, dev.json)`: run_squad.py --version_2_with_negative on 16 questions, answering 16 dev ones."""
     folder = tmp_path_factory.mktemp("squad")
-    train = _squad_v2_slice(shared_data / "squad/train.json", folder / "train.json", 16)
-    dev = _squad_v2_slice(shared_data / "squad/dev.json", folder / "dev.json", 16)
+    train = squad_v2_slice(shared_data / "squad/train.json", folder / "train.json", 16)
+    dev = squad_v2_slice(shared_data / "squad/dev.json", folder / "dev.json", 16)
     _succeeds("run_squad.py", "--version_2_with_negative", f"--train_file={train}", f"--predict_file={dev}",
               f"--output_dir={folder}/model", "--max_seq_length=96", "--doc_stride=48", "--max_query_length=24",
               "--num_train_epochs=1", "--train_batch_size=16")

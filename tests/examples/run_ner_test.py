@@ -6,20 +6,15 @@ import zipfile
 import pytest
 
 from conftest import REPO_ROOT
+from real_data import conll_slice
 from keras_bert.data import read_conll
-
-
-def _slice(source, target, sentences):
-    blocks = source.read_text(encoding="utf-8").split("\n\n")
-    target.write_text("\n\n".join(blocks[1 : sentences + 1]) + "\n", encoding="utf-8")  # skip -DOCSTART-
-    return target
 
 
 @pytest.mark.parametrize("feature_based", [False, True])
 def test_trains_scores_and_writes_conll_predictions(shared_data, tmp_path, feature_based):
     seqeval = pytest.importorskip("seqeval.metrics")
-    train = _slice(shared_data / "conll2003/train.txt", tmp_path / "train.txt", 64)
-    valid = _slice(shared_data / "conll2003/valid.txt", tmp_path / "valid.txt", 40)
+    train = conll_slice(shared_data / "conll2003/train.txt", tmp_path / "train.txt", 64)
+    valid = conll_slice(shared_data / "conll2003/valid.txt", tmp_path / "valid.txt", 40)
     out = tmp_path / "out"
     flags = [f"--train_file={train}", f"--eval_file={valid}", f"--output_dir={out}",
              "--num_train_epochs=1", "--max_seq_length=64"]
@@ -60,8 +55,8 @@ def test_missing_file_is_named(tmp_path):
 
 
 def test_keeps_the_best_epoch_and_rescores_it_without_training(shared_data, tmp_path):
-    train = _slice(shared_data / "conll2003/train.txt", tmp_path / "train.txt", 48)
-    valid = _slice(shared_data / "conll2003/valid.txt", tmp_path / "valid.txt", 24)
+    train = conll_slice(shared_data / "conll2003/train.txt", tmp_path / "train.txt", 48)
+    valid = conll_slice(shared_data / "conll2003/valid.txt", tmp_path / "valid.txt", 24)
     out = tmp_path / "out"
     common = [f"--eval_file={valid}", f"--output_dir={out}", "--max_seq_length=64"]
     result = subprocess.run([sys.executable, "examples/run_ner.py", f"--train_file={train}", *common,

@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from conftest import REPO_ROOT
+from real_data import squad_v2_slice
 from keras_bert.data import read_squad
 from keras_bert.metrics import squad_scores, squad_v2_scores
 
@@ -48,30 +49,13 @@ def test_trains_predicts_and_scores(shared_data, tmp_path):
     assert "Exported the squad model" in export.stdout and (tmp_path / "export/saved_model.pb").exists()
 
 
-def _v2_subset(source, target, questions):
-    """A SQuAD v2.0 file from the first `questions` questions of a v1.1 file: every other one is moved to a
-    paragraph of another article, where it has no answer (is_impossible, as v2.0 marks it)."""
-    articles = json.loads(source.read_text(encoding="utf-8"))["data"]
-    picked = [(a, paragraph, qa) for a, article in enumerate(articles) for paragraph in article["paragraphs"]
-              for qa in paragraph["qas"]][:questions]
-    paragraphs = {}
-    for i, (a, paragraph, qa) in enumerate(picked):
-        if i % 2:
-            others = articles[(a + 1) % len(articles)]["paragraphs"]
-            paragraph = others[i % len(others)]
-            qa = dict(qa, answers=[], is_impossible=True)
-        paragraphs.setdefault(paragraph["context"], {"context": paragraph["context"], "qas": []})["qas"].append(qa)
-    target.write_text(json.dumps({"version": "v2.0", "data": [{"title": "t", "paragraphs": list(paragraphs.values())}]}))
-    return target
-
-
 V2_KEYS = {"exact", "f1", "total", "HasAns_exact", "HasAns_f1", "HasAns_total", "NoAns_exact", "NoAns_f1",
            "NoAns_total", "best_exact", "best_exact_thresh", "best_f1", "best_f1_thresh"}
 
 
 def test_v2_trains_on_unanswerable_questions_and_chooses_the_null_threshold_on_dev(shared_data, tmp_path):
-    train = _v2_subset(shared_data / "squad/train.json", tmp_path / "train.json", 32)
-    dev = _v2_subset(shared_data / "squad/dev.json", tmp_path / "dev.json", 24)
+    train = squad_v2_slice(shared_data / "squad/train.json", tmp_path / "train.json", 32)
+    dev = squad_v2_slice(shared_data / "squad/dev.json", tmp_path / "dev.json", 24)
     out = tmp_path / "out"
     run = [sys.executable, "examples/run_squad.py", "--version_2_with_negative", f"--predict_file={dev}",
            f"--output_dir={out}", "--max_seq_length=96", "--doc_stride=48", "--max_query_length=24"]
