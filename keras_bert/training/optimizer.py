@@ -60,10 +60,9 @@ def _adamw_kernel(variable, momentum, velocity, gradient, gradient_scale, learni
     """`torch.optim.AdamW`'s update of one variable, clipping scale included.
 
     XLA compiles it into one pass over the variable, its gradient and its
-    moments. Written as separate ops (clip multiply, decay, Adam) AdamW is
-    several passes over memory: of 157 ms for a BERT-Base float32 update,
-    dropping the clip saved 45 ms and dropping the decay 37 ms. The three
-    state arguments are resource handles (`variable.handle`): under a
+    moments; written as separate ops (clip multiply, decay, Adam) AdamW is
+    several passes over memory (timings: reports/performance/kernels.md).
+    The three state arguments are resource handles (`variable.handle`): under a
     distribution strategy those name the local replica's copy.
     """
     dtype = gradient.dtype
@@ -90,8 +89,8 @@ class BertAdamW(_DenseGradients, _ClipTheSummedGradient, keras.optimizers.AdamW)
     the Adam step), as in Keras. Built by `create_optimizer`.
 
     Each variable is updated by one XLA-fused kernel: gradient clipping
-    scale, weight decay and the Adam step in a single pass over memory (the
-    optimizer of a BERT-Base float32 step: 152 -> 92 ms here). With one
+    scale, weight decay and the Adam step in a single pass over memory
+    (reports/performance/kernels.md). With one
     replica the global-norm clip is folded into that kernel instead of
     rescaling every gradient first; with several, the summed gradient is
     clipped after the all-reduce, then updated.
