@@ -58,7 +58,7 @@ def read_labelled_csv(path, text_a_column, label_column, text_b_column=None, lab
         missing = [c for c in wanted if c not in (reader.fieldnames or [])]
         if missing:
             raise ValueError(f"{path}: no column(s) {missing}; its header has {reader.fieldnames}.")
-        rows = csv_rows(reader, path, with_lines=True)
+        rows = list(csv_rows(reader, path, with_lines=True))
     if not rows:
         raise ValueError(f"{path}: no rows after the header.")
     width, separator = len(reader.fieldnames), "tab" if delimiter == "\t" else "comma"

@@ -187,7 +187,7 @@ def read_glue_tsv(task, path, *, labelled=True, skip_bad_rows=False):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{task}: no file {path!r}; expected the official GLUE {os.path.basename(path)}.")
     with open_utf8(path) as f:  # a leading byte-order mark (MRPC's) is dropped
-        rows = csv_rows(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE), path, with_lines=True)
+        rows = list(csv_rows(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE), path, with_lines=True))
     if columns.header:
         rows = rows[1:]
     if not rows:

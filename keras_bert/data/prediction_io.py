@@ -17,6 +17,8 @@ import sys
 import time
 
 from keras_bert.data.glue import GLUE_TASKS, GlueExamples
+from keras_bert.data.text_files import csv_rows
+from keras_bert.text.vocab import read_utf8
 
 SENTENCE_FORMATS = (".tsv", ".csv", ".jsonl")
 TAG_OUTPUT_FORMATS = (".txt", ".conll", ".jsonl")
@@ -46,25 +48,21 @@ def file_extension(path, allowed, flag="--input_file"):
 
 def _utf8_lines(path):
     """The file's lines (line endings kept, a byte-order mark dropped), streamed; bad UTF-8 names the line."""
-    line_number = 0
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
-            for line_number, line in enumerate(f, start=1):
-                yield line
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{path}, line {line_number + 1}: byte 0x{e.object[e.start]:02x} is not UTF-8; re-save "
-                         "the file as UTF-8 (e.g. iconv -f latin1 -t utf-8).") from None
+            yield from f
+    except UnicodeDecodeError:
+        # The decoder works ahead in blocks, so the lines read so far do not say where the byte is;
+        # read_utf8 finds it (and raises, naming file, line and byte).
+        read_utf8(path)
+        raise
 
 
 def _csv_rows(path, delimiter):
     """`(line, row)` pairs of a CSV (`,`, CSV quoting) or TSV (tab, quotes are text) file, streamed."""
     reader = csv.reader(_utf8_lines(path), delimiter=delimiter,
                         quoting=csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL)
-    try:
-        for row in reader:
-            yield reader.line_num, row
-    except csv.Error as e:
-        raise ValueError(f"{path}, line {reader.line_num}: {e}.") from None
+    return csv_rows(reader, path, with_lines=True)
 
 
 def _in_lists(items, size):
@@ -322,7 +320,6 @@ class LabelWriter(_OutputFile):
                 self._csv.writerow([row["score"]])
 
 
-
 def _open_output(path, extension, allowed):
     """`(text file, extension)`: `path` opened for writing (an open stream is used as is)."""
     if not isinstance(path, (str, os.PathLike)):
@@ -523,7 +520,6 @@ class TagWriter(_OutputFile):
             elif words:
                 self.file.writelines(f"{w} {t}\n" for w, t in zip(words, sentence_tags))
                 self.file.write("\n")
-
 
 
 class Progress:

@@ -12,8 +12,8 @@ from keras_bert.text.vocab import read_utf8
 
 
 def csv_rows(reader, path, with_lines=False):
-    """Every row of a `csv` reader over `path`; a `csv.Error` (say, a field over csv's size limit) becomes a
-    ValueError naming the file and line.
+    """Every row of a `csv` reader over `path`, streamed; a `csv.Error` (say, a field over csv's size limit)
+    becomes a ValueError naming the file and line.
 
     Args:
         reader: a `csv.reader` or `csv.DictReader`.
@@ -23,18 +23,16 @@ def csv_rows(reader, path, with_lines=False):
 
     Example:
     >>> import csv
-    >>> csv_rows(csv.reader(io.StringIO("a,b\\n1,2\\n")), "x.csv")
+    >>> list(csv_rows(csv.reader(io.StringIO("a,b\\n1,2\\n")), "x.csv"))
     [['a', 'b'], ['1', '2']]
-    >>> csv_rows(csv.reader(io.StringIO('a,b\\n"1\\n1",2\\n3,4\\n')), "x.csv", with_lines=True)
+    >>> list(csv_rows(csv.reader(io.StringIO('a,b\\n"1\\n1",2\\n3,4\\n')), "x.csv", with_lines=True))
     [(1, ['a', 'b']), (3, ['1\\n1', '2']), (4, ['3', '4'])]
     """
-    rows = []
     try:
         for row in reader:
-            rows.append((reader.line_num, row) if with_lines else row)
+            yield (reader.line_num, row) if with_lines else row
     except csv.Error as e:
         raise ValueError(f"{path}, line {reader.line_num}: {e}.") from None
-    return rows
 
 
 def log_skipped_rows(path, lines, total, first_problem):

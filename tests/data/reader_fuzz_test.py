@@ -136,3 +136,13 @@ def test_tfrecord(tmp_path):
 
     assert check_records([str(valid_path)], max_seq_length=8, vocab_size=10) == 3  # the unmutated file parses
     check()
+
+
+def test_a_bad_byte_deep_in_a_streamed_file_names_its_own_line(tmp_path):
+    # The streaming reader's decoder works ahead in blocks; the error must still name the byte's line.
+    from keras_bert.data import open_sentence_file
+
+    path = tmp_path / "test.tsv"
+    path.write_bytes(b"sentence\n" + b"a fine film indeed\n" * 1500 + b"caf\xe9\n" + b"ok\n" * 10)
+    with pytest.raises(ValueError, match=r"test.tsv, line 1502: byte 0xe9 is not UTF-8"):
+        len(open_sentence_file(path))
