@@ -32,16 +32,18 @@ def classification_dataset(examples, preprocessor, batch_size, shuffle=False, se
     """`(inputs, labels)` batches for `BertClassifier`, packed in-graph.
 
     Args:
-        examples: `GlueExamples` (or anything with `text_a`, `text_b`, `labels`).
+        examples: `GlueExamples` (or anything with `text_a`, `text_b`,
+            `labels`); `labels` may be None (a test file).
         preprocessor: a `BertPreprocessor`.
         batch_size: int.
         shuffle: bool. Reshuffle the examples every epoch.
         seed: optional int, for a reproducible order.
 
     Returns:
-        A `tf.data.Dataset` of `(input dict, labels)`; each batch is only as
-        long as its longest row (`trim_to_longest`). Labels are int32 ids,
-        or float32 scores for regression.
+        A `tf.data.Dataset` of `(input dict, labels)`, or of input dicts
+        alone when `examples.labels` is None; each batch is only as long as
+        its longest row (`trim_to_longest`). Labels are int32 ids, or float32
+        scores for regression.
 
     Example:
     >>> import os, tempfile
@@ -56,12 +58,16 @@ def classification_dataset(examples, preprocessor, batch_size, shuffle=False, se
     ([[2, 5, 6, 7, 3], [2, 8, 3, 0, 0]], [1, 0])
     """
     texts = (examples.text_a,) if examples.text_b is None else (examples.text_a, examples.text_b)
-    label_dtype = tf.float32 if isinstance(examples.labels[0], float) else tf.int32
-    dataset = tf.data.Dataset.from_tensor_slices((texts, tf.constant(examples.labels, label_dtype)))
+    if examples.labels is None:
+        dataset = tf.data.Dataset.from_tensor_slices(texts)
+    else:
+        label_dtype = tf.float32 if isinstance(examples.labels[0], float) else tf.int32
+        dataset = tf.data.Dataset.from_tensor_slices((texts, tf.constant(examples.labels, label_dtype)))
     if shuffle:
-        dataset = dataset.shuffle(len(examples.labels), seed=seed, reshuffle_each_iteration=True)
-    return (
-        dataset.batch(batch_size)
-        .map(lambda t, y: (trim_to_longest(preprocessor(t)), y), num_parallel_calls=tf.data.AUTOTUNE)
-        .prefetch(tf.data.AUTOTUNE)
-    )
+        dataset = dataset.shuffle(len(examples.text_a), seed=seed, reshuffle_each_iteration=True)
+
+    def pack(texts, *labels):
+        inputs = trim_to_longest(preprocessor(texts))
+        return (inputs, *labels) if labels else inputs
+
+    return dataset.batch(batch_size).map(pack, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

@@ -98,8 +98,9 @@ def check_prediction_files(kind, input_file, output_file):
 def _reporting(dataset, on_examples):
     """The dataset's batches; after each is used, `on_examples(examples so far)`."""
     done = 0
-    for inputs, labels in dataset:
-        yield inputs, labels
+    for batch in dataset:
+        yield batch
+        inputs = batch[0] if isinstance(batch, tuple) else batch
         done += int(np.shape(inputs["input_mask"])[0])
         on_examples(done)
 
@@ -154,7 +155,7 @@ class TrainedModelPredictor:
 
     def classify(self, examples, on_rows=lambda done: None):
         """Probabilities `(rows, labels)` (scores `(rows,)` for regression) of `GlueExamples` without labels."""
-        examples = dataclasses.replace(examples, labels=[0] * len(examples))  # the dataset's labels, never read
+        examples = dataclasses.replace(examples, labels=None)
         dataset = classification_dataset(examples, self.preprocessor, self.batch_size)
         _, _, logits = predict_classifier(self.model, _reporting(dataset, on_rows))
         return _softmax_or_score(logits)

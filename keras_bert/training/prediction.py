@@ -5,7 +5,7 @@ import numpy as np
 
 
 def predict_classifier(classifier, dataset):
-    """`(labels, predictions, logits)` over a dataset of `(inputs, labels)`.
+    """`(labels, predictions, logits)` over a dataset of `(inputs, labels)`, or of inputs alone.
 
     Predictions are argmax label ids, or the scores themselves when the
     model has a single output (regression).
@@ -15,11 +15,13 @@ def predict_classifier(classifier, dataset):
     Args:
         classifier: a `BertClassifier` (logits `(batch, num_classes)`).
         dataset: `(inputs, labels)` batches: the encoder's input dict of int32
-            `(batch, length)` arrays and labels `(batch,)`.
+            `(batch, length)` arrays and labels `(batch,)`; or input dicts
+            alone (unlabelled examples).
 
     Returns:
-        numpy `labels` `(examples,)`, `predictions` `(examples,)` (int64 ids,
-        or float32 scores) and `logits` float32 `(examples, num_classes)`.
+        numpy `labels` `(examples,)` (None without labels), `predictions`
+        `(examples,)` (int64 ids, or float32 scores) and `logits` float32
+        `(examples, num_classes)`.
 
     Example:
     >>> import numpy as np
@@ -40,10 +42,12 @@ def predict_classifier(classifier, dataset):
     ((5,), dtype('float32'))
     """
     labels, logits = [], []
-    for inputs, batch_labels in dataset:
+    for batch in dataset:
+        inputs, batch_labels = batch if isinstance(batch, tuple) else (batch, None)
         logits.append(np.asarray(classifier(inputs, training=False)))
-        labels.append(np.asarray(batch_labels))
-    labels, logits = np.concatenate(labels), np.concatenate(logits)
+        labels.append(None if batch_labels is None else np.asarray(batch_labels))
+    logits = np.concatenate(logits)
+    labels = None if labels[0] is None else np.concatenate(labels)
     predictions = logits[:, 0] if logits.shape[-1] == 1 else logits.argmax(-1)
     return labels, predictions, logits
 

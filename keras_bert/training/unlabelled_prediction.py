@@ -1,6 +1,5 @@
 """Predicting unlabelled (test) examples with a fine-tuned classifier, and writing them for the GLUE leaderboard."""
 
-import dataclasses
 import os
 
 from keras_bert.data.classification_dataset import classification_dataset
@@ -35,8 +34,6 @@ def predict_unlabelled(classifier, examples, preprocessor, batch_size):
     >>> predictions.shape, predictions.dtype
     ((3,), dtype('int64'))
     """
-    if examples.labels is None:  # the dataset pairs each text with a label; these are never read
-        examples = dataclasses.replace(examples, labels=[0] * len(examples))
     _, predictions, _ = predict_classifier(classifier, classification_dataset(examples, preprocessor, batch_size))
     return predictions
 

@@ -28,3 +28,12 @@ def test_shuffling_is_seeded_and_regression_labels_are_float(minilm_path):
 
     assert order(1) == order(1) != list(range(20))
     assert next(iter(classification_dataset(examples, preprocessor, 4)))[1].dtype == tf.float32
+
+
+def test_unlabelled_examples_give_inputs_alone(tmp_path):
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "fine", "film"]))
+    examples = GlueExamples(["fine film", "film"], None, None, ("0", "1"), "test.tsv")
+    batches = list(classification_dataset(examples, BertPreprocessor(str(vocab), 8), batch_size=2))
+    assert len(batches) == 1 and isinstance(batches[0], dict)
+    assert batches[0]["input_word_ids"].numpy().tolist() == [[2, 5, 6, 3], [2, 6, 3, 0]]
