@@ -33,6 +33,33 @@ class ConllSentences:
         return len(self.words)
 
 
+def conll_sentences(lines):
+    """Groups CoNLL lines into sentences: blank and `-DOCSTART-` lines end one.
+
+    Args:
+        lines: an iterable of text lines (a file, or a stream of them).
+
+    Yields:
+        One list per sentence of `(line_number, columns)` pairs, `columns`
+        the line's whitespace-separated fields and line numbers from 1.
+
+    Example:
+    >>> lines = ["-DOCSTART- -X- O", "", "EU B-ORG", "rejects O", "", "Peter B-PER"]
+    >>> [[columns[0] for _, columns in sentence] for sentence in conll_sentences(lines)]
+    [['EU', 'rejects'], ['Peter']]
+    """
+    sentence = []
+    for line_number, line in enumerate(lines, start=1):
+        columns = line.split()
+        if columns and columns[0] != "-DOCSTART-":
+            sentence.append((line_number, columns))
+        elif sentence:
+            yield sentence
+            sentence = []
+    if sentence:
+        yield sentence
+
+
 def read_conll(path):
     """Reads `word ... tag` lines (tag last), blank lines between sentences.
 
@@ -54,29 +81,17 @@ def read_conll(path):
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No CoNLL file at {path!r}.")
-    words, tags, sentence_words, sentence_tags = [], [], [], []
-
-    def end_sentence():
-        if sentence_words:
-            words.append(list(sentence_words))
-            tags.append(list(sentence_tags))
-        sentence_words.clear()
-        sentence_tags.clear()
-
+    words, tags = [], []
     with open_utf8(path) as f:
-        for line_number, line in enumerate(f, start=1):
-            columns = line.split()
-            if not columns or columns[0] == "-DOCSTART-":
-                end_sentence()
-                continue
-            if len(columns) < 2:
-                raise ValueError(
-                    f"{path}, line {line_number}: {line.strip()!r} has no tag; CoNLL lines "
-                    "are 'word ... tag', whitespace-separated."
-                )
-            sentence_words.append(columns[0])
-            sentence_tags.append(columns[-1])
-    end_sentence()
+        for sentence in conll_sentences(f):
+            for line_number, columns in sentence:
+                if len(columns) < 2:
+                    raise ValueError(
+                        f"{path}, line {line_number}: {' '.join(columns)!r} has no tag; CoNLL lines "
+                        "are 'word ... tag', whitespace-separated."
+                    )
+            words.append([columns[0] for _, columns in sentence])
+            tags.append([columns[-1] for _, columns in sentence])
     if not words:
         raise ValueError(f"{path}: no sentences; the file is empty.")
     return ConllSentences(words, tags, path)

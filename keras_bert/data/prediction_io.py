@@ -16,6 +16,7 @@ import re
 import sys
 import time
 
+from keras_bert.data.conll import conll_sentences
 from keras_bert.data.glue import GLUE_TASKS, GlueExamples
 from keras_bert.data.text_files import csv_rows
 from keras_bert.text.vocab import read_utf8
@@ -389,16 +390,8 @@ class TaggingFile:
                 found = list(re.finditer(r"\S+", text))
                 yield text, [m.group() for m in found], [m.span() for m in found]
             return
-        words = []
-        for line in _utf8_lines(self.path):
-            columns = line.split()
-            if columns and columns[0] != "-DOCSTART-":
-                words.append(columns[0])
-            elif words:
-                yield _joined(words)
-                words = []
-        if words:
-            yield _joined(words)
+        for sentence in conll_sentences(_utf8_lines(self.path)):
+            yield _joined([columns[0] for _, columns in sentence])
 
     def __len__(self):
         """Lines (text) or sentences (CoNLL) in the file (one streaming pass, the first time)."""
