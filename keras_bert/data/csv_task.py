@@ -4,7 +4,7 @@ import csv
 import os
 
 from keras_bert.data.glue import GlueExamples
-from keras_bert.data.text_files import csv_rows, log_skipped_rows, open_utf8
+from keras_bert.data.text_files import BadRows, csv_rows, open_utf8
 
 
 def read_labelled_csv(path, text_a_column, label_column, text_b_column=None, label_names=None, *,
@@ -62,20 +62,14 @@ def read_labelled_csv(path, text_a_column, label_column, text_b_column=None, lab
     if not rows:
         raise ValueError(f"{path}: no rows after the header.")
     width, separator = len(reader.fieldnames), "tab" if delimiter == "\t" else "comma"
-    good, skipped = [], {}  # skipped: {line: problem}
-
-    def bad(line, problem):
-        if not skip_bad_rows:
-            raise ValueError(f"{path}, line {line}: {problem}; fix the row, or pass skip_bad_rows=True to "
-                             "skip such rows.")
-        skipped[line] = problem
+    good, bad_rows = [], BadRows(path, skip_bad_rows)
 
     for position, (line, row) in enumerate(rows):
         short = [c for c in wanted if row[c] is None]
         if short:
-            bad(line, f"no value in column(s) {short}; the row is shorter than the header")
+            bad_rows.found(line, f"no value in column(s) {short}; the row is shorter than the header")
         elif None in row:  # DictReader's key for values past the header
-            bad(line, f"{width + len(row[None])} values, but the header has {width} (an unquoted {separator} "
+            bad_rows.found(line, f"{width + len(row[None])} values, but the header has {width} (an unquoted {separator} "
                       "inside a text?)")
         else:
             good.append((position, line, row))
@@ -86,13 +80,9 @@ def read_labelled_csv(path, text_a_column, label_column, text_b_column=None, lab
             if row[label_column] in label_names:
                 checked.append((position, line, row))
             else:
-                bad(line, f"label {row[label_column]!r} is not one of {list(label_names)}")
+                bad_rows.found(line, f"label {row[label_column]!r} is not one of {list(label_names)}")
         good = checked
-    lines = sorted(skipped)
-    first_problem = f"line {lines[0]}: {skipped[lines[0]]}" if lines else None
-    log_skipped_rows(path, lines, len(rows), first_problem)
-    if not good:
-        raise ValueError(f"{path}: no examples; all {len(rows)} rows are bad (the first at {first_problem}).")
+    bad_rows.finish(len(rows), len(good))
     return GlueExamples(
         [row[text_a_column] for _, _, row in good],
         [row[text_b_column] for _, _, row in good] if text_b_column else None,
@@ -100,5 +90,5 @@ def read_labelled_csv(path, text_a_column, label_column, text_b_column=None, lab
         tuple(label_names or ()),
         path,
         ids=[row[id_column] if id_column else str(position) for position, _, row in good],
-        skipped_lines=tuple(lines),
+        skipped_lines=bad_rows.lines,
     )

@@ -5,7 +5,7 @@ import dataclasses
 import math
 import os
 
-from keras_bert.data.text_files import csv_rows, log_skipped_rows, open_utf8
+from keras_bert.data.text_files import BadRows, csv_rows, open_utf8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,17 +192,13 @@ def read_glue_tsv(task, path, *, labelled=True, skip_bad_rows=False):
         rows = rows[1:]
     if not rows:
         raise ValueError(f"{path}: no examples; the file is empty.")
-    text_a, text_b, labels, ids, skipped = [], [], [], [], []
-    first_problem = None
+    text_a, text_b, labels, ids = [], [], [], []
+    bad_rows = BadRows(path, skip_bad_rows)
     for line, row in rows:
         try:
             label = _check_row(row, columns, label_names, kind)
         except _BadRow as problem:
-            if not skip_bad_rows:
-                raise ValueError(f"{path}, line {line}: {problem}; fix the row, or pass skip_bad_rows=True to "
-                                 "skip such rows.") from None
-            skipped.append(line)
-            first_problem = first_problem or f"line {line}: {problem}"
+            bad_rows.found(line, problem)
             continue
         text_a.append(row[columns.text_a])
         if columns.text_b >= 0:
@@ -210,9 +206,7 @@ def read_glue_tsv(task, path, *, labelled=True, skip_bad_rows=False):
         labels.append(label)
         if columns.id is not None:
             ids.append(row[columns.id])
-    log_skipped_rows(path, skipped, len(rows), first_problem)
-    if not text_a:
-        raise ValueError(f"{path}: no examples; all {len(rows)} rows are bad (the first at {first_problem}).")
+    bad_rows.finish(len(rows), len(text_a))
     return GlueExamples(
         text_a,
         text_b if columns.text_b >= 0 else None,
@@ -220,7 +214,7 @@ def read_glue_tsv(task, path, *, labelled=True, skip_bad_rows=False):
         label_names,
         path,
         ids=ids if columns.id is not None else None,
-        skipped_lines=tuple(skipped),
+        skipped_lines=bad_rows.lines,
     )
 
 

@@ -35,6 +35,59 @@ def csv_rows(reader, path, with_lines=False):
         raise ValueError(f"{path}, line {reader.line_num}: {e}.") from None
 
 
+class BadRows:
+    """What a file reader does with bad rows: stop at the first, or skip and count them all.
+
+    Args:
+        path: str, the file (named in every message).
+        skip: bool. False: `found` raises. True: it records the row, and
+            `finish` logs one warning for all of them.
+
+    Example:
+    >>> bad_rows = BadRows("train.tsv", skip=True)
+    >>> bad_rows.found(3, "label '7' is not one of ['0', '1']")
+    >>> bad_rows.finish(total=100, kept=99)
+    >>> bad_rows.lines
+    (3,)
+    >>> BadRows("train.tsv", skip=False).found(3, "2 values, but the header has 3")
+    Traceback (most recent call last):
+    ...
+    ValueError: train.tsv, line 3: 2 values, but the header has 3; fix the row, or pass skip_bad_rows=True to skip such rows.
+    """
+
+    def __init__(self, path, skip):
+        self.path = path
+        self.skip = skip
+        self.problems = {}  # line -> what is wrong with it
+
+    @property
+    def lines(self):
+        """The skipped rows' line numbers, in order."""
+        return tuple(sorted(self.problems))
+
+    def found(self, line, problem):
+        """Raises for the row at `line`, or records it when skipping."""
+        if not self.skip:
+            raise ValueError(f"{self.path}, line {line}: {problem}; fix the row, or pass skip_bad_rows=True to "
+                             "skip such rows.")
+        self.problems[line] = problem
+
+    def finish(self, total, kept):
+        """Logs the skipped rows (one warning naming the file, the count and the first lines).
+
+        Raises:
+            ValueError: no row was kept.
+        """
+        lines = self.lines
+        first = f"line {lines[0]}: {self.problems[lines[0]]}" if lines else None
+        if lines:
+            shown = ", ".join(str(line) for line in lines[:5]) + (", ..." if len(lines) > 5 else "")
+            logging.warning("%s: skipped %d bad row(s) of %d, at line%s %s; the first, %s.", self.path, len(lines),
+                            total, "s" if len(lines) > 1 else "", shown, first)
+        if not kept:
+            raise ValueError(f"{self.path}: no examples; all {total} rows are bad (the first at {first}).")
+
+
 def log_skipped_rows(path, lines, total, first_problem):
     """Logs one warning for the bad rows a reader skipped in `path` (nothing when none were).
 
