@@ -11,10 +11,11 @@ def read_sst2(shared_data, split):
         return [row["sentence"] for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)]
 
 
-def read_mrpc_pairs(shared_data, split):
+def read_mrpc_pairs(shared_data, split, with_labels=False):
+    """MRPC's `(sentence_1, sentence_2)` pairs, or `(sentence_1, sentence_2, label)` with `with_labels`."""
     with open(shared_data / f"glue/mrpc/{split}.tsv", encoding="utf-8-sig") as f:
         rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
-    return [(row[3], row[4]) for row in rows]
+    return [(row[3], row[4], int(row[0])) if with_labels else (row[3], row[4]) for row in rows]
 
 
 def read_wiki_paragraphs(shared_data, count):

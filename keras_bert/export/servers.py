@@ -59,6 +59,21 @@ class ClassifierServer(tf.Module):
         }
 
 
+class EmbedderServer(tf.Module):
+    """One embedding per string; each batch is cut to its longest text, so short texts cost little."""
+
+    def __init__(self, model, preprocessor):
+        super().__init__()
+        self.model = model
+        self.preprocessor = preprocessor
+
+    def embed(self, text):
+        inputs = self.preprocessor(text)
+        length = tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=1))
+        inputs = {name: value[:, :length] for name, value in inputs.items()}
+        return {"embedding": tf.cast(self.model(inputs, training=False), tf.float32)}
+
+
 class TaggerServer(tf.Module):
     """A tag per word, read at the word's first WordPiece (`first_piece_positions`), with its character span.
 

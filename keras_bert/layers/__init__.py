@@ -8,6 +8,7 @@ from keras_bert.layers.fused_layer_norm import FusedLayerNorm
 from keras_bert.layers.masked_lm_head import MaskedLMHead
 from keras_bert.layers.mean_pool import mean_pool
 from keras_bert.layers.self_attention import SelfAttention
+from keras_bert.layers.token_pooling import TokenPooling
 from keras_bert.layers.transformer_block import TransformerBlock
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "FusedLayerNorm",
     "MaskedLMHead",
     "SelfAttention",
+    "TokenPooling",
     "TransformerBlock",
     "mean_pool",
 ]

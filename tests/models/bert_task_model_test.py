@@ -9,6 +9,7 @@ from keras_bert.models import (
     BertFeatureTagger,
     BertMultipleChoice,
     BertSpanLabeler,
+    BertTextEmbedder,
     BertTokenClassifier,
 )
 from keras_test_utils import run_serialization_test
@@ -31,7 +32,9 @@ def _inputs(shape=(3, 7)):
     (lambda e: BertFeatureTagger(e, num_classes=4, num_feature_layers=2, combine="sum", lstm_units=3), _inputs()),
     (lambda e: BertSpanLabeler(e), _inputs()),
     (lambda e: BertMultipleChoice(e, num_choices=3), _inputs((2, 3, 7))),
-], ids=["classifier", "token_classifier", "feature_tagger", "feature_tagger_sum", "span_labeler", "multiple_choice"])
+    (lambda e: BertTextEmbedder(e, pooling="max", normalize=False), _inputs()),
+], ids=["classifier", "token_classifier", "feature_tagger", "feature_tagger_sum", "span_labeler", "multiple_choice",
+        "text_embedder"])
 def test_round_trip(build, inputs):
     model = build(_encoder())
     config = model.get_config()
