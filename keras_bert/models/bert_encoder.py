@@ -5,6 +5,7 @@ import keras
 from keras_bert.config import BertConfig
 from keras_bert.features import INPUT_NAMES
 from keras_bert.layers import BertEmbeddings, BertPooler, TransformerBlock
+from keras_bert.models import lora
 
 
 @keras.saving.register_keras_serializable(package="keras_bert")
@@ -156,6 +157,7 @@ class BertEncoder(keras.Model):
         self.dense_inference_kernel = dense_inference_kernel
         self.embeddings = embeddings
         self.gradient_checkpointing = gradient_checkpointing
+        self.lora_settings = None  # {"rank", "alpha", "target"} once `enable_lora` is called
 
     @property
     def gradient_checkpointing(self):
@@ -169,6 +171,32 @@ class BertEncoder(keras.Model):
         for layer in self.layers:
             if isinstance(layer, TransformerBlock):
                 layer.gradient_checkpointing = self._gradient_checkpointing
+
+    def enable_lora(self, rank, alpha=None, target=("query", "value")):
+        """Freezes the encoder and adds trainable LoRA pairs to the `target` projections of every block.
+
+        Only the pairs train (and a task head built on the encoder); a
+        merged copy (`BertTaskModel.with_encoder_settings`, the exporters,
+        a saved `.keras` file) is a plain encoder again. See
+        `keras_bert.models.lora`.
+
+        Args:
+            rank: int. The low-rank pairs' inner width.
+            alpha: optional float; the update is scaled by `alpha / rank`.
+                Defaults to `rank`.
+            target: projection names among `"query"`, `"key"`, `"value"`,
+                `"attention_output"`, `"intermediate_dense"`,
+                `"output_dense"`. Defaults to `("query", "value")`.
+
+        Example:
+        >>> import numpy as np
+        >>> encoder = BertEncoder(vocab_size=23, hidden_size=8, num_layers=2,
+        ...                       num_attention_heads=2, intermediate_size=12)
+        >>> encoder.enable_lora(rank=2)
+        >>> sum(int(np.prod(v.shape)) for v in encoder.trainable_weights)  # 2 blocks x 2 x (8x2 + 2x8)
+        128
+        """
+        lora.enable_lora(self, rank, alpha, target)
 
     @property
     def word_embeddings(self):

@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from keras_bert.features import INPUT_NAMES
+from keras_bert.models import lora
 from keras_bert.models.bert_encoder import BertEncoder
 from keras_bert.private_apis import model_distribute_strategy
 
@@ -108,10 +109,50 @@ class BertTaskModel(keras.Model):
         >>> copy.encoder.dtype_policy.name, copy.get_layer("dropout").compute_dtype
         ('mixed_bfloat16', 'bfloat16')
         """
-        encoder = type(self.encoder).from_config({**self.encoder.get_config(), **settings})
-        copy = type(self)(**{**self.get_config(), "encoder": encoder})
-        copy.set_weights(self.get_weights())
+        config = self.get_config()
+        config["encoder"]["config"].update(settings)
+        copy = type(self).from_config(config)
+        copy.set_weights(lora.merged_weights(self))  # LoRA pairs folded into the copy's plain kernels
         return copy
+
+    def enable_lora(self, rank, alpha=None, target=("query", "value")):
+        """LoRA on the encoder (`BertEncoder.enable_lora`); the task head stays trainable.
+
+        Example:
+        >>> from keras_bert.models import BertClassifier, BertEncoder
+        >>> encoder = BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
+        ...                       num_attention_heads=2, intermediate_size=12)
+        >>> model = BertClassifier(encoder, 2)
+        >>> model.enable_lora(rank=2)
+        >>> sorted(v.path for v in model.trainable_weights)[:3]
+        ['logits/bias', 'logits/kernel', 'transformer_layer_0/self_attention/query/lora_kernel_a']
+        """
+        self.encoder.enable_lora(rank, alpha, target)
+
+    def save_lora_weights(self, path):
+        """Saves the LoRA pairs and the task head (all that LoRA training changes) to a small `.npz` file.
+
+        `load_lora_weights` on the same task model, built from the same
+        base checkpoint, restores the fine-tuned model.
+
+        Example:
+        >>> import tempfile
+        >>> from keras_bert.models import BertClassifier, BertEncoder
+        >>> def classifier():
+        ...     return BertClassifier(BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
+        ...                                       num_attention_heads=2, intermediate_size=12), 2)
+        >>> model = classifier()
+        >>> model.enable_lora(rank=2)
+        >>> path = model.save_lora_weights(tempfile.mkdtemp() + "/adapter.npz")
+        >>> restored = classifier().load_lora_weights(path)
+        >>> restored.encoder.lora_settings
+        {'rank': 2, 'alpha': 2, 'target': ['query', 'value']}
+        """
+        return lora.save_lora_weights(self, path)
+
+    def load_lora_weights(self, path):
+        """Loads `save_lora_weights`' file, enabling LoRA as it was saved if it is off; returns the model."""
+        return lora.load_lora_weights(self, path)
 
     # A private Keras hook (listed, and checked, in `keras_bert.private_apis`).
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
