@@ -5,8 +5,20 @@ import os
 import tensorflow as tf
 
 from keras_bert.export.freezing import freeze, model_to_freeze
-from keras_bert.export.servers import ClassifierServer, SpanServer, TaggerServer, check_label_names
-from keras_bert.models import BertClassifier, BertFeatureTagger, BertSpanLabeler, BertTokenClassifier
+from keras_bert.export.servers import (
+    ClassifierServer,
+    EmbedderServer,
+    SpanServer,
+    TaggerServer,
+    check_label_names,
+)
+from keras_bert.models import (
+    BertClassifier,
+    BertFeatureTagger,
+    BertSpanLabeler,
+    BertTextEmbedder,
+    BertTokenClassifier,
+)
 from keras_bert.training.distribution import dtype_policy_name
 
 
@@ -26,7 +38,8 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
       `probabilities` float32 `[batch, classes]`, `label_id` int32
       `[batch]`, `label` string `[batch]`; for regression (`num_classes=1`)
       `score` float32 `[batch]`. An empty string is classified from the
-      bare `[CLS] [SEP]`.
+      bare `[CLS] [SEP]`. A second signature, `label_names`, takes no input
+      and gives the label strings in id order.
     - `BertTokenClassifier`, `BertFeatureTagger`: `text` -> one entry per
       word, padded to the batch's most words: `word`, `tag` (string, `""`
       padding), `tag_id`, `word_start`, `word_end` (character offsets,
@@ -37,10 +50,15 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
       context; `-1` with an empty answer), `score` (start + end logit).
       A long context is searched in the windows `squad_features` cuts
       (`text.windowing.pack_question_windows`, shared by both).
+    - `BertTextEmbedder`: `text` -> `embedding` float32 `[batch, hidden]`
+      (unit length if the embedder normalizes).
+
+    A model with LoRA enabled is exported merged: the adapters are folded
+    into the kernels, so it serves at the plain model's speed.
 
     Args:
-        model: a `BertClassifier`, `BertTokenClassifier`, `BertFeatureTagger`
-            or `BertSpanLabeler`.
+        model: a `BertClassifier`, `BertTokenClassifier`, `BertFeatureTagger`,
+            `BertSpanLabeler` or `BertTextEmbedder`.
         preprocessor: the `BertPreprocessor` it was trained with (its
             vocabulary, casing and `seq_length`).
         export_dir: str. Created; must not hold a SavedModel already.
@@ -56,7 +74,8 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
             precision the SavedModel computes in, whatever the model was
             trained in; by default the model's own dtype policy. The weights
             are frozen as constants of that dtype, which oneDNN keeps in its
-            own layout (the fastest served form; see reports/performance).
+            own layout (the fastest served form; figures in reports/export.md and
+            reports/performance/runs.md).
 
     Returns:
         `export_dir`.
@@ -80,16 +99,19 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
     if os.path.exists(os.path.join(export_dir, "saved_model.pb")):
         raise FileExistsError(f"{export_dir} already holds a SavedModel; choose a new directory.")
     policy = None if precision is None else dtype_policy_name(precision, "precision")
-    if not isinstance(model, (BertClassifier, BertTokenClassifier, BertFeatureTagger, BertSpanLabeler)):
+    exportable = (BertClassifier, BertTokenClassifier, BertFeatureTagger, BertSpanLabeler, BertTextEmbedder)
+    if not isinstance(model, exportable):
         raise TypeError(
-            f"export_saved_model takes a BertClassifier, BertTokenClassifier, BertFeatureTagger or "
-            f"BertSpanLabeler; got {type(model).__name__}."
+            f"export_saved_model takes a {', '.join(cls.__name__ for cls in exportable)}; got {type(model).__name__}."
         )
     model = model_to_freeze(model, policy)
     text = tf.TensorSpec([None], tf.string)
     seq_length = preprocessor.seq_length
     if isinstance(model, BertClassifier):
         serve = ClassifierServer(model, preprocessor, label_names).serving_function(pair)
+    elif isinstance(model, BertTextEmbedder):
+        server = EmbedderServer(model, preprocessor)
+        serve = tf.function(lambda text: server.embed(text), input_signature=[text])
     elif isinstance(model, (BertTokenClassifier, BertFeatureTagger)):
         check_label_names(label_names, model.num_classes, "tagger")
         server = TaggerServer(model, preprocessor.tokenizer, seq_length, label_names)
@@ -101,10 +123,16 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
                             null_score_threshold, doc_stride)
         serve = tf.function(lambda question, context: server.answer(question, context), input_signature=[text, text])
     # Weights frozen into the graph: TF Serving and `saved_model_cli run` load
-    # it too (see `freeze`); the serving function is all the SavedModel holds.
+    # it too (see `freeze`); the functions are all the SavedModel holds.
     module = tf.Module()
     module.serve = freeze(serve)
-    tf.saved_model.save(module, export_dir, signatures={"serving_default": module.serve.get_concrete_function()})
+    signatures = {"serving_default": module.serve.get_concrete_function()}
+    if isinstance(model, BertClassifier) and model.num_classes > 1:
+        # For readers of the SavedModel (predict.py, a client) that need the labels before any input.
+        module.label_names = tf.function(lambda: {"label_names": tf.constant(list(label_names), tf.string)},
+                                         input_signature=[])
+        signatures["label_names"] = module.label_names.get_concrete_function()
+    tf.saved_model.save(module, export_dir, signatures=signatures)
     return export_dir
 
 

@@ -256,7 +256,11 @@ class SavedModelPredictor:
         elif "probabilities" in outputs or "score" in outputs:
             self.kind = "classifier"
             if "probabilities" in outputs:
-                self.label_names = _served_label_names(self.path, outputs["probabilities"].shape[-1])
+                if "label_names" not in signatures:
+                    raise ValueError(f"{self.path} has no label_names signature; export the model again with "
+                                     "export_saved_model.py, which saves its label names there.")
+                served = signatures["label_names"]()["label_names"].numpy()
+                self.label_names = tuple(name.decode("utf-8") for name in served)
         else:
             raise ValueError(f"{self.path}: a serving_default signature of {sorted(inputs)} -> {sorted(outputs)} is "
                              "none of the classifier, tagger or SQuAD signatures export_saved_model.py writes.")
@@ -302,30 +306,6 @@ class SavedModelPredictor:
                                  context=tf.constant([q.context for q in batch]))
             answers.update((q.question_id, text.decode()) for q, text in zip(batch, np.asarray(served["answer"])))
         return answers, None
-
-
-def _served_label_names(path, num_classes):
-    """The classifier's label strings: the string constant its `label` output gathers from, in saved_model.pb."""
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    proto = saved_model_pb2.SavedModel()
-    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
-        proto.ParseFromString(f.read())
-    found = set()
-    for meta_graph in proto.meta_graphs:
-        graphs = [meta_graph.graph_def.node] + [function.node_def for function in meta_graph.graph_def.library.function]
-        for nodes in graphs:
-            by_name = {node.name: node for node in nodes}
-            for node in nodes:
-                params = by_name.get(node.input[0].split(":")[0]) if node.op == "GatherV2" and node.input else None
-                if params is not None and params.op == "Const" and params.attr["dtype"].type == tf.string.as_datatype_enum:
-                    names = tuple(name.decode() for name in tf.make_ndarray(params.attr["value"].tensor).ravel())
-                    if len(names) == num_classes:
-                        found.add(names)
-    if len(found) != 1:
-        raise ValueError(f"{path}: cannot find the {num_classes} label names of its classifier; export it with "
-                         "export_saved_model.py.")
-    return found.pop()
 
 
 def predict_file(predictor, input_file, output_file, chunk_size=10000, text_a_column=None, text_b_column=None,

@@ -73,6 +73,8 @@ def test_classifier_serves_the_same_probabilities(classifier_export):
     np.testing.assert_allclose(np.array(served["p"])[: len(TEXTS)], expected, atol=1e-6)
     assert served["label"][: len(TEXTS)] == [["negative", "positive"][i] for i in expected.argmax(-1)]
     assert len(served["p"]) == len(TEXTS) + 1 and served["empty"] == [0, 2]
+    label_names = tf.saved_model.load(str(directory)).signatures["label_names"]()["label_names"]
+    assert label_names.numpy().tolist() == [b"negative", b"positive"]
 
 
 def _bfloat16_ops(directory):
