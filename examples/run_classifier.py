@@ -101,6 +101,7 @@ def main(argv):
                 # The head's dropout is the checkpoint's hidden dropout, as in transformers (0.1 for BERT).
                 classifier = keras_bert.BertClassifier(encoder, num_classes=max(len(label_names), 1),
                                                        dropout=encoder.config.hidden_dropout_prob)
+            common_flags.enable_lora_from_flags(classifier, FLAGS, strategy)
         else:
             label_names, lower_case = tuple(saved["label_names"]), saved["lower_case"]
             vocab_file = os.path.join(FLAGS.output_dir, "vocab.txt")
@@ -138,7 +139,7 @@ def main(argv):
               f"({FLAGS.num_train_epochs:g} epochs of {steps.steps_per_epoch}).")
         seconds = fit_for_steps(classifier, train_data, steps, evaluation=evaluation, **resume)
         print(f"Trained in {seconds:.0f} s.")
-        classifier.save(os.path.join(output_dir, _MODEL_FILE))
+        common_flags.save_model(classifier, output_dir, _MODEL_FILE)
         common_flags.save_serving_settings(output_dir, vocab_file, _MODEL_FILE, task, lower_case, seq_length,
                                            label_names=list(label_names), pair=train.text_b is not None)
 

@@ -73,6 +73,7 @@ def main(argv):
     if FLAGS.do_train:
         with strategy.scope():
             model = keras_bert.BertMultipleChoice(encoder, num_choices=4)
+            common_flags.enable_lora_from_flags(model, FLAGS, strategy)
             compile_for_fine_tuning(
                 model,
                 keras.losses.SparseCategoricalCrossentropy(from_logits=True),  # softmax over the choices
@@ -86,7 +87,7 @@ def main(argv):
                                              seed=FLAGS.seed)
         resume = common_flags.resume_options(FLAGS.output_dir, FLAGS.save_checkpoints_steps)
         print(f"Trained in {fit_for_steps(model, train_data.repeat(), steps, evaluation=evaluation, **resume):.0f} s.")
-        model.save(os.path.join(output_dir, "multiple_choice.keras"))
+        common_flags.save_model(model, output_dir, "multiple_choice.keras")
         common_flags.save_serving_settings(output_dir, vocab_file, "multiple_choice.keras", "multiple_choice",
                                            lower_case, seq_length)
     if FLAGS.do_eval:

@@ -49,6 +49,8 @@ def main(argv):
     keras.utils.set_random_seed(FLAGS.seed)
     try:
         common_flags.check_run_files(FLAGS, do_train="train_file", do_eval="eval_file", do_predict="test_file")
+        if FLAGS.feature_based and FLAGS.lora_rank:
+            raise ValueError("--feature_based freezes the encoder that --lora_rank would adapt; pass one of them.")
         evaluations = {}
         if FLAGS.do_eval:
             evaluations["eval"] = read_conll(FLAGS.eval_file)
@@ -98,6 +100,7 @@ def main(argv):
                 )
             else:
                 model = keras_bert.BertTokenClassifier(encoder, len(label_names))
+            common_flags.enable_lora_from_flags(model, FLAGS, strategy)
             compile_tagger(model, FLAGS.learning_rate, steps.total_steps, steps.warmup_steps,
                            jit_compile=FLAGS.jit_compile)
         train_data = token_classification_dataset(train_features, FLAGS.train_batch_size, shuffle=True,
@@ -105,7 +108,7 @@ def main(argv):
         resume = common_flags.resume_options(FLAGS.output_dir, FLAGS.save_checkpoints_steps)
         seconds = fit_for_steps(model, train_data.repeat(), steps, evaluation=evaluation, **resume)
         print(f"Trained in {seconds:.0f} s.")
-        model.save(os.path.join(output_dir, "tagger.keras"))
+        common_flags.save_model(model, output_dir, "tagger.keras")
         common_flags.save_serving_settings(output_dir, vocab_file, "tagger.keras", "ner", lower_case,
                                            seq_length, label_names=label_names)
 

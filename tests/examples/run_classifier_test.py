@@ -178,6 +178,41 @@ def test_export_after_fine_tuning_serves_raw_text(tmp_path):
     assert result.returncode != 0 and "precision='int8'; use float32, bfloat16 or float16" in result.stderr
 
 
+def test_lora_fine_tuning_saves_a_merged_model_and_a_small_adapter(tmp_path, minilm_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, rows in (("train.tsv", 32), ("dev.tsv", 16)):
+        lines = (BUNDLED / name).read_text(encoding="utf-8").splitlines()
+        (data / name).write_text("\n".join(lines[: rows + 1]) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = _run(f"--data_dir={data}", f"--output_dir={out}", "--num_train_epochs=1", "--max_seq_length=24",
+                  "--lora_rank=4", "--learning_rate=1e-3")
+    assert result.returncode == 0, result.stderr[-3000:]
+    # Every projection by default: 6 blocks x (4 x (384x4 + 4x384) + 2 x (384x4 + 4x1536)), and the head's
+    # 384x2 + 2, of the classifier's 22,713,986 and those 165,888.
+    assert ("LoRA rank 4 on query, key, value, attention_output, intermediate_dense, output_dense: 166,658 "
+            "trainable parameters of 22,879,874 (0.73%).") in result.stdout
+
+    import keras_bert
+
+    merged = keras.saving.load_model(out / "classifier.keras")  # the adapters folded into the kernels
+    adapted = keras_bert.BertClassifier.from_preset(minilm_path, num_classes=2)
+    adapted.load_lora_weights(str(out / "lora_weights.npz"))  # the base weights plus the small file
+    # The 166,658 trained float32 values, and names: 1% of the whole model's file.
+    assert 166_658 * 4 < os.path.getsize(out / "lora_weights.npz") < os.path.getsize(out / "classifier.keras") / 100
+    inputs = BertPreprocessor(str(out / "vocab.txt"), 24)(np.array(["a gorgeous film", "a dull, lifeless mess"]))
+    np.testing.assert_allclose(merged(inputs), adapted(inputs), atol=1e-5)
+
+    base = keras_bert.BertEncoder.from_preset(minilm_path)
+
+    def kernel(encoder, name):
+        return np.asarray(getattr(encoder.get_layer("transformer_layer_0").self_attention, name).weights[0])
+
+    assert not np.allclose(kernel(merged.encoder, "query"), kernel(base, "query"))  # trained, then merged
+    for frozen, original in zip(merged.encoder.get_layer("embeddings").weights, base.get_layer("embeddings").weights):
+        np.testing.assert_array_equal(frozen, original)
+
+
 def test_resumes_after_sigkill_from_its_last_checkpoint(tmp_path):
     data, out = _small_sst2(tmp_path), tmp_path / "out"
     flags = [f"--data_dir={data}", f"--output_dir={out}", "--num_train_epochs=3", "--train_batch_size=16",
