@@ -19,6 +19,7 @@ from keras_bert.models import (
     BertMultipleChoice,
     BertPretrainer,
     BertSpanLabeler,
+    BertTextEmbedder,
     BertTokenClassifier,
 )
 
@@ -32,6 +33,7 @@ __all__ = [
     "BertMultipleChoice",
     "BertPretrainer",
     "BertSpanLabeler",
+    "BertTextEmbedder",
     "BertTokenClassifier",
     "CheckpointError",
     "list_presets",

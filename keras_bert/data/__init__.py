@@ -27,6 +27,7 @@ from keras_bert.data.squad import (
     squad_features,
 )
 from keras_bert.data.text_files import expand_file_patterns, text_lines_dataset
+from keras_bert.data.text_pairs import TextPairs, glue_text_pairs, read_text_pairs, text_pairs_dataset
 from keras_bert.data.token_classification import (
     token_classification_dataset,
     token_classification_features,
@@ -44,12 +45,14 @@ __all__ = [
     "PretrainingInstance",
     "SquadExample",
     "GlueExamples",
+    "TextPairs",
     "apply_null_score_threshold",
     "check_records",
     "classification_dataset",
     "create_instances",
     "expand_file_patterns",
     "glue_files",
+    "glue_text_pairs",
     "leaderboard_file_name",
     "make_pretraining_records",
     "multiple_choice_dataset",
@@ -62,12 +65,14 @@ __all__ = [
     "read_labelled_csv",
     "read_squad",
     "read_swag_csv",
+    "read_text_pairs",
     "record_layout",
     "squad_answers",
     "squad_best_answers",
     "squad_dataset",
     "squad_features",
     "text_lines_dataset",
+    "text_pairs_dataset",
     "tfds_splits",
     "token_classification_dataset",
     "token_classification_features",

@@ -88,25 +88,6 @@ class BadRows:
             raise ValueError(f"{self.path}: no examples; all {total} rows are bad (the first at {first}).")
 
 
-def log_skipped_rows(path, lines, total, first_problem):
-    """Logs one warning for the bad rows a reader skipped in `path` (nothing when none were).
-
-    Args:
-        path: str, the file.
-        lines: the skipped rows' line numbers, in order.
-        total: int, the rows the file has (skipped ones included).
-        first_problem: str, what is wrong with the first, e.g. `"line 3: label 'x' is ..."`.
-
-    Example:
-    >>> log_skipped_rows("train.tsv", [3, 9], 100, "line 3: label '7' is not one of ['0', '1']")
-    """
-    if not lines:
-        return
-    shown = ", ".join(str(line) for line in lines[:5]) + (", ..." if len(lines) > 5 else "")
-    logging.warning("%s: skipped %d bad row(s) of %d, at line%s %s; the first, %s.", path, len(lines), total,
-                    "s" if len(lines) > 1 else "", shown, first_problem)
-
-
 def open_utf8(path):
     """A text stream of a UTF-8 file read whole by `read_utf8`, with line endings kept (as `csv` wants).
 

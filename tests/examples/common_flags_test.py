@@ -19,6 +19,7 @@ ENCODER_SCRIPTS = {
     "run_multiple_choice.py": "load_encoder",
     "extract_features.py": "load_encoder",
     "encode_sentences.py": "load_encoder",
+    "train_embeddings.py": "load_encoder",
     "run_pretraining.py": "check_seq_length",  # builds from a config or checkpoint, with its heads
 }
 
@@ -119,7 +120,7 @@ def test_a_negative_learning_rate_is_refused_before_anything_runs(tmp_path):
     assert result.returncode != 0 and "--num_train_epochs must be greater than 0." in result.stderr
 
 
-FINE_TUNING_SCRIPTS = ("run_classifier", "run_multiple_choice", "run_ner", "run_squad")
+FINE_TUNING_SCRIPTS = ("run_classifier", "run_multiple_choice", "run_ner", "run_squad", "train_embeddings")
 
 
 def test_every_fine_tuning_script_takes_the_shared_flags_with_the_shared_meaning():
@@ -129,3 +130,18 @@ def test_every_fine_tuning_script_takes_the_shared_flags_with_the_shared_meaning
     first = shared[FINE_TUNING_SCRIPTS[0]]
     assert set(common_flags.FINE_TUNING_RUN_FLAGS) <= first
     assert {name: flags ^ first for name, flags in shared.items() if flags != first} == {}
+
+
+def test_lora_flags_are_checked_before_anything_runs(tmp_path):
+    from keras_bert.models.lora import LORA_TARGETS
+
+    assert common_flags.LORA_TARGETS == LORA_TARGETS  # written out there, to define flags without TensorFlow
+    result = subprocess.run([sys.executable, "examples/run_classifier.py", "--lora_rank=4", "--lora_target=queries",
+                             f"--output_dir={tmp_path}"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "--lora_target takes one or more of query, key, value, attention_output" in result.stderr
+    result = subprocess.run([sys.executable, "examples/run_ner.py", "--lora_rank=4", "--feature_based",
+                             "--train_file=x.txt", "--nodo_eval", f"--output_dir={tmp_path}"],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "--feature_based freezes the encoder that --lora_rank would adapt" in result.stderr, result.stderr[-2000:]
