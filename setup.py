@@ -41,5 +41,9 @@ setuptools.setup(
         + _PEERS,
         # benchmarks/run_performance.py: the peers we are measured against.
         "bench": _DEFAULT_WEIGHTS + ["transformers>=4.40", "tokenizers>=0.15"] + _PEERS,
+        # The documentation site (mkdocs.yml; `mkdocs build --strict` runs in .ci/run). The API
+        # reference reads the sources statically, so this extra needs no TensorFlow.
+        "docs": ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26", "mkdocstrings-python>=1.12",
+                 "ruff>=0.4"],  # ruff lays out the long signatures of the API reference
     },
 )

@@ -1,15 +1,16 @@
 """Performance suite: keras_bert against keras-hub, HF transformers (torch) and HF tokenizers.
 
     pip install -e ".[bench]"
-    python benchmarks/run_performance.py --output_dir=reports/performance --update_readme
+    python benchmarks/run_performance.py --output_dir=reports/performance --update_docs
 
 Every case builds ours and the peers in one process and times them interleaved
 (round r of every configuration before round r+1 of any), after warm-up; each
 figure is the median of --repeats rounds. Absolute speeds swing between runs on
 a shared machine, so the tables give each configuration's ratio to the best
 peer measured in the same run. Writes `results.md`, `results.json` and
-`performance.png` to --output_dir; --update_readme replaces the README's
-section between the `performance:start` / `performance:end` markers.
+`performance.png` to --output_dir; --update_docs replaces the section between
+the `performance:start` / `performance:end` markers of --docs_page (the
+documentation's Performance page) with the same tables.
 
 Cases (--cases):
   forward     encoder forward, random weights, seq 128, batch 32 (BERT-Base, BERT-Small); in bfloat16
@@ -33,7 +34,7 @@ import time
 from absl import app, flags
 
 from performance.memory import memory_case, memory_child
-from performance.reporting import machine_line, plot, ratio_table, update_readme
+from performance.reporting import chart_link, machine_line, plot, ratio_table, update_section
 from performance.speed_cases import finetune_case, forward_case, tokenize_case, train_step_case
 
 flags.DEFINE_list("cases", ["forward", "train_step", "finetune", "tokenize", "memory"], "Cases to run.")
@@ -46,8 +47,8 @@ flags.DEFINE_string("wiki_files", "../shared/data/wiki/wiki_*", "Wikipedia text 
 flags.DEFINE_integer("tokenize_lines", 100_000, "Lines per tokenize round.")
 flags.DEFINE_integer("memory_batch", 8, "Batch of the memory case (seq 512).")
 flags.DEFINE_string("output_dir", "reports/performance", "Where results.md, results.json, performance.png go.")
-flags.DEFINE_bool("update_readme", False, "Replace the README's performance section with the results.")
-flags.DEFINE_string("readme", "README.md", "The README --update_readme rewrites.")
+flags.DEFINE_bool("update_docs", False, "Replace the performance section of --docs_page with the results.")
+flags.DEFINE_string("docs_page", "docs/guides/performance.md", "The Markdown page --update_docs rewrites.")
 flags.DEFINE_string("memory_child", None, "Internal: run one memory configuration and print its peak.")
 FLAGS = flags.FLAGS
 
@@ -98,15 +99,16 @@ def main(argv):
                 f"case also each library's bfloat16 inference form: ours frozen as an exported SavedModel serves "
                 f"it, keras-hub with bfloat16 variables, transformers with bfloat16 weights; for memory: "
                 f"the best peer's peak divided by ours).\n\n"
-                f"![performance](reports/performance/performance.png)\n\n{ratio_table(results)}")
+                f"![performance]({{chart}})\n\n{ratio_table(results)}")
+    chart = os.path.join(FLAGS.output_dir, "performance.png")
     with open(os.path.join(FLAGS.output_dir, "results.md"), "w") as f:
-        f.write(markdown)
+        f.write(markdown.replace("{chart}", "performance.png"))
     with open(os.path.join(FLAGS.output_dir, "results.json"), "w") as f:
         json.dump({"machine": machine_line(), "repeats": FLAGS.repeats, "results": results}, f, indent=2)
-    plot(results, os.path.join(FLAGS.output_dir, "performance.png"))
-    print(markdown)
-    if FLAGS.update_readme:
-        update_readme(markdown, FLAGS.readme)
+    plot(results, chart)
+    print(markdown.replace("{chart}", chart))
+    if FLAGS.update_docs:
+        update_section(markdown.replace("{chart}", chart_link(FLAGS.docs_page, chart)), FLAGS.docs_page)
 
 
 if __name__ == "__main__":

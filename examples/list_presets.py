@@ -2,7 +2,7 @@
 
     python examples/list_presets.py                   # a table on the terminal
     python examples/list_presets.py --format=markdown
-    python examples/list_presets.py --update=README.md,docs/presets.md
+    python examples/list_presets.py --update=docs/presets.md
 
 Every name works as --init_checkpoint of the scripts and in `from_preset`.
 """

@@ -1,10 +1,10 @@
-"""The suite's outputs: the ratio table, the chart, the machine line and the README section."""
+"""The suite's outputs: the ratio table, the chart, the machine line and the documentation's section."""
 
 import os
 import platform
 import time
 
-README_START, README_END = "<!-- performance:start -->", "<!-- performance:end -->"
+SECTION_START, SECTION_END = "<!-- performance:start -->", "<!-- performance:end -->"
 
 
 def precision(configuration):
@@ -71,11 +71,28 @@ def machine_line():
             f"{time.strftime('%Y-%m-%d')}")
 
 
-def update_readme(markdown, readme="README.md"):
-    text = open(readme, encoding="utf-8").read()
-    if README_START not in text or README_END not in text:
-        raise ValueError(f"{readme} has no {README_START} ... {README_END} section to replace.")
-    head, rest = text.split(README_START, 1)
-    tail = rest.split(README_END, 1)[1]
-    with open(readme, "w", encoding="utf-8") as f:
-        f.write(f"{head}{README_START}\n{markdown}\n{README_END}{tail}")
+def chart_link(page, chart):
+    """The chart's path relative to the Markdown `page` that shows it.
+
+    A page under `docs/` reaches a chart under `reports/` through the
+    `docs/reports` link (to `../reports`), the path the documentation site
+    is built from.
+    """
+    page_dir = os.path.dirname(os.path.abspath(page))
+    chart = os.path.abspath(chart)
+    docs = os.path.join(os.getcwd(), "docs")
+    reports = os.path.join(os.getcwd(), "reports")
+    if page_dir.startswith(docs + os.sep) and chart.startswith(reports + os.sep):
+        chart = os.path.join(docs, "reports", os.path.relpath(chart, reports))
+    return os.path.relpath(chart, page_dir)
+
+
+def update_section(markdown, page="docs/guides/performance.md"):
+    """Replaces the text between the `performance:start` / `performance:end` markers of `page`."""
+    text = open(page, encoding="utf-8").read()
+    if SECTION_START not in text or SECTION_END not in text:
+        raise ValueError(f"{page} has no {SECTION_START} ... {SECTION_END} section to replace.")
+    head, rest = text.split(SECTION_START, 1)
+    tail = rest.split(SECTION_END, 1)[1]
+    with open(page, "w", encoding="utf-8") as f:
+        f.write(f"{head}{SECTION_START}\n{markdown}\n{SECTION_END}{tail}")

@@ -47,8 +47,9 @@ def read_swag_csv(path, labelled=True):
             missing or empty: such rows get the label -1.
 
     Raises:
-        FileNotFoundError; ValueError naming the file (and line) for missing
-            columns, a label outside 0-3, or no rows.
+        FileNotFoundError: the file does not exist.
+        ValueError: naming the file (and line) for missing columns, a label
+            outside 0-3, or no rows.
 
     Example:
     >>> import tempfile

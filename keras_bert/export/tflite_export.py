@@ -38,10 +38,8 @@ def export_tflite(model, preprocessor, path, label_names=None, pair=False):
     where `normalize_text` drops it ("a\\x00b": "a", "b" vs "ab"); gives a
     word with invalid UTF-8 or U+FFFD one `[UNK]` where the library drops
     those characters; and counts a word's length in bytes
-    (`4 * max_chars_per_word`), not characters. Measured with the MiniLM
-    vocabulary: 0 of 872 SST-2 dev and 0 of 20,000 SST-2 train sentences,
-    0 of 270 SQuAD dev contexts, 1 of 816 MRPC dev sentences and 8 of 2,000
-    Wikipedia paragraphs tokenize differently.
+    (`4 * max_chars_per_word`), not characters. How many real texts
+    tokenize differently: reports/export.md.
 
     Args:
         model: a `BertClassifier`.

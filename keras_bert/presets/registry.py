@@ -207,7 +207,7 @@ def list_presets():
 
 
 def preset_table():
-    """The registry as a Markdown table (the README and docs include this text).
+    """The registry as a Markdown table (docs/presets.md includes this text).
 
     Example:
     >>> print(preset_table().splitlines()[0])

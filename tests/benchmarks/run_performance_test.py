@@ -8,7 +8,7 @@ from conftest import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
 from performance.harness import timed_rounds  # noqa: E402
-from performance.reporting import ratio_table  # noqa: E402
+from performance.reporting import chart_link, ratio_table  # noqa: E402
 
 
 def test_ratios_divide_by_the_best_peer_of_the_same_case_and_precision():
@@ -25,12 +25,12 @@ def test_ratios_divide_by_the_best_peer_of_the_same_case_and_precision():
     assert "| peer c | failed (out of memory?) | |" in table
 
 
-def test_quick_run_writes_tables_chart_json_and_the_readme_section(tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text("# x\n\nbefore\n<!-- performance:start -->\nold numbers\n<!-- performance:end -->\nafter\n")
+def test_quick_run_writes_tables_chart_json_and_the_docs_section(tmp_path):
+    page = tmp_path / "performance.md"
+    page.write_text("# x\n\nbefore\n<!-- performance:start -->\nold numbers\n<!-- performance:end -->\nafter\n")
     result = subprocess.run(
         [sys.executable, "benchmarks/run_performance.py", "--quick", "--cases=train_step,tokenize", "--repeats=1",
-         f"--output_dir={tmp_path / 'out'}", "--update_readme", f"--readme={readme}"],
+         f"--output_dir={tmp_path / 'out'}", "--update_docs", f"--docs_page={page}"],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -40,9 +40,18 @@ def test_quick_run_writes_tables_chart_json_and_the_readme_section(tmp_path):
                           "keras-hub bf16", "transformers bf16"}
     assert all(value > 0 for figures in results.values() for value in figures.values())
     assert (tmp_path / "out/performance.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    text = readme.read_text()
+    text = page.read_text()
     assert "old numbers" not in text and text.startswith("# x\n\nbefore\n") and text.endswith("after\n")
     assert "| keras_bert (tf.data) |" in text
+    assert "![performance](out/performance.png)" in text  # the chart, relative to the page
+    assert "![performance](performance.png)" in (tmp_path / "out/results.md").read_text()
+
+
+def test_the_docs_page_reaches_the_chart_through_the_docs_reports_link(monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)
+    assert chart_link("docs/guides/performance.md", "reports/performance/performance.png") == (
+        "../reports/performance/performance.png")
+    assert (REPO_ROOT / "docs/guides" / chart_link("docs/guides/performance.md", "reports/performance/x.png")).parent.is_dir()
 
 
 def test_unknown_case_is_a_usage_error():
