@@ -9,6 +9,7 @@ answer substrings are well defined for any input bytes.
 
 import tensorflow as tf
 
+from keras_bert.data.classification_dataset import trim_to_longest
 from keras_bert.text.packing import pack_segments
 from keras_bert.text.windowing import context_values, pack_question_windows
 from keras_bert.text.word_alignment import first_piece_positions
@@ -68,9 +69,7 @@ class EmbedderServer(tf.Module):
         self.preprocessor = preprocessor
 
     def embed(self, text):
-        inputs = self.preprocessor(text)
-        length = tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=1))
-        inputs = {name: value[:, :length] for name, value in inputs.items()}
+        inputs = trim_to_longest(self.preprocessor(text))
         return {"embedding": tf.cast(self.model(inputs, training=False), tf.float32)}
 
 

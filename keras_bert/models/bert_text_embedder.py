@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_bert.data.classification_dataset import trim_to_longest
 from keras_bert.layers.token_pooling import TokenPooling
 from keras_bert.models.bert_encoder import BertEncoder
 from keras_bert.models.bert_task_model import BertTaskModel, encoder_inputs
@@ -138,9 +139,7 @@ class BertTextEmbedder(BertTaskModel):
         if self._embed_batch is None or self._embed_batch[0] != key:
             @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
             def embed(texts):
-                inputs = preprocessor(texts)
-                length = tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=1))
-                return self({name: value[:, :length] for name, value in inputs.items()}, training=False)
+                return self(trim_to_longest(preprocessor(texts)), training=False)
 
             self._embed_batch = (key, embed)
         return self._embed_batch[1]
