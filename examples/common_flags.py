@@ -69,6 +69,8 @@ def define_lora_flags():
     flags.DEFINE_list("lora_target", list(LORA_TARGETS), "--lora_rank: the projections of each block that get "
                       "adapters, among " + ", ".join(LORA_TARGETS) + ".")
 
+    flags.register_validator("lora_alpha", lambda alpha: alpha is None or alpha > 0,
+                             message="--lora_alpha must be greater than 0.")
     flags.register_validator("lora_target", lambda target: bool(target) and set(target) <= set(LORA_TARGETS),
                              message="--lora_target takes one or more of " + ", ".join(LORA_TARGETS) + ".")
 
@@ -84,7 +86,7 @@ def enable_lora_from_flags(model, values, strategy):
     if values.lora_rank is None:
         return
     with strategy.scope():
-        model.enable_lora(values.lora_rank, values.lora_alpha or None, values.lora_target)
+        model.enable_lora(values.lora_rank, values.lora_alpha, values.lora_target)
     trainable = sum(int(np.prod(v.shape)) for v in model.trainable_weights)
     total = sum(int(np.prod(v.shape)) for v in model.weights)
     print(f"LoRA rank {values.lora_rank} on {', '.join(values.lora_target)}: {trainable:,} trainable parameters "

@@ -140,6 +140,9 @@ def test_lora_flags_are_checked_before_anything_runs(tmp_path):
                              f"--output_dir={tmp_path}"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "--lora_target takes one or more of query, key, value, attention_output" in result.stderr
+    result = subprocess.run([sys.executable, "examples/run_classifier.py", "--lora_rank=4", "--lora_alpha=0",
+                             f"--output_dir={tmp_path}"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "--lora_alpha must be greater than 0." in result.stderr  # not alpha = rank
     result = subprocess.run([sys.executable, "examples/run_ner.py", "--lora_rank=4", "--feature_based",
                              "--train_file=x.txt", "--nodo_eval", f"--output_dir={tmp_path}"],
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
