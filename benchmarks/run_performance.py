@@ -22,6 +22,11 @@ Cases (--cases):
   tokenize    raw Wikipedia lines -> packed ids, seq 128
   memory      peak resident memory of BERT-Base training steps at seq 512, each configuration
               in its own process, with and without gradient checkpointing
+  serving     raw SST-2 dev sentences in, labels out (all-MiniLM-L6-v2, a seeded head): batch-32
+              throughput and batch-1 p50/p99 latency of our SavedModels (fp32, bf16, int8), TFLite
+              files (fp32, int8) and ONNX files on ONNX Runtime (fp32, int8), against transformers
+              on torch (fp32, bf16 weights, quantize_dynamic int8) and exported to ONNX Runtime int8;
+              compared with the fastest peer form at any precision
 
 tf-models-official is not among the peers: its releases pin another TensorFlow
 (2.20) than ours (2.21), so it cannot share this environment.
@@ -35,13 +40,18 @@ from absl import app, flags
 
 from performance.memory import memory_case, memory_child
 from performance.reporting import chart_link, machine_line, plot, ratio_table, update_section
+from performance.serving import serving_case
 from performance.speed_cases import finetune_case, forward_case, tokenize_case, train_step_case
 
-flags.DEFINE_list("cases", ["forward", "train_step", "finetune", "tokenize", "memory"], "Cases to run.")
+CASES = ["forward", "train_step", "finetune", "tokenize", "memory", "serving"]
+flags.DEFINE_list("cases", CASES, "Cases to run.")
 flags.DEFINE_integer("repeats", 5, "Timed rounds per configuration (the median is reported).")
 flags.DEFINE_integer("warmup", 2, "Untimed rounds first (tracing, caches).")
 flags.DEFINE_bool("quick", False, "Tiny models and little data: a smoke run of every code path in about a minute.")
 flags.DEFINE_string("sst2_file", "../shared/data/glue/sst2/train.tsv", "SST-2 train.tsv for the finetune case.")
+flags.DEFINE_string("sst2_dev_file", "../shared/data/glue/sst2/dev.tsv", "SST-2 dev.tsv for the serving case.")
+flags.DEFINE_integer("serving_sentences", 512, "Dev sentences per serving round at batch 32.")
+flags.DEFINE_integer("latency_sentences", 200, "Dev sentences per serving round at batch 1.")
 flags.DEFINE_integer("finetune_sentences", 1024, "SST-2 sentences per finetune round.")
 flags.DEFINE_string("wiki_files", "../shared/data/wiki/wiki_*", "Wikipedia text for the tokenize case.")
 flags.DEFINE_integer("tokenize_lines", 100_000, "Lines per tokenize round.")
@@ -63,12 +73,12 @@ def main(argv):
         FLAGS.repeats, FLAGS.warmup = min(FLAGS.repeats, 2), 1
         FLAGS.finetune_sentences, FLAGS.tokenize_lines = min(FLAGS.finetune_sentences, 64), min(FLAGS.tokenize_lines, 2000)
         FLAGS.memory_batch = min(FLAGS.memory_batch, 2)
+        FLAGS.serving_sentences, FLAGS.latency_sentences = min(FLAGS.serving_sentences, 64), min(FLAGS.latency_sentences, 10)
     sizes = ["BERT-Tiny"] if FLAGS.quick else ["BERT-Base", "BERT-Small"]
     train_size = "BERT-Tiny" if FLAGS.quick else "BERT-Base"
-    unknown = set(FLAGS.cases) - {"forward", "train_step", "finetune", "tokenize", "memory"}
+    unknown = set(FLAGS.cases) - set(CASES)
     if unknown:
-        raise app.UsageError(f"Unknown --cases {sorted(unknown)}; choose from forward, train_step, finetune, "
-                             "tokenize, memory.")
+        raise app.UsageError(f"Unknown --cases {sorted(unknown)}; choose from {', '.join(CASES)}.")
     os.makedirs(FLAGS.output_dir, exist_ok=True)
     by_case = {}
     started = time.time()
@@ -83,6 +93,9 @@ def main(argv):
             by_case[case] = train_step_case(train_size, FLAGS.warmup, FLAGS.repeats)
         elif case == "finetune":
             by_case[case] = finetune_case(FLAGS.sst2_file, FLAGS.finetune_sentences, FLAGS.warmup, FLAGS.repeats)
+        elif case == "serving":
+            by_case[case] = serving_case(FLAGS.sst2_dev_file, FLAGS.warmup, FLAGS.repeats,
+                                         sentences=FLAGS.serving_sentences, latency_sentences=FLAGS.latency_sentences)
         elif case == "tokenize":
             by_case[case] = tokenize_case(FLAGS.wiki_files, FLAGS.tokenize_lines, FLAGS.repeats)
         else:
@@ -98,7 +111,7 @@ def main(argv):
                 f"and precision (bf16: Keras' mixed_bfloat16 policy, torch.autocast for transformers; in the forward "
                 f"case also each library's bfloat16 inference form: ours frozen as an exported SavedModel serves "
                 f"it, keras-hub with bfloat16 variables, transformers with bfloat16 weights; for memory: "
-                f"the best peer's peak divided by ours).\n\n"
+                f"the best peer's peak divided by ours; for serving: the fastest peer form at any precision).\n\n"
                 f"![performance]({{chart}})\n\n{ratio_table(results)}")
     chart = os.path.join(FLAGS.output_dir, "performance.png")
     with open(os.path.join(FLAGS.output_dir, "results.md"), "w") as f:

@@ -10,12 +10,21 @@ serving.json (model file, task, casing, sequence length, label names, ...), as t
 fine-tuning scripts write them. The signature follows the task: text -> label
 probabilities (text_a, text_b for pairs), text -> per-word tags with character
 offsets (NER), question + context -> answer text, span and score (SQuAD).
---mixed_precision=bfloat16 exports a model fine-tuned in float32 to compute in
+--precision=bfloat16 exports a model fine-tuned in float32 to compute in
 bfloat16 (its weights frozen as bfloat16 constants): faster on CPUs with AVX-512
-BF16 or AMX, with predictions that may differ in the last digits.
+BF16 or AMX, with predictions that may differ in the last digits. --precision=int8
+gives the encoder's projections int8 weights and int8 matmuls (activations
+quantized per batch): a quarter of the weight bytes, for x86 CPUs with
+TensorFlow's oneDNN. --mixed_precision is the older name of --precision.
+--tokenizer_ops=tf_serving tokenizes with tensorflow-text ops that every stock
+TensorFlow Serving model server since 2.2 links (the default fast kernel: from 2.10).
 --hub_export_dir also writes the fine-tuned encoder as a TF-Hub-style
 preprocessor/encoder pair; --tflite_file (classifiers) a TFLite flatbuffer with
 the same signature, tokenizer included (see keras_bert.export.export_tflite).
+--onnx_file writes the model without its tokenizer as an ONNX file for ONNX
+Runtime (float32; inputs input_word_ids, input_mask, input_type_ids as
+BertPreprocessor gives them; see keras_bert.export.export_onnx); --onnx_int8
+also writes its dynamically quantized int8 form beside it, NAME.int8.onnx.
 """
 
 import os
@@ -27,12 +36,23 @@ import common_flags
 
 flags.DEFINE_string("model_dir", "/tmp/keras_bert_classifier", "A fine-tuning script's --output_dir.")
 flags.DEFINE_string("export_dir", None, "New directory for the task SavedModel.")
-flags.DEFINE_string("tflite_file", None, "Classifiers: also write a TFLite file (tokenizer inside) here.")
+flags.DEFINE_string("tflite_file", None, "Classifiers: also write a TFLite file (tokenizer inside) here; with "
+                    "--precision=int8, TFLite's dynamic-range int8.")
+flags.DEFINE_string("onnx_file", None, "Also write the model, tokenizer outside, as a float32 ONNX file here "
+                    "(needs the onnx extra: pip install -e '.[onnx]').")
+flags.DEFINE_bool("onnx_int8", False, "With --onnx_file: also write the int8 (dynamically quantized) ONNX model "
+                  "beside it, the .onnx suffix replaced by .int8.onnx.")
 flags.DEFINE_string("hub_export_dir", None, "Also write the fine-tuned encoder as a TF-Hub-style pair: "
                     "HUB_EXPORT_DIR/preprocess and HUB_EXPORT_DIR/encoder.")
-flags.DEFINE_string("mixed_precision", None, "Precision the task SavedModel computes in: bfloat16 (Keras' "
-                    "mixed_bfloat16; faster on CPUs with AVX-512 BF16 or AMX) or float32. Default: the model's own, "
-                    "as it was fine-tuned.")
+flags.DEFINE_enum("precision", None, ["float32", "bfloat16", "float16", "int8"],
+                  "Precision the task SavedModel computes in: bfloat16 (Keras' mixed_bfloat16; faster on CPUs with "
+                  "AVX-512 BF16 or AMX), float32, or int8 (int8 weights and matmuls in the encoder's projections). "
+                  "Default: the model's own, as it was fine-tuned.")
+flags.DEFINE_string("mixed_precision", None, "The older name of --precision.")
+flags.DEFINE_enum("tokenizer_ops", "fast", ["fast", "tf_serving"],
+                  "Ops the in-graph tokenizer runs on (SavedModel and Hub-style preprocessor; the same ids): fast "
+                  "(tensorflow-text's fast WordPiece kernel; stock TF Serving 2.10 and later) or tf_serving (only "
+                  "tensorflow-text ops every stock TF Serving since 2.2 links).")
 flags.mark_flags_as_required(["export_dir"])
 FLAGS = flags.FLAGS
 
@@ -43,25 +63,47 @@ _SIGNATURES = {
 }
 
 
+def _precision():
+    if FLAGS.mixed_precision and FLAGS.precision and FLAGS.mixed_precision != FLAGS.precision:
+        raise ValueError(f"--mixed_precision={FLAGS.mixed_precision} and --precision={FLAGS.precision} disagree; "
+                         "pass --precision alone.")
+    return FLAGS.precision or FLAGS.mixed_precision
+
+
+def _onnx_int8_file():
+    """`--onnx_file` with `.int8.onnx` for its `.onnx` suffix, or None without `--onnx_int8`."""
+    if not FLAGS.onnx_int8:
+        return None
+    if not FLAGS.onnx_file:
+        raise ValueError("--onnx_int8 quantizes the model that --onnx_file writes; pass --onnx_file too.")
+    stem = FLAGS.onnx_file[:-len(".onnx")] if FLAGS.onnx_file.endswith(".onnx") else FLAGS.onnx_file
+    return stem + ".int8.onnx"
+
+
 def main(argv):
     del argv
     from keras_bert.export import export_hub_encoder, export_hub_preprocessor, export_saved_model, export_tflite
+    from keras_bert.export import export_onnx
     from keras_bert.text import BertPreprocessor
 
     try:
+        onnx_int8_file = _onnx_int8_file()
         model, settings = common_flags.load_trained_model(FLAGS.model_dir, "--model_dir")
         preprocessor = BertPreprocessor(
-            os.path.join(FLAGS.model_dir, "vocab.txt"), settings["max_seq_length"], lower_case=settings["lower_case"]
+            os.path.join(FLAGS.model_dir, "vocab.txt"), settings["max_seq_length"], lower_case=settings["lower_case"],
+            ops=FLAGS.tokenizer_ops,
         )
         options = {k: settings[k] for k in ("label_names", "pair", "max_query_length", "max_answer_length",
                                             "null_score_threshold", "doc_stride") if k in settings}
-        export_saved_model(model, preprocessor, FLAGS.export_dir, precision=FLAGS.mixed_precision, **options)
+        export_saved_model(model, preprocessor, FLAGS.export_dir, precision=_precision(), **options)
         if FLAGS.hub_export_dir:
             export_hub_preprocessor(preprocessor, os.path.join(FLAGS.hub_export_dir, "preprocess"))
             export_hub_encoder(model.encoder, os.path.join(FLAGS.hub_export_dir, "encoder"))
         if FLAGS.tflite_file:
             export_tflite(model, preprocessor, FLAGS.tflite_file, label_names=settings.get("label_names"),
-                          pair=settings.get("pair", False))
+                          pair=settings.get("pair", False), precision="int8" if _precision() == "int8" else None)
+        if FLAGS.onnx_file:
+            export_onnx(model, FLAGS.onnx_file, int8_path=onnx_int8_file)
     except (ImportError, OSError, ValueError, KeyError, TypeError) as e:
         sys.exit(f"export_saved_model.py: {e}")
     task = settings["task"]
@@ -76,6 +118,10 @@ def main(argv):
     if FLAGS.tflite_file:
         print(f"TFLite: {FLAGS.tflite_file}, the same signature; load it with keras_bert.export.load_tflite, or "
               "any TFLite runtime with tensorflow_text's tflite_registrar ops registered.")
+    if FLAGS.onnx_file:
+        int8 = f" and {onnx_int8_file} (int8)" if onnx_int8_file else ""
+        print(f"ONNX: {FLAGS.onnx_file}{int8}; inputs input_word_ids, input_mask, input_type_ids (int32 [batch, seq], "
+              f"from BertPreprocessor({FLAGS.model_dir}/vocab.txt)), outputs as keras_bert.export.export_onnx lists.")
     if FLAGS.hub_export_dir:
         print(f"Hub-style pair: {FLAGS.hub_export_dir}/preprocess (strings -> encoder inputs; tokenize, "
               f"bert_pack_inputs) and {FLAGS.hub_export_dir}/encoder (-> pooled_output, sequence_output, "

@@ -30,6 +30,11 @@ KERAS_OPTIMIZER_HOOKS = {
 # then skips it) and averaged across replicas (which MultiWorkerMirrored
 # rejects for dict inputs); only this hook decides where that batch comes from.
 KERAS_MODEL_HOOKS = {"_maybe_symbolic_build": ("self", "iterator", "data_batch")}
+# Hooks of `keras.layers.Dense` that `FusedDense` overrides or calls once
+# quantized to int8: Keras' `__call__` sends a quantized layer to
+# `quantized_call`, not `call`, and `_int8_call` is Keras' int8 matmul, which
+# `FusedDense` runs where oneDNN's int8 kernel is not available.
+KERAS_DENSE_HOOKS = {"quantized_call": ("self", "args", "kwargs"), "_int8_call": ("self", "inputs", "training")}
 
 
 def onednn_enabled():
@@ -63,6 +68,27 @@ def variables_to_constants(concrete_function):
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
     return convert_variables_to_constants_v2(concrete_function)
+
+
+def read_saved_model(export_dir):
+    """The `SavedModel` protocol buffer of `export_dir/saved_model.pb`, unexecuted.
+
+    Loading (`tf.saved_model.load`) runs the model's init ops and needs
+    every op registered; the proto message class has no public home.
+
+    Example:
+    >>> import tempfile, tensorflow as tf
+    >>> path = tempfile.mkdtemp()
+    >>> tf.saved_model.save(tf.Module(), path)
+    >>> len(read_saved_model(path).meta_graphs)
+    1
+    """
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved_model = saved_model_pb2.SavedModel()
+    with open(f"{export_dir}/saved_model.pb", "rb") as f:
+        saved_model.ParseFromString(f.read())
+    return saved_model
 
 
 def adam_slots(optimizer, variable):
@@ -109,3 +135,43 @@ def model_distribute_strategy(model):
     True
     """
     return model._distribute_strategy
+
+
+def onednn_quantized_matmul(inputs, fused_ops, output_dtype, input_quant_mode="SCALED", constant_kernel=False):
+    """Builds TensorFlow's oneDNN `_QuantizedMatMul` op (int8 inputs and weights, fused epilogue).
+
+    The op ships in TensorFlow's x86 builds and is what Intel's Neural
+    Compressor writes into int8 graphs, but it has no Python wrapper: op
+    names starting with `_` are left out of `tf.raw_ops`. Its public
+    predecessor `QuantizedMatMulWithBiasAndDequantize` takes no per-channel
+    weight scales, no fused activation or residual and no bfloat16 output,
+    and its `MIN_FIRST` mode is wrong under oneDNN 3 (the bias compensation
+    is added in accumulator units); this one is right.
+
+    Args:
+        inputs: `[x (qint8|quint8), kernel (qint8), bias, (addend,) min_x,
+            max_x, min_kernel, max_kernel]`, as the kernel reads them.
+        fused_ops: e.g. `["BiasAdd", "Dequantize"]`, `["BiasAdd",
+            "GeluExact", "Dequantize"]` or `["BiasAdd", "Add", "Dequantize"]`.
+        output_dtype: `tf.float32` or `tf.bfloat16`.
+        input_quant_mode: `"SCALED"` (symmetric) or `"MIN_FIRST"`.
+        constant_kernel: bool. Whether the kernel never changes, so the op
+            may keep it reordered for oneDNN after its first run. Wrong
+            results follow if it does change (a variable assigned to, or a
+            kernel passed as an argument).
+
+    Returns:
+        The op's output tensor. Graph mode only (inside a `tf.function`).
+    """
+    import tensorflow as tf
+    from tensorflow.python.framework import op_def_library
+
+    addend_dtype = inputs[3].dtype if "Add" in fused_ops else tf.float32
+    outputs = op_def_library._apply_op_helper(
+        "_QuantizedMatMul", name="QuantizedMatMul", device_inputs=inputs, host_inputs=[],
+        T1=inputs[0].dtype, T2=inputs[1].dtype, Tbias=inputs[2].dtype, U=addend_dtype, Tout=output_dtype,
+        Tdevice_outputs=[output_dtype], Thost_outputs=[], fused_ops=list(fused_ops),
+        input_quant_mode=input_quant_mode, output_quant_mode="SCALED", transpose_a=False, transpose_b=False,
+        is_weight_const=constant_kernel, is_bias_const=constant_kernel, leakyrelu_alpha=0.2,
+    )
+    return outputs[2].outputs[0]

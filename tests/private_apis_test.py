@@ -28,6 +28,25 @@ def test_keras_model_hooks_exist_with_their_signatures(name, parameters):
     assert getattr(BertTaskModel, name) is not getattr(keras.Model, name)
 
 
+@pytest.mark.parametrize("name, parameters", sorted(private_apis.KERAS_DENSE_HOOKS.items()))
+def test_keras_dense_hooks_exist_with_their_signatures(name, parameters):
+    assert tuple(inspect.signature(getattr(keras.layers.Dense, name)).parameters) == parameters
+
+
+@pytest.mark.skipif(not private_apis.onednn_enabled(), reason="oneDNN's op")
+def test_onednn_quantized_matmul_multiplies_int8_with_per_column_scales():
+    x = tf.constant([[10, -20]], tf.int8)  # scale 2 / 127 from its range (-2, 2)
+    kernel = tf.constant([[127, 0], [0, 127]], tf.int8)  # column scales 1 / 127 and 3 / 127
+
+    def run():
+        inputs = [tf.bitcast(x, tf.qint8), tf.bitcast(kernel, tf.qint8), tf.constant([0.5, 0.0]),
+                  tf.constant(-2.0), tf.constant(2.0), tf.constant([-1.0, -3.0]), tf.constant([1.0, 3.0])]
+        return private_apis.onednn_quantized_matmul(inputs, ["BiasAdd", "Dequantize"], tf.float32)
+
+    # (10 * 2/127) * (127 * 1/127) + 0.5 and (-20 * 2/127) * (127 * 3/127)
+    np.testing.assert_allclose(tf.function(run)(), [[20 / 127 + 0.5, -120 / 127]], rtol=1e-5)
+
+
 def test_onednn_enabled_follows_the_build():
     assert isinstance(private_apis.onednn_enabled(), bool)
 
@@ -40,6 +59,15 @@ def test_variables_to_constants_folds_reads_and_keeps_values():
     assert "ReadVariableOp" not in ops and "Const" in ops
     variable.assign([5.0, 5.0])
     np.testing.assert_array_equal(frozen(tf.constant([3.0, 3.0]))[0], [3.0, 6.0])
+
+
+def test_read_saved_model_holds_every_function_of_the_graph(tmp_path):
+    module = tf.Module()
+    module.f = tf.function(lambda x: {"y": tf.math.cumsum(x)}, input_signature=[tf.TensorSpec([None])])
+    tf.saved_model.save(module, str(tmp_path))
+    (meta_graph,) = private_apis.read_saved_model(tmp_path).meta_graphs
+    ops = {node.op for function in meta_graph.graph_def.library.function for node in function.node_def}
+    assert "Cumsum" in ops and "serve" in meta_graph.meta_info_def.tags
 
 
 def test_adam_slots_are_the_moments_an_update_writes():

@@ -17,20 +17,29 @@ def ratio_table(results):
     case and precision (bf16 against bf16, fp32 against fp32 with or without XLA)."""
     lines = []
     for case, figures in results.items():
+        if "agreement" in case:  # a fraction, not a speed: no ratios
+            lines += [f"**{case}**", "", "| configuration | fraction of labels |", "|---|---|"]
+            lines += [f"| {name} | {value:.3f} |" for name, value in figures.items()] + [""]
+            continue
         lower_is_better = "lower is better" in case
+        serving = case.startswith("serving")  # the fastest served form against the fastest peer form
         best_peer = {}
         for name, value in figures.items():
             if not name.startswith("keras_bert") and value:
-                group = precision(name)
+                group = "any" if serving else precision(name)
                 better = min if lower_is_better else max
                 best_peer[group] = better(best_peer.get(group, value), value)
-        unit = "GiB" if lower_is_better else ("lines/s" if "tokenize" in case else "sequences/s")
-        lines += [f"**{case}**", "", f"| configuration | {unit} | vs best peer, same precision |", "|---|---|---|"]
+        if serving:
+            unit = "ms" if lower_is_better else "sentences/s"
+        else:
+            unit = "GiB" if lower_is_better else ("lines/s" if "tokenize" in case else "sequences/s")
+        against = "vs best peer, any precision" if serving else "vs best peer, same precision"
+        lines += [f"**{case}**", "", f"| configuration | {unit} | {against} |", "|---|---|---|"]
         for name, value in figures.items():
             if value is None:
                 lines.append(f"| {name} | failed (out of memory?) | |")
                 continue
-            peer = best_peer.get(precision(name))
+            peer = best_peer.get("any" if serving else precision(name))
             ratio = f"{(peer / value if lower_is_better else value / peer):.2f}x" if peer else ""
             lines.append(f"| {name} | {value:,.2f} | {ratio} |")
         lines.append("")
@@ -64,7 +73,7 @@ def machine_line():
     flags_line = ""
     if os.path.exists("/proc/cpuinfo"):
         cpu_flags = next((line for line in open("/proc/cpuinfo") if line.startswith("flags")), "")
-        flags_line = ", ".join(f for f in ("avx512f", "avx512_bf16", "amx_bf16") if f" {f}" in cpu_flags)
+        flags_line = ", ".join(f for f in ("avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8") if f" {f}" in cpu_flags)
     model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
                  platform.processor()) if os.path.exists("/proc/cpuinfo") else platform.processor()
     return (f"{model}, {os.cpu_count()} cores ({flags_line}), {platform.system()}; TensorFlow {tf.__version__}, "

@@ -24,7 +24,8 @@ def trim_to_longest(inputs):
     >>> trim_to_longest(inputs)["input_word_ids"].numpy().tolist()
     [[101, 7, 102]]
     """
-    longest = tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=-1))
+    # At least one column: an empty batch keeps its shape valid for the pooler's first-token slice.
+    longest = tf.maximum(tf.reduce_max(tf.reduce_sum(inputs["input_mask"], axis=-1)), 1)
     return {name: value[..., :longest] for name, value in inputs.items()}
 
 

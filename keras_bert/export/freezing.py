@@ -4,6 +4,7 @@ import inspect
 
 import tensorflow as tf
 
+from keras_bert.layers.int8_kernels import constant_kernels
 from keras_bert.private_apis import variables_to_constants
 
 
@@ -25,30 +26,37 @@ def freeze(serve):
     >>> frozen(tf.constant([1.0]))["y"].numpy().tolist()
     [2.0]
     """
-    concrete = serve.get_concrete_function()
+    with constant_kernels():  # they are constants once frozen, so oneDNN may keep its own layout of them
+        concrete = serve.get_concrete_function()
     constant = variables_to_constants(concrete)
     output_names = sorted(concrete.structured_outputs)  # the flat outputs come in tf.nest's (sorted) order
     arg_names = list(inspect.signature(serve.python_function).parameters)
     specs = [tf.TensorSpec(spec.shape, spec.dtype, name=name) for spec, name in zip(serve.input_signature, arg_names)]
+    # Other captured resources (a tokenizer's vocabulary table) stay resources:
+    # the frozen function takes them after its arguments.
+    captured = {internal.name: external for external, internal in concrete.graph.captures}
+    resources = [captured[tensor.name] for tensor in constant.inputs[len(arg_names):]]
 
     def call(*args):
-        return dict(zip(output_names, constant(**dict(zip(arg_names, args)))))
+        return dict(zip(output_names, constant(*args, *resources)))
 
     return tf.function(call, input_signature=specs)
 
 
-def model_to_freeze(model, precision=None):
+def model_to_freeze(model, precision=None, quantize=None):
     """A copy of a task model, with its weights, built for a frozen serving graph.
 
     Its bias-only projections run as matmuls (`FusedDense`'s
     `inference_kernel="matmul"`): with constant weights oneDNN lays them out
     for AMX once, so the matmul beats the convolution chosen for variables.
     With `precision`, the copy computes in that dtype policy (the encoder's
-    `dtype`, which its heads follow).
+    `dtype`, which its heads follow). With `quantize="int8"`, the encoder's
+    projections are quantized (`BertEncoder.quantize`).
 
     Args:
         model: a `BertTaskModel`.
         precision: optional Keras dtype policy name, e.g. `"mixed_bfloat16"`.
+        quantize: optional `"int8"`.
 
     Example:
     >>> from keras_bert.models import BertClassifier, BertEncoder
@@ -61,4 +69,7 @@ def model_to_freeze(model, precision=None):
     settings = {"dense_inference_kernel": "matmul"}
     if precision is not None:
         settings["dtype"] = precision
-    return model.with_encoder_settings(**settings)
+    copy = model.with_encoder_settings(**settings)
+    if quantize is not None:
+        copy.encoder.quantize(quantize)
+    return copy

@@ -19,11 +19,13 @@ from keras_bert.models import (
     BertTextEmbedder,
     BertTokenClassifier,
 )
+from keras_bert.text.tokenizer_ops import check_tokenizer_ops
 from keras_bert.training.distribution import dtype_policy_name
 
 
 def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=False, max_query_length=64,
-                       max_answer_length=30, null_score_threshold=None, doc_stride=128, precision=None):
+                       max_answer_length=30, null_score_threshold=None, doc_stride=128, precision=None,
+                       tokenizer_ops=None):
     """Saves a fine-tuned model as a SavedModel whose `serving_default` takes raw text.
 
     Tokenization and packing run inside the graph, so the SavedModel loads
@@ -74,8 +76,20 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
             precision the SavedModel computes in, whatever the model was
             trained in; by default the model's own dtype policy. The weights
             are frozen as constants of that dtype, which oneDNN keeps in its
-            own layout (the fastest served form; figures in reports/export.md and
-            reports/performance/runs.md).
+            own layout (figures in reports/export.md and
+            reports/performance/runs.md). `"int8"`: the encoder's
+            projections hold int8 weights (one scale per output unit) and
+            multiply int8 activations quantized per batch
+            (`BertEncoder.quantize`); the rest computes in float32. The int8
+            kernels are oneDNN's: the SavedModel serves on x86 CPUs with
+            TensorFlow's oneDNN build (the default on Linux x86).
+        tokenizer_ops: optional `"fast"` or `"tf_serving"`: the op set the
+            in-graph tokenizer runs on (`BertTokenizer`'s `ops`; the same
+            ids either way); by default the preprocessor's own. The fast
+            kernel loads in the stock TensorFlow Serving model server from
+            2.10 on; `"tf_serving"` uses only tensorflow-text ops every stock
+            server since 2.2 links (`keras_bert.export.TF_SERVING_TEXT_OPS`),
+            at some cost in tokenization speed.
 
     Returns:
         `export_dir`.
@@ -98,13 +112,17 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
     export_dir = os.fspath(export_dir)
     if os.path.exists(os.path.join(export_dir, "saved_model.pb")):
         raise FileExistsError(f"{export_dir} already holds a SavedModel; choose a new directory.")
-    policy = None if precision is None else dtype_policy_name(precision, "precision")
+    if tokenizer_ops is not None and tokenizer_ops != preprocessor.ops:
+        check_tokenizer_ops(tokenizer_ops, "tokenizer_ops")
+        preprocessor = type(preprocessor).from_config(dict(preprocessor.get_config(), ops=tokenizer_ops))
+    quantize = "int8" if precision == "int8" else None
+    policy = None if precision is None else dtype_policy_name("float32" if quantize else precision, "precision")
     exportable = (BertClassifier, BertTokenClassifier, BertFeatureTagger, BertSpanLabeler, BertTextEmbedder)
     if not isinstance(model, exportable):
         raise TypeError(
             f"export_saved_model takes a {', '.join(cls.__name__ for cls in exportable)}; got {type(model).__name__}."
         )
-    model = model_to_freeze(model, policy)
+    model = model_to_freeze(model, policy, quantize)
     text = tf.TensorSpec([None], tf.string)
     seq_length = preprocessor.seq_length
     if isinstance(model, BertClassifier):
@@ -126,6 +144,7 @@ def export_saved_model(model, preprocessor, export_dir, label_names=None, pair=F
     # it too (see `freeze`); the functions are all the SavedModel holds.
     module = tf.Module()
     module.serve = freeze(serve)
+    module.tokenizer = preprocessor.tokenizer  # saves its vocabulary table, if any, filled at load (init op)
     signatures = {"serving_default": module.serve.get_concrete_function()}
     if isinstance(model, BertClassifier) and model.num_classes > 1:
         # For readers of the SavedModel (predict.py, a client) that need the labels before any input.

@@ -29,10 +29,15 @@ def check_label_names(label_names, num_classes, kind):
 
 
 class ClassifierServer(tf.Module):
-    """Label probabilities for one string, or a pair, per row; a score for regression (no labels)."""
+    """Label probabilities for one string, or a pair, per row; a score for regression (no labels).
 
-    def __init__(self, model, preprocessor, label_names):
+    Each batch is cut to its longest text, so short texts cost little,
+    unless `trim=False` (TFLite: its kernels want the fixed length).
+    """
+
+    def __init__(self, model, preprocessor, label_names, trim=True):
         super().__init__()
+        self.trim = trim
         if model.num_classes == 1:
             label_names = []  # regression: serves a score
         check_label_names(label_names, model.num_classes, "classifier")
@@ -48,7 +53,9 @@ class ClassifierServer(tf.Module):
         return tf.function(lambda text: self.classify(text), input_signature=[text])
 
     def classify(self, segments):
-        logits = self.model(self.preprocessor(segments), training=False)
+        inputs = self.preprocessor(segments)
+        # Cut to the batch's longest text: padding is masked, so only speed changes.
+        logits = self.model(trim_to_longest(inputs) if self.trim else inputs, training=False)
         if self.label_names.shape[0] == 0:
             return {"score": tf.cast(logits[:, 0], tf.float32)}
         probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)

@@ -1,7 +1,7 @@
 """`export_tflite`: a fine-tuned classifier, tokenizer included, as one TFLite flatbuffer.
 
 TFLite runs tensorflow-text's FastBertTokenizer (its normalizer and
-WordPiece kernels, and the round-robin trimmer) as custom ops; a TFLite
+WordPiece kernels) as custom ops; a TFLite
 runtime registers them with `tensorflow_text`'s `tflite_registrar` (in
 Python, `load_tflite` does it). What TFLite cannot run is the library's own
 text cleaning (`normalize_text`: regex, NFD and ICU lower-casing ops), so
@@ -20,7 +20,7 @@ from keras_bert.models import BertClassifier
 from keras_bert.text.packing import pack_segments
 
 
-def export_tflite(model, preprocessor, path, label_names=None, pair=False):
+def export_tflite(model, preprocessor, path, label_names=None, pair=False, precision=None):
     """Converts a fine-tuned `BertClassifier` and its tokenizer to one `.tflite` file.
 
     The flatbuffer has one signature, `serving_default`, with the outputs of
@@ -28,7 +28,7 @@ def export_tflite(model, preprocessor, path, label_names=None, pair=False):
     `text_b` with `pair=True`), string `[batch]` -> `probabilities` float32
     `[batch, classes]`, `label_id` int32 `[batch]` and `label` string
     `[batch]` (regression: `score` float32 `[batch]`). Weights are frozen
-    into it (float32).
+    into it (float32; int8 with `precision="int8"`).
 
     Tokenization differs from the library's in its normalizer: it uses
     FastBertTokenizer's own normalizer (lower-casing and accent stripping
@@ -47,6 +47,8 @@ def export_tflite(model, preprocessor, path, label_names=None, pair=False):
         path: str. The `.tflite` file to write; must not exist.
         label_names: the label strings in id order (not for regression).
         pair: bool. Whether the classifier takes sentence pairs.
+        precision: optional `"int8"`: TFLite's dynamic-range quantization
+            (int8 weights; its kernels quantize activations per batch row).
 
     Returns:
         `path`.
@@ -72,6 +74,8 @@ def export_tflite(model, preprocessor, path, label_names=None, pair=False):
                         "Taggers and span labelers export with export_saved_model.")
     if os.path.exists(path):
         raise FileExistsError(f"{path} exists; choose a new file name.")
+    if precision not in (None, "float32", "int8"):
+        raise ValueError(f"precision={precision!r}; export_tflite writes float32 (None) or int8.")
     tokenizer = preprocessor.tokenizer
     wordpiece = tf_text.FastBertTokenizer(
         vocab=tokenizer.vocab,
@@ -85,10 +89,14 @@ def export_tflite(model, preprocessor, path, label_names=None, pair=False):
         segments = segments if isinstance(segments, tuple) else (segments,)
         return pack_segments([wordpiece.tokenize(s) for s in segments], preprocessor.seq_length, cls_id, sep_id)
 
-    serve = ClassifierServer(model_to_freeze(model), preprocess, label_names).serving_function(pair)
+    # The fixed length: cut to the batch's longest, the encoder's slices become dynamic, which TFLite's
+    # built-in StridedSlice does not take.
+    serve = ClassifierServer(model_to_freeze(model), preprocess, label_names, trim=False).serving_function(pair)
     converter = tf.lite.TFLiteConverter.from_concrete_functions([freeze(serve).get_concrete_function()], tf.Module())
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     converter.allow_custom_ops = True  # tensorflow-text's kernels, registered at load time
+    if precision == "int8":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]  # no representative data: dynamic range
     flatbuffer = converter.convert()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "wb") as f:

@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from keras_bert.layers.cpu_kernels import LAYER_NORM_KERNELS, check_kernel
 from keras_bert.layers.dropout import Dropout
 from keras_bert.layers.fused_layer_norm import FusedLayerNorm
 
@@ -38,6 +39,9 @@ class BertEmbeddings(keras.layers.Layer):
             which gets no gradient when `training` (weight decay still
             applies; inference calls skip the mask). `None` trains it like
             any row. Defaults to `0` (`[PAD]` in BERT's vocabularies).
+        layer_norm_inference_kernel: the `inference_kernel` of the layer
+            norm (`FusedLayerNorm`): `"auto"`, `"batch_norm"` or `"keras"`.
+            Defaults to `"auto"`.
         **kwargs: Passed to `keras.layers.Layer` (`name`, `dtype`, ...).
 
     Call arguments:
@@ -68,6 +72,7 @@ class BertEmbeddings(keras.layers.Layer):
         layer_norm_epsilon=1e-12,
         initializer_range=0.02,
         pad_token_id=0,
+        layer_norm_inference_kernel="auto",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -79,6 +84,8 @@ class BertEmbeddings(keras.layers.Layer):
         self.layer_norm_epsilon = layer_norm_epsilon
         self.initializer_range = initializer_range
         self.pad_token_id = pad_token_id
+        self.layer_norm_inference_kernel = check_kernel(layer_norm_inference_kernel, LAYER_NORM_KERNELS,
+                                                        "layer_norm_inference_kernel")
 
         # One initializer per table: an unseeded Keras 3 initializer draws the same values at every call.
         self.word_embeddings = keras.layers.Embedding(
@@ -96,7 +103,8 @@ class BertEmbeddings(keras.layers.Layer):
             name="segment_embeddings",
         )
         self.layer_norm = FusedLayerNorm(
-            epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="layer_norm"
+            epsilon=layer_norm_epsilon, inference_kernel=layer_norm_inference_kernel, dtype=self.dtype_policy,
+            name="layer_norm"
         )
         self.dropout_layer = Dropout(
             dropout, dtype=self.dtype_policy, name="dropout"
@@ -153,6 +161,7 @@ class BertEmbeddings(keras.layers.Layer):
             layer_norm_epsilon=self.layer_norm_epsilon,
             initializer_range=self.initializer_range,
             pad_token_id=self.pad_token_id,
+            layer_norm_inference_kernel=self.layer_norm_inference_kernel,
         )
         return config
 

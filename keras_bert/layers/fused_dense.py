@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from keras_bert.layers import cpu_kernels
 from keras_bert.layers.dropout import Dropout
+from keras_bert.layers.int8_kernels import int8_dense
 from keras_bert.layers.training_kernels import gelu
 
 # hidden_act name -> function (BertConfig.hidden_act takes these keys).
@@ -41,6 +42,11 @@ class FusedDense(keras.layers.Dense):
       constant (frozen) weights, which oneDNN lays out for AMX once, the
       matmul is the faster, and the exporter asks for it. `"auto"` asks
       `cpu_kernels`.
+    - After Keras' `quantize("int8", type_check=False)` (int8 kernel, one
+      scale per unit), inference on a oneDNN CPU runs
+      `int8_kernels.int8_dense`: activations quantized per batch, one int8
+      kernel with the bias, activation or residual fused. Training, and
+      other machines, run Keras' own int8 matmul.
 
     Args:
         units: int. Output width.
@@ -80,8 +86,9 @@ class FusedDense(keras.layers.Dense):
         self.dropout_layer = Dropout(dropout, dtype=self.dtype_policy, name="dropout")
 
     def call(self, x, residual=None, training=None):
-        if self.quantization_mode:  # Keras' quantized kernels; no fusion
-            y = super().call(x)
+        onednn_int8 = self.quantization_mode == "int8" and not training and cpu_kernels.onednn_cpu()
+        if self.quantization_mode and not onednn_int8:  # Keras' int8 matmul (and bias); no fusion
+            y = self._int8_call(x)
             y = y if self.activation_name is None else ACTIVATIONS[self.activation_name](y)
             y = self.dropout_layer(y, training=training)
             return y if residual is None else y + residual
@@ -93,6 +100,11 @@ class FusedDense(keras.layers.Dense):
                           None if residual is None else tf.reshape(residual, [-1, self.units]), training)
             return tf.reshape(y, tf.concat([shape[:-1], [self.units]], 0))
         residual = None if residual is None else tf.cast(residual, dtype)
+        if onednn_int8:
+            if residual is not None and self.activation_name is not None:
+                y = int8_dense(x, self._kernel, self.kernel_scale, self.bias, self.activation_name, dtype=dtype)
+                return tf.math.add_n([y, residual])
+            return int8_dense(x, self._kernel, self.kernel_scale, self.bias, self.activation_name, residual, dtype)
         kernel = tf.cast(self.kernel, dtype)
         bias = tf.zeros([self.units], dtype) if self.bias is None else tf.cast(self.bias, dtype)
         if training and self.dropout:
@@ -103,6 +115,13 @@ class FusedDense(keras.layers.Dense):
             return dense_as_conv(x, kernel, bias, residual)
         y = self._product(x, kernel, bias, training)
         return y if residual is None else tf.math.add_n([y, residual])
+
+    def quantized_call(self, *args, **kwargs):
+        # Keras' `__call__` sends a quantized layer here instead of to `call`;
+        # ours runs its int8 kernels (and the activation, dropout, residual) itself.
+        if self.quantization_mode != "int8":
+            raise NotImplementedError(f"FusedDense runs int8 quantization only, not {self.quantization_mode!r}.")
+        return self.call(*args, **kwargs)
 
     def _product(self, rows, kernel, bias, training):
         y = tf.nn.bias_add(tf.matmul(rows, kernel), bias)

@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from keras_bert.layers.cpu_kernels import DENSE_KERNELS, check_kernel
+from keras_bert.layers.cpu_kernels import DENSE_KERNELS, LAYER_NORM_KERNELS, check_kernel
 from keras_bert.layers.dropout import seed_states
 from keras_bert.layers.fused_dense import ACTIVATIONS, FusedDense
 from keras_bert.layers.fused_layer_norm import FusedLayerNorm
@@ -47,6 +47,10 @@ class TransformerBlock(keras.layers.Layer):
         dense_inference_kernel: the `inference_kernel` of the bias-only
             projections (`FusedDense`): `"auto"`, `"matmul"` or `"conv"`.
             Defaults to `"auto"`.
+        layer_norm_inference_kernel: the `inference_kernel` of the layer
+            norms (`FusedLayerNorm`): `"auto"`, `"batch_norm"` or `"keras"`
+            (Keras' own ops, which converters such as tf2onnx read).
+            Defaults to `"auto"`.
         **kwargs: Passed to `keras.layers.Layer` (`name`, `dtype`, ...).
 
     Call arguments:
@@ -81,6 +85,7 @@ class TransformerBlock(keras.layers.Layer):
         gradient_checkpointing=False,
         causal=False,
         dense_inference_kernel="auto",
+        layer_norm_inference_kernel="auto",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -99,6 +104,8 @@ class TransformerBlock(keras.layers.Layer):
         self.gradient_checkpointing = gradient_checkpointing
         self.causal = causal
         self.dense_inference_kernel = check_kernel(dense_inference_kernel, DENSE_KERNELS, "dense_inference_kernel")
+        self.layer_norm_inference_kernel = check_kernel(layer_norm_inference_kernel, LAYER_NORM_KERNELS,
+                                                        "layer_norm_inference_kernel")
 
     def build(self, x_shape, padding_mask_shape=None):
         hidden_size = x_shape[-1]
@@ -114,7 +121,8 @@ class TransformerBlock(keras.layers.Layer):
                               inference_kernel=self.dense_inference_kernel, dtype=self.dtype_policy, name=name)
 
         def layer_norm(name):
-            return FusedLayerNorm(epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name=name)
+            return FusedLayerNorm(epsilon=self.layer_norm_epsilon, inference_kernel=self.layer_norm_inference_kernel,
+                                  dtype=self.dtype_policy, name=name)
 
         self.self_attention = SelfAttention(
             self.num_heads, dropout=self.dropout, attention_dropout=self.attention_dropout,
@@ -177,6 +185,7 @@ class TransformerBlock(keras.layers.Layer):
             gradient_checkpointing=self.gradient_checkpointing,
             causal=self.causal,
             dense_inference_kernel=self.dense_inference_kernel,
+            layer_norm_inference_kernel=self.layer_norm_inference_kernel,
         )
         return config
 

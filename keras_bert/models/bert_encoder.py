@@ -37,6 +37,11 @@ class BertEncoder(keras.Model):
         dense_inference_kernel: how the blocks' bias-only projections run in
             inference (`FusedDense`'s `inference_kernel`): `"auto"`,
             `"matmul"` or `"conv"`. Only speed differs. Defaults to `"auto"`.
+        layer_norm_inference_kernel: how the layer norms run in inference
+            (`FusedLayerNorm`'s `inference_kernel`): `"auto"`, `"batch_norm"`
+            or `"keras"`. Only speed differs, and which converters read the
+            graph: `"keras"` gives plain ops that tf2onnx converts.
+            Defaults to `"auto"`.
         dtype: optional Keras dtype policy (or its name) for every layer.
             Defaults to the global policy.
         **kwargs: Passed to `keras.Model` (`name`, ...).
@@ -87,6 +92,7 @@ class BertEncoder(keras.Model):
         causal_attention=False,
         gradient_checkpointing=False,
         dense_inference_kernel="auto",
+        layer_norm_inference_kernel="auto",
         dtype=None,
         **kwargs,
     ):
@@ -118,6 +124,7 @@ class BertEncoder(keras.Model):
             dropout=hidden_dropout_prob,
             layer_norm_epsilon=layer_norm_epsilon,
             initializer_range=initializer_range,
+            layer_norm_inference_kernel=layer_norm_inference_kernel,
             dtype=dtype,
             name="embeddings",
         )
@@ -134,6 +141,7 @@ class BertEncoder(keras.Model):
                 initializer_range=initializer_range,
                 causal=causal_attention,
                 dense_inference_kernel=dense_inference_kernel,
+                layer_norm_inference_kernel=layer_norm_inference_kernel,
                 dtype=dtype,
                 name=f"transformer_layer_{i}",
             )(x, padding_mask=inputs["input_mask"])
@@ -155,9 +163,11 @@ class BertEncoder(keras.Model):
             self.dtype_policy = keras.dtype_policies.get(dtype)
         self.config = config
         self.dense_inference_kernel = dense_inference_kernel
+        self.layer_norm_inference_kernel = layer_norm_inference_kernel
         self.embeddings = embeddings
         self.gradient_checkpointing = gradient_checkpointing
         self.lora_settings = None  # {"rank", "alpha", "target"} once `enable_lora` is called
+        self.quantization = None  # "int8" once `quantize` is called
 
     @property
     def gradient_checkpointing(self):
@@ -197,6 +207,39 @@ class BertEncoder(keras.Model):
         128
         """
         lora.enable_lora(self, rank, alpha, target)
+
+    def quantize(self, mode=None, config=None, **kwargs):
+        """Quantizes the six projections of every block to int8 (Keras' int8: one scale per output unit).
+
+        What `export_saved_model(..., precision="int8")` serves. In
+        inference on a oneDNN CPU each projection is then one int8 oneDNN
+        kernel with its activations quantized per batch
+        (`layers.int8_kernels`); elsewhere, and in training, Keras' int8
+        matmul. Embeddings, layer norms, attention scores, the pooler and
+        task heads stay in floating point.
+
+        Args:
+            mode: `"int8"`, the one mode supported (Keras' default int8
+                configuration; `config` is not read).
+
+        Example:
+        >>> encoder = BertEncoder(vocab_size=23, hidden_size=8, num_layers=1,
+        ...                       num_attention_heads=2, intermediate_size=12)
+        >>> encoder.quantize("int8")
+        >>> encoder.get_layer("transformer_layer_0").intermediate_dense.quantization_mode
+        'int8'
+        """
+        # Keras' wrapper resolves `mode` into a default `config`; the kernels need its defaults.
+        if mode != "int8" or kwargs.get("filters") is not None:
+            raise ValueError(f"BertEncoder.quantize takes mode='int8' alone; got mode={mode!r}"
+                             + (" and filters" if kwargs.get("filters") is not None else "") + ".")
+        if self.lora_settings:
+            raise ValueError("Quantize a merged copy, not a model with LoRA enabled: "
+                             "model.with_encoder_settings() folds the adapters in.")
+        for layer in lora.projection_layers(self):
+            if layer.quantization_mode is None:
+                layer.quantize("int8", type_check=False)  # Keras refuses subclasses unless asked
+        self.quantization = mode
 
     @property
     def word_embeddings(self):
@@ -261,11 +304,18 @@ class BertEncoder(keras.Model):
             "trainable": self.trainable,
             "gradient_checkpointing": self.gradient_checkpointing,
             "dense_inference_kernel": self.dense_inference_kernel,
+            "layer_norm_inference_kernel": self.layer_norm_inference_kernel,
             "dtype": keras.dtype_policies.serialize(self.dtype_policy),
             **self.config.to_dict(),
+            **({"quantization": self.quantization} if self.quantization else {}),
         }
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        config = dict(config)
+        quantization = config.pop("quantization", None)
+        encoder = cls(**config)
+        if quantization:  # the int8 variables, before Keras loads weights into them
+            encoder.quantize(quantization)
+        return encoder
 

@@ -55,7 +55,7 @@ def enable_lora(encoder, rank, alpha=None, target=DEFAULT_LORA_TARGET):
         raise ValueError(f"LoRA target {unknown or 'is empty'}: choose among {', '.join(LORA_TARGETS)}.")
     if lora_layers(encoder):
         raise ValueError("LoRA is already enabled on this encoder; enable it once.")
-    chosen = [layer for layer in _projections(encoder) if layer.name in target]
+    chosen = [layer for layer in projection_layers(encoder) if layer.name in target]
     for layer in encoder.layers:  # frozen with their sublayers and variables
         layer.trainable = False
     for layer in chosen:
@@ -69,7 +69,7 @@ def enable_lora(encoder, rank, alpha=None, target=DEFAULT_LORA_TARGET):
 
 def lora_layers(model):
     """The LoRA-enabled projections of a `BertEncoder` or of a task model's encoder, block by block."""
-    return [layer for layer in _projections(getattr(model, "encoder", model)) if layer.lora_enabled]
+    return [layer for layer in projection_layers(getattr(model, "encoder", model)) if layer.lora_enabled]
 
 
 def merged_weights(model):
@@ -149,7 +149,7 @@ def _encoder_lora_settings(model):
     return dict(encoder.lora_settings)
 
 
-def _projections(encoder):
+def projection_layers(encoder):
     """Every block's `FusedDense` projections, in `LORA_TARGETS` order."""
     projections = []
     for block in encoder.layers:

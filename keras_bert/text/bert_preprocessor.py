@@ -22,6 +22,8 @@ class BertPreprocessor(keras.layers.Layer):
             `[SEP]` and `[PAD]`.
         seq_length: int. Length of every output row; at least 3.
         lower_case: bool. True for uncased vocabularies. Defaults to `True`.
+        ops: str. The tokenizer's op set, `"fast"` (the default) or
+            `"tf_serving"` (see `BertTokenizer`); the ids are the same.
         **kwargs: Passed to `keras.layers.Layer`.
 
     Call arguments:
@@ -42,7 +44,7 @@ class BertPreprocessor(keras.layers.Layer):
     ([[2, 5, 3, 6, 3, 0]], [[0, 0, 0, 1, 1, 0]])
     """
 
-    def __init__(self, vocab_file, seq_length, lower_case=True, **kwargs):
+    def __init__(self, vocab_file, seq_length, lower_case=True, ops="fast", **kwargs):
         super().__init__(**kwargs)
         if not isinstance(seq_length, int) or seq_length < 3:
             raise ValueError(
@@ -52,7 +54,8 @@ class BertPreprocessor(keras.layers.Layer):
         self.vocab_file = vocab_file
         self.seq_length = seq_length
         self.lower_case = lower_case
-        self.tokenizer = BertTokenizer(vocab_file, lower_case=lower_case, name="tokenizer")
+        self.ops = ops
+        self.tokenizer = BertTokenizer(vocab_file, lower_case=lower_case, ops=ops, name="tokenizer")
         # [PAD] is only checked for: `pack_segments` pads with id 0.
         self._cls_id, self._sep_id, _ = special_token_ids(
             self.tokenizer.vocab, ("[CLS]", "[SEP]", "[PAD]"), vocab_file, "packing"
@@ -67,6 +70,7 @@ class BertPreprocessor(keras.layers.Layer):
                 embedded all-MiniLM-L6-v2.
             seq_length: int. Length of every output row.
             lower_case: bool or None. None: the checkpoint's own casing.
+            **kwargs: other constructor arguments (`ops`, `name`, ...).
 
         Example:
         >>> packed = BertPreprocessor.from_preset(seq_length=5)(tf.constant(["Hello world"]))
@@ -87,6 +91,6 @@ class BertPreprocessor(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            vocab_file=self.vocab_file, seq_length=self.seq_length, lower_case=self.lower_case
+            vocab_file=self.vocab_file, seq_length=self.seq_length, lower_case=self.lower_case, ops=self.ops
         )
         return config

@@ -2,10 +2,10 @@
 
 import keras
 import tensorflow as tf
-import tensorflow_text as tf_text
 
 from keras_bert.presets import checkpoint_vocab_file, resolve_lower_case
 from keras_bert.text.normalization import normalize_text
+from keras_bert.text.tokenizer_ops import check_tokenizer_ops, wordpiece_ops
 from keras_bert.text.vocab import load_vocab, special_token_ids
 
 
@@ -14,7 +14,7 @@ class BertTokenizer(keras.layers.Layer):
     """Splits strings into WordPiece ids, as the original BERT tokenizer does.
 
     Runs inside the graph (tf.data, `tf.function`, SavedModel) on
-    tensorflow-text's `FastBertTokenizer`, after the original's text cleaning:
+    tensorflow-text's WordPiece kernels, after the original's text cleaning:
     control and format characters and U+FFFD are dropped (invalid UTF-8 bytes
     become U+FFFD first, so they are dropped too), and for uncased
     vocabularies the text is NFD-decomposed, stripped of combining marks and
@@ -26,11 +26,21 @@ class BertTokenizer(keras.layers.Layer):
     Of the special tokens, the vocabulary needs only `[UNK]`; packing
     (`BertPreprocessor`) and masking (`MaskingOptions`) check for theirs.
 
+    Two op sets give the same ids (`ops`): `"fast"` splits words and matches
+    pieces in one kernel, tensorflow-text's `FastWordpieceTokenizer`;
+    `"tf_serving"` splits with a regex and matches with the original
+    WordPiece kernel over a vocabulary hash table, ops that every stock
+    TensorFlow Serving model server since 2.2 links (the fast kernel only
+    since 2.10), for `export_saved_model(..., tokenizer_ops="tf_serving")`.
+    The normalization and packing ops are the same for both.
+
     Args:
         vocab_file: str. The WordPiece `vocab.txt`.
         lower_case: bool. True for uncased vocabularies. Defaults to `True`.
         max_chars_per_word: int. Longer words become `[UNK]`. Defaults to
             `100`, as in the original.
+        ops: str. `"fast"` (the default) or `"tf_serving"`: the kernels
+            that split and match, as above.
         **kwargs: Passed to `keras.layers.Layer`.
 
     Call arguments:
@@ -51,27 +61,25 @@ class BertTokenizer(keras.layers.Layer):
     >>> ids, starts, ends = tokenizer.tokenize_with_offsets(tf.constant(["Ünaffable."]))
     >>> starts.to_list(), ends.to_list()
     ([[0, 2, 5, 9]], [[2, 5, 9, 10]])
+    >>> BertTokenizer(vocab, ops="tf_serving")(tf.constant(["Unaffable.", "Unaffablé!"])).to_list()
+    [[1, 2, 3, 4], [1, 2, 3, 0]]
     """
 
-    def __init__(self, vocab_file, lower_case=True, max_chars_per_word=100, **kwargs):
+    def __init__(self, vocab_file, lower_case=True, max_chars_per_word=100, ops="fast", **kwargs):
         super().__init__(**kwargs)
+        check_tokenizer_ops(ops)
         self.vocab_file = vocab_file
         self.lower_case = lower_case
         self.max_chars_per_word = max_chars_per_word
+        self.ops = ops
         self.vocab = load_vocab(vocab_file)
         (self._unk_id,) = special_token_ids(self.vocab, ["[UNK]"], vocab_file, "WordPiece tokenization")
         self._is_suffix = tf.constant([token.startswith("##") for token in self.vocab])
         self._piece_chars = tf.constant([len(token.removeprefix("##")) for token in self.vocab])
         try:
-            self._tokenizer = tf_text.FastBertTokenizer(
-                vocab=self.vocab,
-                token_out_type=tf.int32,
-                # UTF-8 takes up to 4 bytes a character; words over
-                # max_chars_per_word characters are caught in `_collapse_long_words`.
-                max_bytes_per_word=4 * max_chars_per_word,
-                lower_case_nfd_strip_accents=False,
-                support_detokenization=True,
-            )
+            # UTF-8 takes up to 4 bytes a character; words over
+            # max_chars_per_word characters are caught in `_collapse_long_words`.
+            self._wordpiece = wordpiece_ops(self.vocab, 4 * max_chars_per_word, ops)
         except RuntimeError as e:  # raised when no vocabulary entry could match a word
             raise ValueError(
                 f"Vocabulary file {str(self.vocab_file)!r} cannot make a WordPiece tokenizer ({e}); "
@@ -123,7 +131,7 @@ class BertTokenizer(keras.layers.Layer):
         return normalize_text(text, self.lower_case)
 
     def call(self, text):
-        return self._collapse_long_words(self._tokenizer.tokenize(self.normalize(text)))[0]
+        return self._collapse_long_words(self._wordpiece.tokenize(self.normalize(text)))[0]
 
     def tokenize_with_offsets(self, text):
         """Ids plus each piece's character span in the original string.
@@ -143,7 +151,7 @@ class BertTokenizer(keras.layers.Layer):
         chars = tf.strings.unicode_split(text, "UTF-8")
         normalized_chars = tf.ragged.map_flat_values(self.normalize, chars)
         normalized = tf.strings.reduce_join(normalized_chars, axis=-1)
-        ids, starts, ends = self._tokenizer.tokenize_with_offsets(normalized)
+        ids, starts, ends = self._wordpiece.tokenize_with_offsets(normalized)
         ids, starts, ends = self._collapse_long_words(ids, starts, ends)
         # Byte offsets in `normalized` -> character offsets in `text`: char k
         # of the original ends at byte char_ends[k] of the normalized text.
@@ -200,7 +208,7 @@ class BertTokenizer(keras.layers.Layer):
 
     def detokenize(self, ids):
         """Ids `(batch, (pieces))` back to strings, `##` pieces joined."""
-        return self._tokenizer.detokenize(ids)
+        return self._wordpiece.detokenize(ids)
 
     def compute_output_spec(self, text):
         return keras.KerasTensor((text.shape[0], None), dtype="int32", ragged=True)
@@ -211,5 +219,6 @@ class BertTokenizer(keras.layers.Layer):
             vocab_file=self.vocab_file,
             lower_case=self.lower_case,
             max_chars_per_word=self.max_chars_per_word,
+            ops=self.ops,
         )
         return config

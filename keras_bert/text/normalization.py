@@ -5,8 +5,11 @@ import tensorflow_text as tf_text
 
 # The original BasicTokenizer drops control and format characters and U+FFFD;
 # Hugging Face's `tokenizers` (the parity reference) also drops private-use
-# ones. Tab, newline and carriage return are whitespace, handled first.
-_WHITESPACE_CONTROLS = r"[\t\n\r]"
+# ones. Tab, newline and carriage return are whitespace, handled first, and
+# all whitespace becomes a space: a vocabulary may hold a whitespace
+# character (bert-base-chinese has U+2028 and ##U+2028), which tensorflow-
+# text's fast WordPiece would otherwise match inside a word.
+_WHITESPACE = r"[\t\n\r\p{Z}]"
 _DROPPED = r"[\p{Cc}\p{Cf}\p{Co}\x{FFFD}]"
 
 
@@ -32,7 +35,7 @@ def normalize_text(text, lower_case=True):
     text = tf.strings.unicode_transcode(
         text, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD
     )
-    text = tf.strings.regex_replace(text, _WHITESPACE_CONTROLS, " ")
+    text = tf.strings.regex_replace(text, _WHITESPACE, " ")
     text = tf.strings.regex_replace(text, _DROPPED, "")
     if lower_case:
         text = tf_text.normalize_utf8(text, "NFD")

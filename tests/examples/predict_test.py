@@ -78,9 +78,11 @@ def test_classifier_predictions_reproduce_the_dev_accuracy_in_each_format(sst2_r
     assert np.array(table[1:])[:, 1:].astype(float) == pytest.approx(probabilities, abs=1e-5)
 
 
-def test_saved_model_serves_the_same_labels(sst2_run, tmp_path):
+def test_saved_model_and_onnx_files_serve_the_same_labels(sst2_run, tmp_path):
     model_dir, dev_file, _, rows = sst2_run
-    _succeeds("export_saved_model.py", f"--model_dir={model_dir}", f"--export_dir={tmp_path}/export")
+    result = _succeeds("export_saved_model.py", f"--model_dir={model_dir}", f"--export_dir={tmp_path}/export",
+                       f"--onnx_file={tmp_path}/sst2.onnx", "--onnx_int8")
+    assert f"ONNX: {tmp_path}/sst2.onnx and {tmp_path}/sst2.int8.onnx (int8)" in result.stdout
     dev = read_glue_tsv("sst2", dev_file)
     (tmp_path / "dev.jsonl").write_text("".join(json.dumps({"sentence": text}) + "\n" for text in dev.text_a),
                                         encoding="utf-8")
@@ -89,8 +91,20 @@ def test_saved_model_serves_the_same_labels(sst2_run, tmp_path):
     served = [line.split("\t") for line in (tmp_path / "served.tsv").read_text().splitlines()]
     assert served[0] == ["label", "probability_0", "probability_1"]
     assert [row[0] for row in served[1:]] == [row["label"] for row in rows]
-    assert np.array(served[1:])[:, 1:].astype(float) == pytest.approx(
-        np.array([[row["probabilities"][name] for name in ("0", "1")] for row in rows]), abs=1e-4)
+    probabilities = np.array([[row["probabilities"][name] for name in ("0", "1")] for row in rows])
+    assert np.array(served[1:])[:, 1:].astype(float) == pytest.approx(probabilities, abs=1e-4)
+
+    # ONNX Runtime on the ids BertPreprocessor gives (the script's sequence length, 32).
+    import onnxruntime
+    from keras_bert.text import BertPreprocessor
+
+    inputs = {k: v.numpy() for k, v in BertPreprocessor(str(model_dir / "vocab.txt"), 32)(np.array(dev.text_a)).items()}
+    onnx_probabilities = {
+        name: onnxruntime.InferenceSession(str(tmp_path / name)).run(["probabilities"], inputs)[0]
+        for name in ("sst2.onnx", "sst2.int8.onnx")
+    }
+    assert onnx_probabilities["sst2.onnx"] == pytest.approx(probabilities, abs=1e-4)
+    assert np.abs(onnx_probabilities["sst2.int8.onnx"] - probabilities).max() < 0.2
 
 
 @pytest.fixture(scope="module")

@@ -171,11 +171,23 @@ def test_export_after_fine_tuning_serves_raw_text(tmp_path):
         assert served.returncode == 0, served.stderr[-2000:]  # it asserts that keras_bert was never imported
         assert (tmp_path / "served.txt").read_text().split() == [str(label) for label in expected]
         assert f"({len(dev)} rows) through {source}: accuracy = {accuracy:.4f}" in served.stdout
-    # --mixed_precision reaches export_saved_model (its bfloat16 export is tested in tests/export).
+    # The int8 export scores in a fresh process too (its accuracy is measured in tests/export and the reports).
     result = subprocess.run([sys.executable, "examples/export_saved_model.py", f"--model_dir={model_dir}",
-                             f"--export_dir={tmp_path}/int8", "--mixed_precision=int8"],
+                             f"--export_dir={tmp_path}/int8", "--precision=int8"],
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
-    assert result.returncode != 0 and "precision='int8'; use float32, bfloat16 or float16" in result.stderr
+    assert result.returncode == 0, result.stderr[-3000:]
+    served = subprocess.run([sys.executable, "examples/score_saved_model.py", f"--saved_model={tmp_path}/int8",
+                             f"--input_file={data}/dev.tsv", f"--output_file={tmp_path}/int8.txt"],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert served.returncode == 0, served.stderr[-2000:]
+    int8_labels = (tmp_path / "int8.txt").read_text().split()
+    assert sum(a == str(b) for a, b in zip(int8_labels, expected)) >= len(expected) - 1, (int8_labels, expected)
+    assert f"({len(dev)} rows) through {tmp_path}/int8: accuracy = " in served.stdout
+    # --mixed_precision, the older name, still works; a contradiction is refused.
+    result = subprocess.run([sys.executable, "examples/export_saved_model.py", f"--model_dir={model_dir}",
+                             f"--export_dir={tmp_path}/bf16", "--mixed_precision=bfloat16", "--precision=int8"],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0 and "--mixed_precision=bfloat16 and --precision=int8 disagree" in result.stderr
 
 
 def test_lora_fine_tuning_saves_a_merged_model_and_a_small_adapter(tmp_path, minilm_path):

@@ -100,9 +100,40 @@ def test_classifier_exports_in_bfloat16_from_a_float32_model(encoder_and_vocab, 
     difference = np.abs(np.array(served["p"]) - expected).max()
     assert 1e-6 < difference < 0.02, difference  # a bfloat16 rendering of the float32 model
     assert _bfloat16_ops(tmp_path / "bf16") > 50 and _bfloat16_ops(float32_directory) == 0
-    with pytest.raises(ValueError, match="precision='int8'; use float32, bfloat16 or float16"):
-        export_saved_model(classifier, preprocessor, tmp_path / "int8", precision="int8")
-    assert not (tmp_path / "int8").exists()
+    with pytest.raises(ValueError, match="precision='int4'; use float32, bfloat16 or float16"):
+        export_saved_model(classifier, preprocessor, tmp_path / "int4", precision="int4")
+    assert not (tmp_path / "int4").exists()
+
+
+def _graph_nodes(directory):
+    graph = tf.saved_model.load(str(directory)).signatures["serving_default"].graph.as_graph_def()
+    return [node for function in graph.library.function for node in function.node_def] + list(graph.node)
+
+
+@pytest.mark.skipif(not keras_bert.layers.cpu_kernels.onednn_cpu(), reason="int8 kernels are oneDNN's")
+def test_classifier_exports_in_int8_from_a_float32_model(encoder_and_vocab, classifier_export, tmp_path):
+    float32_directory, _ = classifier_export
+    encoder, vocab = encoder_and_vocab
+    classifier = keras_bert.BertClassifier(encoder, num_classes=2)
+    preprocessor = BertPreprocessor(vocab, seq_length=SEQ_LENGTH)
+    expected = tf.nn.softmax(classifier(preprocessor(tf.constant(TEXTS)))).numpy()
+    export_saved_model(classifier, preprocessor, tmp_path / "int8", label_names=["no", "yes"], precision="int8")
+    assert classifier.encoder.quantization is None  # the model itself is left as it was
+    served = _serve_in_fresh_process(tmp_path / "int8", (
+        f"out = plain(serve(text=tf.constant({TEXTS!r})))\n"
+        "result = {'p': out['probabilities']}"
+    ))
+    difference = np.abs(np.array(served["p"]) - expected).max()
+    assert 1e-6 < difference < 0.02, difference
+    # 6 blocks x 6 projections, each one oneDNN int8 kernel reading an int8 constant it may keep reordered.
+    matmuls = [node for node in _graph_nodes(tmp_path / "int8") if node.op == "_QuantizedMatMul"]
+    assert len(matmuls) == 36 and all(node.attr["is_weight_const"].b for node in matmuls)
+    int8_constants = sum(node.attr["dtype"].type == tf.int8.as_datatype_enum for node in _graph_nodes(tmp_path / "int8")
+                         if node.op == "Const")
+    assert int8_constants == 36
+    # The projections' weights (10.6M of all-MiniLM-L6-v2's 22.7M) shrink to a quarter.
+    size = (tmp_path / "int8/saved_model.pb").stat().st_size
+    assert size < 0.7 * (float32_directory / "saved_model.pb").stat().st_size
 
 
 def test_tagger_serves_word_tags_with_character_spans(encoder_and_vocab, tmp_path):

@@ -1,5 +1,7 @@
 """TFLite classifiers (tokenizer inside) predict what the library predicts, on real sentences and bad input."""
 
+import os
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -45,6 +47,24 @@ def test_sentence_classifier_equals_library_on_sst2(encoder, minilm_path, shared
     np.testing.assert_allclose(out["probabilities"], expected, atol=2e-5)
     np.testing.assert_array_equal(out["label_id"], expected.argmax(-1))
     assert [label.decode() for label in out["label"]] == [["negative", "positive"][i] for i in expected.argmax(-1)]
+
+
+def test_int8_classifier_is_smaller_and_close_to_the_library_on_sst2(encoder, minilm_path, shared_data, tmp_path):
+    preprocessor = BertPreprocessor(f"{minilm_path}/vocab.txt", SEQ_LENGTH)
+    model = _classifier(encoder, 2)
+    labels = ["negative", "positive"]
+    float_path = export_tflite(model, preprocessor, tmp_path / "float.tflite", label_names=labels)
+    int8_path = export_tflite(model, preprocessor, tmp_path / "int8.tflite", label_names=labels, precision="int8")
+    texts = read_sst2(shared_data, "dev")[:200]
+    out = load_tflite(str(int8_path)).get_signature_runner()(text=_as_bytes(texts))
+    expected = _library_probabilities(model, preprocessor, tf.constant(texts))
+    difference = np.abs(out["probabilities"] - expected).max()
+    assert 1e-5 < difference < 0.05, difference  # quantized, and still the same model
+    assert np.mean(out["label_id"] == expected.argmax(-1)) > 0.97
+    # Every weight matrix, embeddings included, is stored in int8.
+    assert os.path.getsize(int8_path) < 0.35 * os.path.getsize(float_path)
+    with pytest.raises(ValueError, match="precision='bfloat16'; export_tflite writes float32"):
+        export_tflite(model, preprocessor, tmp_path / "bf16.tflite", label_names=labels, precision="bfloat16")
 
 
 def test_pair_classifier_and_regression_equal_library_on_mrpc(encoder, minilm_path, shared_data, tmp_path):

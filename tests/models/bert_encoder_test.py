@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from keras_bert import BertConfig, BertEncoder
 from keras_bert.checkpoints.name_table import encoder_variables, encoder_weights
+from keras_bert.layers.fused_layer_norm import FusedLayerNorm
 from keras_test_utils import run_serialization_test
 from numpy_bert import bert_forward
 
@@ -113,6 +114,22 @@ def test_dtype_reaches_every_layer_and_round_trips_with_the_kernel_setting():
     copy.set_weights(encoder.get_weights())
     np.testing.assert_allclose(np.asarray(outputs["sequence_output"], "float32"),
                                copy(_inputs())["sequence_output"], atol=0.1)
+
+
+def test_layer_norm_kernel_setting_reaches_every_layer_norm_and_round_trips():
+    encoder = _randomized_encoder(layer_norm_inference_kernel="keras")
+    kernels = [layer.inference_kernel for layer in encoder._flatten_layers() if isinstance(layer, FusedLayerNorm)]
+    assert kernels == ["keras"] * (1 + 2 * CONFIG.num_layers)  # the embeddings' and two per block
+    restored = run_serialization_test(encoder, (_inputs(),))
+    assert restored.layer_norm_inference_kernel == "keras"
+    # Only the kernel differs: a graph with either computes the same.
+    batch_norm = BertEncoder.from_config({**encoder.get_config(), "layer_norm_inference_kernel": "batch_norm"})
+    batch_norm.set_weights(encoder.get_weights())
+    np.testing.assert_allclose(tf.function(batch_norm)(_inputs())["sequence_output"],
+                               tf.function(encoder)(_inputs())["sequence_output"], atol=1e-5)
+    with pytest.raises(ValueError, match=r"layer_norm_inference_kernel='fast' is not supported; use one of "
+                                         r"\['auto', 'batch_norm', 'keras'\]"):
+        BertEncoder(**CONFIG.to_dict(), layer_norm_inference_kernel="fast")
 
 
 def test_xla_forward_equals_eager():

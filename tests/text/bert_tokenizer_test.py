@@ -90,6 +90,7 @@ def test_chinese_vocabulary(shared_data):
         "北京是中华人民共和国的首都，人口超过两千万。",
         "他说：「机器学习（Machine Learning）很有趣！」",
         "２０２４年，ＢＥＲＴ模型在自然语言处理中仍然很重要。",
+        "第一行\u2028第二行 line\u2028break\u2029para",  # U+2028 and ##U+2028 are tokens, but whitespace
     ]
     # Real Wikipedia lines that mix English with CJK names.
     texts += [line for line in read_wiki_paragraphs(shared_data, 20_000) if any("\u4e00" <= c <= "\u9fff" for c in line)]
