@@ -142,15 +142,14 @@ def _serve_tflite_classifier(path, examples, label_names, pair, batch_size):
     return _to_example_ids(np.concatenate(outputs), list(label_names), examples)
 
 
-def _run_classifier_task(task, model_dir, data_dir, work_dir):
-    from keras_bert.data import read_glue_split
-    from keras_bert.export import export_saved_model, export_tflite
+def _saved_model_runs(model, preprocessor, options, work_dir, serve, score, task):
+    """Exports float32 and int8 SavedModels and scores each: `(runs, predictions, timings)`.
 
-    model, settings, preprocessor = _load(model_dir)
-    assert settings["task"] == task, f"{model_dir} holds a {settings['task']} model, not {task}"
-    examples = next(iter(read_glue_split(task, data_dir, "dev").values()))
-    options = _export_options(settings)
-    label_names, pair = settings["label_names"], settings.get("pair", False)
+    `serve(path, batch_size)` gives the dev predictions through one export, `score(predictions)` its metrics;
+    float32 is served at --batch_size, int8 at each --int8_batch_sizes.
+    """
+    from keras_bert.export import export_saved_model
+
     runs, predictions, timings = {}, {}, {}
     for precision in ("float32", "int8"):
         path = os.path.join(work_dir, f"saved_model_{precision}")
@@ -160,9 +159,24 @@ def _run_classifier_task(task, model_dir, data_dir, work_dir):
         sizes = [FLAGS.batch_size] if precision == "float32" else [int(b) for b in FLAGS.int8_batch_sizes]
         for batch_size in sizes:
             name = f"SavedModel {precision}, batch {batch_size}"
-            predictions[name], timings[f"score {name}"] = _timed(_serve_saved_classifier, path, examples, batch_size)
-            runs[name] = _classifier_scores(task, examples, predictions[name])
+            predictions[name], timings[f"score {name}"] = _timed(serve, path, batch_size)
+            runs[name] = score(predictions[name])
             print(f"{task} {name}: {runs[name]}", flush=True)
+    return runs, predictions, timings
+
+
+def _run_classifier_task(task, model_dir, data_dir, work_dir):
+    from keras_bert.data import read_glue_split
+    from keras_bert.export import export_tflite
+
+    model, settings, preprocessor = _load(model_dir)
+    assert settings["task"] == task, f"{model_dir} holds a {settings['task']} model, not {task}"
+    examples = next(iter(read_glue_split(task, data_dir, "dev").values()))
+    options = _export_options(settings)
+    label_names, pair = settings["label_names"], settings.get("pair", False)
+    runs, predictions, timings = _saved_model_runs(
+        model, preprocessor, options, work_dir, lambda path, batch_size: _serve_saved_classifier(
+            path, examples, batch_size), lambda predicted: _classifier_scores(task, examples, predicted), task)
     if FLAGS.tflite:
         for precision in ("float32", "int8") if FLAGS.float32_tflite else ("int8",):
             path = os.path.join(work_dir, f"model_{precision}.tflite")
@@ -192,7 +206,6 @@ def _run_classifier_task(task, model_dir, data_dir, work_dir):
 
 def _run_tagger_task(model_dir, eval_file, work_dir):
     from keras_bert.data import open_tagging_file, read_conll
-    from keras_bert.export import export_saved_model
     from keras_bert.metrics import conll_scores
     from keras_bert.training.file_prediction import SavedModelPredictor
 
@@ -203,19 +216,9 @@ def _run_tagger_task(model_dir, eval_file, work_dir):
     assert len(chunks) == 1 and chunks[0].words == sentences.words, "the two CoNLL readers disagree"
     chunk = chunks[0]
     options = _export_options(settings)
-    runs, predictions, timings = {}, {}, {}
-    for precision in ("float32", "int8"):
-        path = os.path.join(work_dir, f"saved_model_{precision}")
-        _, timings[f"export SavedModel {precision}"] = _timed(export_saved_model, model, preprocessor, path,
-                                                              precision=precision, **options)
-        assert model.encoder.quantization is None, "the export quantized the model itself, not a copy"
-        sizes = [FLAGS.batch_size] if precision == "float32" else [int(b) for b in FLAGS.int8_batch_sizes]
-        for batch_size in sizes:
-            name = f"SavedModel {precision}, batch {batch_size}"
-            predictions[name], timings[f"score {name}"] = _timed(
-                SavedModelPredictor(path, batch_size).tag, chunk)
-            runs[name] = conll_scores(sentences.tags, predictions[name])
-            print(f"ner {name}: {runs[name]}", flush=True)
+    runs, predictions, timings = _saved_model_runs(
+        model, preprocessor, options, work_dir, lambda path, batch_size: SavedModelPredictor(path, batch_size).tag(
+            chunk), lambda predicted: conll_scores(sentences.tags, predicted), "ner")
     script_tags = _script_tags(model_dir, len(sentences))
     agreement = None
     if script_tags is not None:
