@@ -77,27 +77,37 @@ def test_classifier_serves_the_same_probabilities(classifier_export):
     assert label_names.numpy().tolist() == [b"negative", b"positive"]
 
 
+def _graph_nodes(directory):
+    """Every node of the SavedModel's serving graph and of the functions it calls."""
+    graph = tf.saved_model.load(str(directory)).signatures["serving_default"].graph.as_graph_def()
+    return [node for function in graph.library.function for node in function.node_def] + list(graph.node)
+
+
 def _bfloat16_ops(directory):
     """How many ops of the SavedModel's serving graph compute in bfloat16."""
-    graph = tf.saved_model.load(str(directory)).signatures["serving_default"].graph.as_graph_def()
-    nodes = [node for function in graph.library.function for node in function.node_def]
-    return sum(node.attr["T"].type == tf.bfloat16.as_datatype_enum for node in nodes)
+    return sum(node.attr["T"].type == tf.bfloat16.as_datatype_enum for node in _graph_nodes(directory))
 
 
-def test_classifier_exports_in_bfloat16_from_a_float32_model(encoder_and_vocab, classifier_export, tmp_path):
-    float32_directory, _ = classifier_export
+def _export_and_serve(encoder_and_vocab, directory, precision):
+    """A fresh float32 classifier exported at `precision`: `(classifier, preprocessor, largest difference)`
+    between its probabilities and the SavedModel's, served in a process without keras_bert."""
     encoder, vocab = encoder_and_vocab
     classifier = keras_bert.BertClassifier(encoder, num_classes=2)
     preprocessor = BertPreprocessor(vocab, seq_length=SEQ_LENGTH)
     expected = tf.nn.softmax(classifier(preprocessor(tf.constant(TEXTS)))).numpy()
-    export_saved_model(classifier, preprocessor, tmp_path / "bf16", label_names=["no", "yes"], precision="bfloat16")
-    # The model itself is left computing in float32.
-    assert {layer.compute_dtype for layer in classifier._flatten_layers(include_self=True)} == {"float32"}
-    served = _serve_in_fresh_process(tmp_path / "bf16", (
+    export_saved_model(classifier, preprocessor, directory, label_names=["no", "yes"], precision=precision)
+    served = _serve_in_fresh_process(directory, (
         f"out = plain(serve(text=tf.constant({TEXTS!r})))\n"
         "result = {'p': out['probabilities']}"
     ))
-    difference = np.abs(np.array(served["p"]) - expected).max()
+    return classifier, preprocessor, np.abs(np.array(served["p"]) - expected).max()
+
+
+def test_classifier_exports_in_bfloat16_from_a_float32_model(encoder_and_vocab, classifier_export, tmp_path):
+    float32_directory, _ = classifier_export
+    classifier, preprocessor, difference = _export_and_serve(encoder_and_vocab, tmp_path / "bf16", "bfloat16")
+    # The model itself is left computing in float32.
+    assert {layer.compute_dtype for layer in classifier._flatten_layers(include_self=True)} == {"float32"}
     assert 1e-6 < difference < 0.02, difference  # a bfloat16 rendering of the float32 model
     assert _bfloat16_ops(tmp_path / "bf16") > 50 and _bfloat16_ops(float32_directory) == 0
     with pytest.raises(ValueError, match="precision='int4'; use float32, bfloat16 or float16"):
@@ -105,31 +115,17 @@ def test_classifier_exports_in_bfloat16_from_a_float32_model(encoder_and_vocab, 
     assert not (tmp_path / "int4").exists()
 
 
-def _graph_nodes(directory):
-    graph = tf.saved_model.load(str(directory)).signatures["serving_default"].graph.as_graph_def()
-    return [node for function in graph.library.function for node in function.node_def] + list(graph.node)
-
-
 @pytest.mark.skipif(not keras_bert.layers.cpu_kernels.onednn_cpu(), reason="int8 kernels are oneDNN's")
 def test_classifier_exports_in_int8_from_a_float32_model(encoder_and_vocab, classifier_export, tmp_path):
     float32_directory, _ = classifier_export
-    encoder, vocab = encoder_and_vocab
-    classifier = keras_bert.BertClassifier(encoder, num_classes=2)
-    preprocessor = BertPreprocessor(vocab, seq_length=SEQ_LENGTH)
-    expected = tf.nn.softmax(classifier(preprocessor(tf.constant(TEXTS)))).numpy()
-    export_saved_model(classifier, preprocessor, tmp_path / "int8", label_names=["no", "yes"], precision="int8")
+    classifier, _, difference = _export_and_serve(encoder_and_vocab, tmp_path / "int8", "int8")
     assert classifier.encoder.quantization is None  # the model itself is left as it was
-    served = _serve_in_fresh_process(tmp_path / "int8", (
-        f"out = plain(serve(text=tf.constant({TEXTS!r})))\n"
-        "result = {'p': out['probabilities']}"
-    ))
-    difference = np.abs(np.array(served["p"]) - expected).max()
     assert 1e-6 < difference < 0.02, difference
     # 6 blocks x 6 projections, each one oneDNN int8 kernel reading an int8 constant it may keep reordered.
-    matmuls = [node for node in _graph_nodes(tmp_path / "int8") if node.op == "_QuantizedMatMul"]
+    nodes = _graph_nodes(tmp_path / "int8")
+    matmuls = [node for node in nodes if node.op == "_QuantizedMatMul"]
     assert len(matmuls) == 36 and all(node.attr["is_weight_const"].b for node in matmuls)
-    int8_constants = sum(node.attr["dtype"].type == tf.int8.as_datatype_enum for node in _graph_nodes(tmp_path / "int8")
-                         if node.op == "Const")
+    int8_constants = sum(node.attr["dtype"].type == tf.int8.as_datatype_enum for node in nodes if node.op == "Const")
     assert int8_constants == 36
     # The projections' weights (10.6M of all-MiniLM-L6-v2's 22.7M) shrink to a quarter.
     size = (tmp_path / "int8/saved_model.pb").stat().st_size
