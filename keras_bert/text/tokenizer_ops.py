@@ -33,7 +33,14 @@ _DELIMITERS = rf"\p{{Z}}|{_KEPT_DELIMITERS}"
 
 
 def check_tokenizer_ops(ops, argument="ops"):
-    """Raises `ValueError`, naming `argument`, unless `ops` is one of `TOKENIZER_OPS`."""
+    """Raises `ValueError`, naming `argument`, unless `ops` is one of `TOKENIZER_OPS`.
+
+    Example:
+    >>> check_tokenizer_ops("tf_serving")
+    >>> check_tokenizer_ops("slow", "tokenizer_ops")
+    Traceback (most recent call last):
+    ValueError: tokenizer_ops='slow' is not a tokenizer op set; use 'fast' ...
+    """
     if ops not in TOKENIZER_OPS:
         raise ValueError(
             f"{argument}={ops!r} is not a tokenizer op set; use 'fast' (tensorflow-text's fast WordPiece kernel) "
@@ -42,7 +49,18 @@ def check_tokenizer_ops(ops, argument="ops"):
 
 
 def wordpiece_ops(vocab, max_bytes_per_word, ops):
-    """A `FastWordpiece` or `ServingWordpiece` (`ops`: "fast" or "tf_serving") for `vocab`."""
+    """A `FastWordpiece` or `ServingWordpiece` (`ops`: "fast" or "tf_serving") for `vocab`.
+
+    Both take `normalize_text`'s output, a string tensor `[batch]`, and give
+    int32 ids `[batch, (pieces)]` (with `tokenize_with_offsets`, also int64
+    byte offsets of the same shape).
+
+    Example:
+    >>> vocab = ["[UNK]", "un", "##aff", "##able", "."]
+    >>> text = tf.constant(["unaffable ."])
+    >>> [wordpiece_ops(vocab, 100, ops).tokenize(text).to_list() for ops in TOKENIZER_OPS]
+    [[[1, 2, 3, 4]], [[1, 2, 3, 4]]]
+    """
     check_tokenizer_ops(ops)
     return (FastWordpiece if ops == "fast" else ServingWordpiece)(vocab, max_bytes_per_word)
 
