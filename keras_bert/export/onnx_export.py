@@ -53,12 +53,10 @@ def export_onnx(model, path, int8_path=None, opset=17):
     Runtime's dynamic quantization (`onnxruntime.quantization.
     quantize_dynamic`): the weights of every MatMul with a weight as int8,
     one scale per output column; their inputs are quantized at run time.
-    The word embeddings (a Gather) stay float32: for all-MiniLM-L6-v2 the
-    file is 59 MB against 91 MB. Outputs move (on SST-2 dev sentences,
-    all-MiniLM-L6-v2's embeddings keep a cosine of 0.99 on average with the
-    float32 ones; more in the export guide), so measure the task's accuracy
-    before serving it; on x86 CPUs without AVX-512 VNNI, ONNX Runtime's
-    int8 MatMul can also saturate.
+    The word embeddings (a Gather) stay float32. Outputs move (figures in
+    reports/serving.md), so measure the task's accuracy before serving it;
+    on x86 CPUs without AVX-512 VNNI, ONNX Runtime's int8 MatMul can also
+    saturate.
 
     Args:
         model: a `BertClassifier`, `BertTokenClassifier`, `BertSpanLabeler`
@@ -137,7 +135,7 @@ def export_onnx(model, path, int8_path=None, opset=17):
         os.makedirs(os.path.dirname(os.path.abspath(file)), exist_ok=True)
     onnx.save(proto, paths[0])
     if int8_path is not None:
-        # Per-column weight scales: on SST-2 dev they halved the error of one scale per matrix (see the guide).
+        # Per-column weight scales: closer to float32 than one scale per matrix (reports/serving.md).
         quantization.quantize_dynamic(paths[0], paths[1], op_types_to_quantize=["MatMul"], per_channel=True,
                                       weight_type=quantization.QuantType.QInt8)
     return paths[0]

@@ -27,7 +27,7 @@ def constant_kernels():
 
     For graphs traced only to be frozen (`export.freezing.freeze`), where
     every kernel becomes a constant: oneDNN then lays each kernel out for
-    AMX once instead of on every call (about twice the served speed). A
+    AMX once instead of on every call (reports/serving.md). A
     graph whose kernels are variables must not be traced within it: an op
     would keep serving the kernel it first saw.
 
