@@ -4,6 +4,7 @@ import io
 import json
 import math
 import os
+import time
 
 import keras
 import numpy as np
@@ -43,10 +44,15 @@ class DevEvaluation(keras.callbacks.Callback):
             model. Names ending in `loss` are minimised, others maximised.
         patience: optional int. Stop training after this many evaluations
             in a row without a better `metric`.
+        keep_best: bool. Save the best weights (False: only score and log,
+            as pretraining's held-out curve does; `restore_best` then
+            returns None).
 
     Attributes:
         best: after training, `{"step", "epoch", "metrics"}` of the best
             evaluation (None before the first).
+        seconds: wall time spent evaluating (and saving) in this `fit`, so
+            a run's log can leave it out of its training time.
 
     Example: evaluate every 2 steps, keep the best; `fit_for_steps` restores it.
     >>> import tempfile
@@ -72,7 +78,7 @@ class DevEvaluation(keras.callbacks.Callback):
     (['epoch', 'metrics', 'step'], True)
     """
 
-    def __init__(self, evaluate, steps, directory, eval_steps, metric, patience=None):
+    def __init__(self, evaluate, steps, directory, eval_steps, metric, patience=None, keep_best=True):
         super().__init__()
         if eval_steps < 1:
             raise ValueError(f"eval_steps={eval_steps}; evaluate at least every 1 step.")
@@ -80,6 +86,8 @@ class DevEvaluation(keras.callbacks.Callback):
             raise ValueError(f"patience={patience}; use at least 1, or None to never stop early.")
         self.evaluate, self.steps, self.directory = evaluate, steps, directory
         self.eval_steps, self.metric, self.patience = eval_steps, metric, patience
+        self.keep_best = keep_best
+        self.seconds = 0.0
         self.history = []  # one {"step", "epoch", "metrics"} per evaluation, in step order
         self._write_dir = None
 
@@ -117,7 +125,8 @@ class DevEvaluation(keras.callbacks.Callback):
                 entries = [json.loads(line) for line in f if line.strip()]
             # Evaluations after the restored checkpoint are redone as the run trains through them again.
             self.history = [entry for entry in entries if entry["step"] <= start_step]
-        if self.history and not tf.io.gfile.exists(self._weights_path(self.best["step"])):
+        self.seconds = 0.0
+        if self.keep_best and self.history and not tf.io.gfile.exists(self._weights_path(self.best["step"])):
             print(f"DevEvaluation: the best weights of step {self.best['step']} are gone from {self._write_dir}; "
                   "choosing the best among the evaluations from here on.")
             self.history = []
@@ -135,6 +144,13 @@ class DevEvaluation(keras.callbacks.Callback):
             return
         if self.history and self.history[-1]["step"] == step:
             return  # already scored, e.g. the last step when it is also an evaluation step
+        start = time.time()
+        try:
+            self._evaluate(step, logs)
+        finally:
+            self.seconds += time.time() - start
+
+    def _evaluate(self, step, logs):
         metrics = {name: float(value) for name, value in self.evaluate(self.model).items()}
         if self.metric not in metrics:
             raise ValueError(f"metric={self.metric!r} is not among the dev metrics {sorted(metrics)}; "
@@ -145,7 +161,10 @@ class DevEvaluation(keras.callbacks.Callback):
         if logs is not None:
             logs.update({f"eval_{name}": value for name, value in metrics.items()})
         value = metrics[self.metric]
-        if self.best is entry:
+        if not self.keep_best:
+            self._write_history()
+            print(f"Step {step}: " + ", ".join(f"{name} {score:.4f}" for name, score in metrics.items()))
+        elif self.best is entry:
             self._save_weights(self._weights_path(step))
             self._write_history()
             # Keep the previous best too: the checkpoint before this one still names it.
@@ -174,7 +193,7 @@ class DevEvaluation(keras.callbacks.Callback):
     def restore_best(self):
         """Loads the best evaluation's weights into the model and deletes the weight files; returns `best`."""
         best = self.best
-        if best is None:
+        if best is None or not self.keep_best:
             return None
         with tf.io.gfile.GFile(self._weights_path(best["step"]), "rb") as f:
             arrays = np.load(io.BytesIO(f.read()))

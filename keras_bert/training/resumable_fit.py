@@ -62,21 +62,42 @@ def shard_by_data(dataset):
 
 
 class _RunLog(keras.callbacks.Callback):
-    """Adds `step` and `sequences_per_second` to each loop's logs and appends them to a JSON-lines file."""
+    """Adds `step`, `sequences_per_second` and `train_seconds` to each loop's logs and appends them to a
+    JSON-lines file.
 
-    def __init__(self, path, batch_size, accumulation):
+    `train_seconds` is the run's wall time so far, from its first `fit` (a resumed run goes on from the last
+    logged value), less the time the evaluation spent: the x axis of a time-to-quality curve.
+    """
+
+    def __init__(self, path, batch_size, accumulation, evaluation=None):
         super().__init__()
         self.path, self.batch_size, self.accumulation = path, batch_size, accumulation
+        self.evaluation = evaluation
+
+    def on_train_begin(self, logs=None):
+        self._fit_start, self._seconds_before = time.time(), 0.0
+        start_step = optimizer_step(self.model.optimizer)
+        if self.path and os.path.exists(self.path):
+            with open(self.path) as f:
+                rows = [json.loads(line) for line in f if line.strip()]
+            earlier = [row["train_seconds"] for row in rows if "train_seconds" in row and row["step"] <= start_step]
+            self._seconds_before = earlier[-1] if earlier else 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start, self._start_step = time.time(), optimizer_step(self.model.optimizer)
 
+    def on_train_batch_end(self, batch, logs=None):
+        # The loop's end: evaluation at the end of a loop comes after this.
+        self._last_batch_end = time.time()
+        self._evaluating = self.evaluation.seconds if self.evaluation is not None else 0.0
+
     def on_epoch_end(self, epoch, logs=None):
         step = optimizer_step(self.model.optimizer)
-        elapsed = time.time() - self._start
+        elapsed = self._last_batch_end - self._start
         logs["step"] = step
         if self.batch_size:
             logs["sequences_per_second"] = (step - self._start_step) * self.batch_size * self.accumulation / elapsed
+        logs["train_seconds"] = self._seconds_before + self._last_batch_end - self._fit_start - self._evaluating
         if self.path:
             with open(self.path, "a") as f:
                 f.write(json.dumps({k: float(v) for k, v in logs.items()}) + "\n")
@@ -173,7 +194,7 @@ def resumable_fit(
     >>> with open(os.path.join(run_dir, "metrics.jsonl")) as f:
     ...     logs = [json.loads(line) for line in f]
     >>> [log["step"] for log in logs], sorted(logs[0])
-    ([1.0, 2.0], ['accuracy', 'loss', 'step'])
+    ([1.0, 2.0], ['accuracy', 'loss', 'step', 'train_seconds'])
     >>> resumable_fit(model, dataset.skip, run_dir, total_steps=2, steps_per_loop=1, save_checkpoints_steps=1)
     Resuming from .../checkpoints/ckpt-2 at step 2 of 2.
     /... already holds step 2; nothing to train.
@@ -203,7 +224,7 @@ def resumable_fit(
     saver = _SaveAndStop(manager, save_checkpoints_steps, total_steps, evaluation and evaluation.eval_steps)
     callbacks = [evaluation] if evaluation is not None else []
     callbacks += [
-        _RunLog(os.path.join(model_dir, "metrics.jsonl") if chief else None, batch_size, accumulation),
+        _RunLog(os.path.join(model_dir, "metrics.jsonl") if chief else None, batch_size, accumulation, evaluation),
         keras.callbacks.TensorBoard(writable_dir(strategy, os.path.join(model_dir, "logs"))),
         saver,
     ]
