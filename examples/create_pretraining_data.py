@@ -33,6 +33,8 @@ flags.DEFINE_integer("max_seq_length", 128, "", lower_bound=3)
 flags.DEFINE_float("short_seq_prob", 0.1, "Probability of a shorter target length.", lower_bound=0.0, upper_bound=1.0)
 flags.DEFINE_integer("dupe_factor", 10, "Passes over the text, each pairing it differently.", lower_bound=1)
 flags.DEFINE_integer("random_seed", 12345, "", lower_bound=0)
+flags.DEFINE_bool("packed_sequences", False, "Full single-segment windows of the concatenated documents instead "
+                  "of sentence pairs: no padding, no next-sentence labels (for masked-LM-only pretraining).")
 flags.DEFINE_bool("static_masking", False, "Draw the masks now (the original's way) instead of per read.")
 flags.DEFINE_bool("do_whole_word_mask", False, "With --static_masking: mask whole words.")
 flags.DEFINE_integer("max_predictions_per_seq", 20, "With --static_masking.", lower_bound=1)
@@ -74,12 +76,14 @@ def main(argv):
         outputs = FLAGS.output_file.split(",")
         instances = make_pretraining_records(
             documents, tokenizer, outputs, FLAGS.max_seq_length, FLAGS.short_seq_prob, FLAGS.dupe_factor,
-            FLAGS.random_seed, masking, show_progress=True,
+            FLAGS.random_seed, masking, show_progress=True, packed=FLAGS.packed_sequences,
         )
     except (OSError, ValueError) as e:
         sys.exit(f"create_pretraining_data.py: {common_flags.with_flag_names(e, _FLAG_NAMES)}")
+    filled = sum(len(i.input_ids) for i in instances) / max(len(instances) * FLAGS.max_seq_length, 1)
     random_next = sum(i.next_sentence_label for i in instances) / max(len(instances), 1)
-    print(f"Wrote {len(instances):,} instances to {len(outputs)} file(s); {random_next:.1%} random next.")
+    pairs = "" if FLAGS.packed_sequences else f", {random_next:.1%} random next"
+    print(f"Wrote {len(instances):,} instances to {len(outputs)} file(s); {filled:.1%} of positions hold text{pairs}.")
 
 
 if __name__ == "__main__":

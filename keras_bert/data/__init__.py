@@ -14,7 +14,9 @@ from keras_bert.data.glue import (
 )
 from keras_bert.data.glue_submission import GLUE_LEADERBOARD_NAMES, leaderboard_file_name, write_predictions_tsv
 from keras_bert.data.multiple_choice import MultipleChoiceExamples, multiple_choice_dataset, read_swag_csv
-from keras_bert.data.pretraining_data import PretrainingInstance, create_instances, read_documents
+from keras_bert.data.pretraining_data import (
+    PretrainingInstance, create_instances, create_packed_instances, read_documents,
+)
 from keras_bert.data.pretraining_records import make_pretraining_records, write_instances
 from keras_bert.data.pretraining_dataset import MaskingOptions, check_records, pretraining_dataset, record_layout
 from keras_bert.data.squad import (
@@ -50,6 +52,7 @@ __all__ = [
     "check_records",
     "classification_dataset",
     "create_instances",
+    "create_packed_instances",
     "expand_file_patterns",
     "glue_files",
     "glue_text_pairs",

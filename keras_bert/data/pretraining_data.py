@@ -214,6 +214,53 @@ def create_instances(
     return _pack_pairs(pairs, max_seq_length, cls_id, sep_id)
 
 
+def create_packed_instances(documents, max_seq_length, cls_id, sep_id, dupe_factor=1, seed=12345):
+    """Single-segment instances that fill every position: the corpus cut into `[CLS] text [SEP]` windows.
+
+    RoBERTa's "full sentences" input, as the small-budget recipes use it
+    (Izsak et al. 2021, Geiping and Goldstein 2022): the documents, in a
+    shuffled order and each ended by `[SEP]`, are concatenated and cut into
+    windows of `max_seq_length - 2` pieces, so no position is padding. A
+    window may span two documents. There is no sentence pair, so the
+    next-sentence label is always `IS_NEXT` and pretraining on these
+    instances trains the masked LM only. Each pass of `dupe_factor` shuffles
+    the documents anew (the windows then start elsewhere in the text).
+
+    Args:
+        documents: from `read_documents`.
+        max_seq_length: int. The windows' length with `[CLS]` and `[SEP]`.
+        cls_id, sep_id: ids of `[CLS]` and `[SEP]`.
+        dupe_factor: int. Passes over the corpus.
+        seed: int.
+
+    Returns:
+        A list of `PretrainingInstance`, shuffled; the last, shorter window
+        of each pass is dropped.
+
+    Example:
+    >>> docs = [[np.array([5, 6]), np.array([7])], [np.array([8, 9, 10])]]
+    >>> instances = create_packed_instances(docs, 6, cls_id=2, sep_id=3, seed=1)
+    >>> [(i.input_ids, i.segment_ids, i.next_sentence_label) for i in instances]
+    [([2, 5, 6, 7, 3, 3], [0, 0, 0, 0, 0, 0], 0), ([2, 8, 9, 10, 3, 3], [0, 0, 0, 0, 0, 0], 0)]
+    """
+    if max_seq_length < 3:
+        raise ValueError(f"max_seq_length={max_seq_length}; a window needs at least 3 positions.")
+    rng = random.Random(seed)
+    window = max_seq_length - 2
+    instances = []
+    for _ in range(dupe_factor):
+        order = list(range(len(documents)))
+        rng.shuffle(order)
+        stream = np.concatenate([piece for index in order for piece in (*documents[index], [sep_id])])
+        for start in range(0, len(stream) - window + 1, window):
+            ids = (stream[start:start + window] % _CONTINUES_WORD).tolist()
+            flags = (stream[start:start + window] >= _CONTINUES_WORD).tolist()
+            instances.append(PretrainingInstance([cls_id, *ids, sep_id], [0] * max_seq_length, IS_NEXT,
+                                                 [False, *flags, False] if any(flags) else None))
+    rng.shuffle(instances)
+    return instances
+
+
 def _pack_pairs(pairs, max_seq_length, cls_id, sep_id, batch_size=4096):
     """`PretrainingInstance`s from `(tokens_a, tokens_b, label)`, laid out by `pack_segments`."""
     instances = []

@@ -10,12 +10,15 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from keras_bert.data.pretraining_data import create_instances
+from keras_bert.data.pretraining_data import create_instances, create_packed_instances
 
 
 def make_pretraining_records(documents, tokenizer, output_files, max_seq_length, short_seq_prob=0.1, dupe_factor=1,
-                             seed=12345, masking=None, show_progress=False):
+                             seed=12345, masking=None, show_progress=False, packed=False):
     """Pairs `documents` into instances (`create_instances`) and writes them (`write_instances`).
+
+    With `packed=True` the instances are full single-segment windows
+    instead (`create_packed_instances`), for masked-LM-only pretraining.
 
     Each file is written under a temporary name and renamed when complete,
     so a killed run never leaves half a file behind.
@@ -31,6 +34,7 @@ def make_pretraining_records(documents, tokenizer, output_files, max_seq_length,
         seed: int.
         masking: optional `MaskingOptions`, to draw static masks now.
         show_progress: bool. A progress bar over the documents.
+        packed: bool. Full windows of the concatenated text, no pairs.
 
     Returns:
         The list of `PretrainingInstance` written.
@@ -50,10 +54,12 @@ def make_pretraining_records(documents, tokenizer, output_files, max_seq_length,
     >>> sorted(os.listdir(folder))  # no .tmp file left
     ['instances.tfrecord', 'vocab.txt']
     """
-    instances = create_instances(
-        documents, max_seq_length, tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]"),
-        short_seq_prob, dupe_factor, seed, show_progress=show_progress,
-    )
+    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    if packed:
+        instances = create_packed_instances(documents, max_seq_length, cls_id, sep_id, dupe_factor, seed)
+    else:
+        instances = create_instances(documents, max_seq_length, cls_id, sep_id, short_seq_prob, dupe_factor, seed,
+                                     show_progress=show_progress)
     partial = [path + ".tmp" for path in output_files]
     write_instances(instances, partial, max_seq_length, masking)
     for path, final in zip(partial, output_files):

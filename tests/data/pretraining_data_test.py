@@ -1,5 +1,7 @@
 """Pretraining instances (the original's algorithm) and the masked input pipeline."""
 
+import collections
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -7,6 +9,7 @@ import tensorflow as tf
 from keras_bert.data import (
     MaskingOptions,
     create_instances,
+    create_packed_instances,
     pretraining_dataset,
     read_documents,
     write_instances,
@@ -102,6 +105,26 @@ def test_short_seq_prob_makes_some_short_instances():
 def test_too_few_documents_is_a_clear_error():
     with pytest.raises(ValueError, match="at least 2 documents"):
         create_instances([[np.array([5, 6])]], 16, CLS, SEP)
+
+
+def test_packed_instances_are_full_windows_of_the_documents_in_order():
+    documents = _labelled_corpus(np.random.default_rng(4), num_docs=30)
+    instances = create_packed_instances(documents, 16, CLS, SEP, seed=5)
+    assert {len(i.input_ids) for i in instances} == {16}  # no padding anywhere
+    assert all(i.input_ids[0] == CLS and i.input_ids[-1] == SEP for i in instances)
+    assert all(set(i.segment_ids) == {0} and i.next_sentence_label == IS_NEXT for i in instances)
+    # Every token of the text (each document ended by [SEP]) once, but for the cut-off tail of < 14 tokens.
+    text = [token for document in documents for token in [*np.concatenate(document).tolist(), SEP]]
+    windows = [token for i in instances for token in i.input_ids[1:-1]]
+    assert len(text) - 14 < len(windows) <= len(text)
+    assert not collections.Counter(windows) - collections.Counter(text)
+    for instance in instances:  # within a window, a document's tokens keep their order (ids grow with position)
+        pieces = [t for t in instance.input_ids[1:-1] if t != SEP]
+        for a, b in zip(pieces, pieces[1:]):
+            assert b > a or b // 1000 != a // 1000
+    assert len(create_packed_instances(documents, 16, CLS, SEP, dupe_factor=2, seed=5)) == 2 * len(instances)
+    with pytest.raises(ValueError, match="at least 3 positions"):
+        create_packed_instances(documents, 2, CLS, SEP)
 
 
 def _written(tmp_path, masking=None):
