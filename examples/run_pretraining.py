@@ -14,6 +14,7 @@ fine-tuning scripts take as --init_checkpoint; keras_bert.load_encoder(MODEL_DIR
 reads the newest checkpoint while a run is going.
 """
 
+import dataclasses
 import json
 import os
 import shutil
@@ -49,6 +50,9 @@ flags.DEFINE_integer("train_batch_size", 32, "Sequences per micro-batch (per upd
                      lower_bound=1)
 flags.DEFINE_integer("eval_batch_size", 64, "", lower_bound=1)
 flags.DEFINE_integer("max_eval_steps", 100, "", lower_bound=1)
+flags.DEFINE_integer("eval_every_steps", 0, "Also score the held-out data every this many updates while training (a "
+                     "multiple of --steps_per_loop): metrics.jsonl then holds eval_mlm_accuracy and the rest beside "
+                     "train_seconds, a learning curve against wall time. 0: only at the end.", lower_bound=0)
 flags.DEFINE_integer("max_seq_length", 128, "", lower_bound=3)
 flags.DEFINE_integer("max_predictions_per_seq", 20, "", lower_bound=1)
 flags.DEFINE_float("masked_lm_prob", 0.15, "", lower_bound=0.0, upper_bound=1.0)
@@ -60,6 +64,12 @@ flags.DEFINE_enum("objective", "mlm", ["mlm", "ltr"], "mlm: BERT's masked LM. lt
                   "ablation: a causal encoder predicting each chosen token from the position before it.")
 flags.DEFINE_bool("next_sentence_prediction", True, "Train the next-sentence head too (false: MLM only, "
                   "the paper's No-NSP ablation; the head stays, untrained).")
+flags.DEFINE_bool("packed_sequences", False, "For text input: instances are full windows of the concatenated "
+                  "documents ([CLS] text [SEP], no padding, no sentence pairs) and only the masked LM trains "
+                  "(RoBERTa's full sentences; the small-budget recipe).")
+flags.DEFINE_float("dropout", None, "Dropout while pretraining (0: off, as the small-budget recipe). Default: the "
+                   "architecture's (0.1); the saved bert_config.json keeps the architecture's for fine-tuning.",
+                   lower_bound=0.0, upper_bound=0.99)
 flags.DEFINE_bool("whole_word_masking", False, "Mask all WordPieces of a word together.")
 flags.DEFINE_bool("segmented_words", False, "Text input is word-segmented with spaces (Chinese): words for "
                   "--whole_word_masking are those.")
@@ -88,9 +98,12 @@ def main(argv):
     import keras
 
     import keras_bert
+    from keras_bert.checkpoints import write_config_json
     from keras_bert.data import MaskingOptions, check_records, pretraining_dataset
     from keras_bert.presets import default_vocab_file, resolve_lower_case
-    from keras_bert.training import create_optimizer, distribution, restore_run, resumable_fit
+    from keras_bert.training import (
+        DevEvaluation, TrainingSteps, create_optimizer, distribution, restore_run, resumable_fit,
+    )
 
     try:
         strategy = common_flags.strategy_from_flags(FLAGS)
@@ -113,6 +126,10 @@ def main(argv):
                 f"--objective={FLAGS.objective} needs a {'causal' if FLAGS.objective == 'ltr' else 'bidirectional'}"
                 f" encoder, but the given model has causal_attention={config.causal_attention}."
             )
+        if FLAGS.packed_sequences and FLAGS["next_sentence_prediction"].present and FLAGS.next_sentence_prediction:
+            raise ValueError("--packed_sequences makes single-segment instances, which have no next sentence to "
+                             "predict; drop --next_sentence_prediction.")
+        next_sentence_prediction = FLAGS.next_sentence_prediction and not FLAGS.packed_sequences
         common_flags.check_seq_length(FLAGS.max_seq_length, config)
         keras_bert.checkpoints.check_vocab_fits(
             vocab_file, config, FLAGS.init_checkpoint or FLAGS.bert_config_file or "--model_size"
@@ -121,7 +138,11 @@ def main(argv):
         text_options = dict(model_dir=FLAGS.model_dir, vocab_file=vocab_file, lower_case=resolve_lower_case(
                                 FLAGS.init_checkpoint, FLAGS.do_lower_case, FLAGS.vocab_file or vocab_file),
                             segmented_words=FLAGS.segmented_words, max_seq_length=FLAGS.max_seq_length,
-                            dupe_factor=FLAGS.dupe_factor, seed=FLAGS.seed, strategy=strategy)
+                            dupe_factor=FLAGS.dupe_factor, seed=FLAGS.seed, packed=FLAGS.packed_sequences,
+                            strategy=strategy)
+        if FLAGS.eval_every_steps and (not FLAGS.do_eval or FLAGS.eval_every_steps % FLAGS.steps_per_loop):
+            raise ValueError(f"--eval_every_steps={FLAGS.eval_every_steps} needs --do_eval and must be a multiple "
+                             f"of --steps_per_loop={FLAGS.steps_per_loop}.")
         train_files = _instance_files(FLAGS.input_files, "train", **text_options) if FLAGS.do_train else []
         eval_files = _instance_files(FLAGS.eval_input_files, "eval", **text_options) if FLAGS.do_eval else []
         if FLAGS.check_input_files:
@@ -136,11 +157,15 @@ def main(argv):
 
         if FLAGS.do_train:
             train_data(0)  # reads the first record: a file of another length stops here, named
+        # Dropout is a training setting: the encoder trains with --dropout, the saved config keeps `config`'s.
+        dropout = {} if FLAGS.dropout is None else dict(hidden_dropout_prob=FLAGS.dropout,
+                                                        attention_probs_dropout_prob=FLAGS.dropout)
         with strategy.scope():
             if checkpoint:
-                encoder = keras_bert.BertEncoder.from_checkpoint(checkpoint)
+                training_config = dataclasses.replace(checkpoint.config, **dropout)
+                encoder = keras_bert.BertEncoder.from_checkpoint(dataclasses.replace(checkpoint, config=training_config))
             else:
-                encoder = keras_bert.BertEncoder.from_bert_config(config)
+                encoder = keras_bert.BertEncoder.from_bert_config(dataclasses.replace(config, **dropout))
             encoder.gradient_checkpointing = FLAGS.gradient_checkpointing
             pretrainer = keras_bert.BertPretrainer(encoder)
             if checkpoint and checkpoint.heads:
@@ -150,22 +175,38 @@ def main(argv):
                     FLAGS.learning_rate, FLAGS.num_train_steps, FLAGS.num_warmup_steps, FLAGS.weight_decay,
                     FLAGS.optimizer, gradient_accumulation_steps=FLAGS.grad_accum_steps,
                 ),
-                loss_weights={"mlm": 1.0, "nsp": 1.0 if FLAGS.next_sentence_prediction else 0.0},
+                loss_weights={"mlm": 1.0, "nsp": 1.0 if next_sentence_prediction else 0.0},
                 jit_compile=FLAGS.jit_compile,
             )
     except (OSError, ValueError, keras_bert.CheckpointError) as e:
         sys.exit(f"run_pretraining.py: {common_flags.with_flag_names(e, _FLAG_NAMES)}")
 
+    if FLAGS.do_eval:
+        try:
+            eval_data = pretraining_dataset(eval_files, FLAGS.eval_batch_size, FLAGS.max_seq_length, masking,
+                                            training=False).take(FLAGS.max_eval_steps)
+        except ValueError as e:
+            sys.exit(f"run_pretraining.py: {common_flags.with_flag_names(e, _FLAG_NAMES)}")
+
+        def evaluate(model):
+            return model.evaluate(eval_data, return_dict=True, verbose=0)
+
     if FLAGS.do_train:
+        evaluation = None
+        if FLAGS.eval_every_steps:
+            steps = TrainingSteps(FLAGS.num_train_steps, FLAGS.num_train_steps, FLAGS.num_warmup_steps, 1)
+            evaluation = DevEvaluation(evaluate, steps, os.path.join(FLAGS.model_dir, "heldout"),
+                                       FLAGS.eval_every_steps, "mlm_accuracy", keep_best=False)
         try:
             resumable_fit(pretrainer, train_data, FLAGS.model_dir, FLAGS.num_train_steps, FLAGS.train_batch_size,
-                          FLAGS.steps_per_loop, FLAGS.save_checkpoints_steps)
+                          FLAGS.steps_per_loop, FLAGS.save_checkpoints_steps, evaluation=evaluation)
         except FloatingPointError as e:
             sys.exit(f"run_pretraining.py: {e} Flags: a lower --learning_rate, more --num_warmup_steps, or "
                      "--mixed_precision=float32.")
         if distribution.is_chief(strategy):
             heads = keras_bert.checkpoints.head_weights(pretrainer)
             keras_bert.save_tf1_checkpoint(encoder, FLAGS.model_dir, extra_weights=heads)
+            write_config_json(config, os.path.join(FLAGS.model_dir, "bert_config.json"), dialect="google")
             print(f"Google-format checkpoint: {FLAGS.model_dir}/bert_model.ckpt")
             curves = os.path.join(FLAGS.model_dir, "curves.png")
             plot_pretraining_curves(os.path.join(FLAGS.model_dir, "metrics.jsonl"), curves)
@@ -173,12 +214,7 @@ def main(argv):
     if FLAGS.do_eval:
         if not FLAGS.do_train and not restore_run(pretrainer, FLAGS.model_dir)[1]:
             sys.exit(f"run_pretraining.py: --do_train=false, but {FLAGS.model_dir} has no checkpoint to evaluate.")
-        try:
-            data = pretraining_dataset(eval_files, FLAGS.eval_batch_size, FLAGS.max_seq_length, masking,
-                                       training=False)
-        except ValueError as e:
-            sys.exit(f"run_pretraining.py: {common_flags.with_flag_names(e, _FLAG_NAMES)}")
-        results = pretrainer.evaluate(data.take(FLAGS.max_eval_steps), return_dict=True, verbose=2)
+        results = evaluate(pretrainer)
         print("Held-out: " + ", ".join(f"{k} {v:.4f}" for k, v in results.items()))
         if distribution.is_chief(strategy):
             with open(os.path.join(FLAGS.model_dir, "eval_results.json"), "w") as f:
@@ -215,7 +251,7 @@ def _prepare_model_dir(model_dir, config, vocab_file, strategy):
 
 
 def _instance_files(patterns, name, model_dir, vocab_file, lower_case, segmented_words, max_seq_length,
-                    dupe_factor, seed, strategy):
+                    dupe_factor, seed, packed, strategy):
     """TFRecords as given, or made once from text under MODEL_DIR/data."""
     from keras_bert.data import make_pretraining_records, read_documents
     from keras_bert.data.text_files import expand_file_patterns
@@ -225,13 +261,14 @@ def _instance_files(patterns, name, model_dir, vocab_file, lower_case, segmented
     files = expand_file_patterns(patterns)
     if all(".tfrecord" in os.path.basename(f) for f in files):
         return files
-    output = os.path.join(writable_dir(strategy, os.path.join(model_dir, "data")), f"{name}.tfrecord")
+    kind = ".packed" if packed else ""
+    output = os.path.join(writable_dir(strategy, os.path.join(model_dir, "data")), f"{name}{kind}.tfrecord")
     if not os.path.exists(output):
         tokenizer = BertTokenizer(vocab_file, lower_case=lower_case)
         documents = read_documents(files, tokenizer, segmented_words=segmented_words)
         os.makedirs(os.path.dirname(output), exist_ok=True)
         instances = make_pretraining_records(documents, tokenizer, [output], max_seq_length,
-                                             dupe_factor=dupe_factor, seed=seed)
+                                             dupe_factor=dupe_factor, seed=seed, packed=packed)
         print(f"Made {len(instances):,} {name} instances from {len(documents):,} documents: {output}")
     return [output]
 

@@ -99,9 +99,13 @@ def test_resumes_after_sigkill(trained_run, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     resumed_from = int(result.stdout.split("at step ")[1].split()[0])
     assert 20 <= resumed_from < 200 and resumed_from % 10 == 0
-    steps = [json.loads(line)["step"] for line in (model_dir / "metrics.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in (model_dir / "metrics.jsonl").read_text().splitlines()]
+    steps = [row["step"] for row in rows]
     # The restart goes on from the checkpoint (no step-0 restart) to the same end.
     assert steps[len(killed_at):][0] == resumed_from + 10 and steps[-1] == 200
+    # Its training time goes on from the time logged at the step it resumed from.
+    before = next(row["train_seconds"] for row in rows if row["step"] == resumed_from)
+    assert rows[len(killed_at)]["train_seconds"] > before
     assert read_checkpoint(str(model_dir)).source.endswith("ckpt-200")
 
     # Started again when done, it trains nothing more.
@@ -257,6 +261,34 @@ def test_two_seeded_deterministic_runs_make_the_same_data_and_losses(tmp_path):
                for row in map(json.loads, (model_dir / "metrics.jsonl").read_text().splitlines())]
               for model_dir in runs]
     assert len(losses[0]) == 100 and losses[0] == losses[1]
+
+
+def test_packed_sequences_without_dropout_and_a_held_out_curve(tmp_path, minilm_path):
+    # The small-budget recipe's pieces: full single-segment windows (MLM only), dropout off while pretraining,
+    # and held-out scores during training against the training time.
+    model_dir = tmp_path / "packed"
+    result = _run(model_dir, "--num_train_steps=20", "--packed_sequences", "--dropout=0", "--eval_every_steps=10")
+    assert result.returncode == 0, result.stderr[-3000:]
+    import tensorflow as tf
+
+    masks = [tf.train.Example.FromString(record.numpy()).features.feature["input_mask"].int64_list.value
+             for record in tf.data.TFRecordDataset(str(model_dir / "data/train.packed.tfrecord"))]
+    assert len(masks) > 100 and all(min(mask) == 1 for mask in masks)  # every position holds text
+    rows = [json.loads(line) for line in (model_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in rows] == [10, 20]
+    assert all(row["loss"] == pytest.approx(row["mlm_loss"], rel=1e-5) for row in rows)  # no NSP loss
+    assert 0 < rows[0]["train_seconds"] < rows[1]["train_seconds"]
+    # The last in-training evaluation scores the same model on the same batches as the final one.
+    final = json.loads((model_dir / "eval_results.json").read_text())
+    assert rows[1]["eval_mlm_accuracy"] == pytest.approx(final["mlm_accuracy"], abs=1e-6)
+    assert rows[1]["eval_mlm_loss"] == pytest.approx(final["mlm_loss"], rel=1e-5)
+    # Dropout is a pretraining setting: the saved architecture keeps 0.1 for fine-tuning.
+    assert json.loads((model_dir / "bert_config.json").read_text())["hidden_dropout_prob"] == 0.1
+
+    both = _run(tmp_path / "both", "--packed_sequences", "--next_sentence_prediction=true")
+    assert both.returncode != 0 and "no next sentence to predict" in both.stderr
+    uneven = _run(tmp_path / "uneven", "--eval_every_steps=15")
+    assert uneven.returncode != 0 and "must be a multiple of --steps_per_loop=10" in uneven.stderr
 
 
 def test_left_to_right_and_no_nsp_ablations(tmp_path, minilm_path):
