@@ -33,6 +33,17 @@ MODEL_SIZES = {  # layers, hidden, heads (Google's BERT miniatures and the paper
     "medium": (8, 512, 8), "base": (12, 768, 12), "large": (24, 1024, 16),
 }
 
+# Flag presets (--recipe); a flag given on the command line wins over its preset value.
+RECIPES = {
+    "bert": {},  # the paper's setup: sentence pairs with NSP, dropout 0.1 (the flags' defaults)
+    # Packed MLM-only windows, dropout off, a high peak learning rate: after Izsak et al. 2021 and Geiping and
+    # Goldstein 2022; measured in study 7 of examples/reproduce_paper.py (reports/paper/REPORT.md).
+    "small_budget": {"packed_sequences": True, "dropout": 0.0, "learning_rate": 1e-3},
+}
+
+flags.DEFINE_enum("recipe", "bert", list(RECIPES), "Flag presets: bert (the paper's setup) or small_budget (packed "
+                  "MLM-only windows, dropout off, peak lr 1e-3: for minutes to hours of pretraining; pair it with a "
+                  "--vocab_file learned from the corpus by build_vocab.py). Flags given explicitly win.")
 flags.DEFINE_string("input_files", os.path.join(_SAMPLE, "train.txt"), "Comma-separated globs: TFRecords or text.")
 flags.DEFINE_string("eval_input_files", os.path.join(_SAMPLE, "heldout.txt"), "Held-out data, same kinds.")
 flags.DEFINE_string("bert_config_file", None, "A bert_config.json; else --model_size.")
@@ -105,6 +116,11 @@ def main(argv):
         DevEvaluation, TrainingSteps, create_optimizer, distribution, restore_run, resumable_fit,
     )
 
+    for name, value in RECIPES[FLAGS.recipe].items():
+        if not FLAGS[name].present:
+            setattr(FLAGS, name, value)
+    if FLAGS.recipe != "bert":
+        print(f"Recipe {FLAGS.recipe}: " + ", ".join(f"--{name}={getattr(FLAGS, name)}" for name in RECIPES[FLAGS.recipe]))
     try:
         strategy = common_flags.strategy_from_flags(FLAGS)
         keras.utils.set_random_seed(FLAGS.seed)
@@ -260,6 +276,9 @@ def _instance_files(patterns, name, model_dir, vocab_file, lower_case, segmented
 
     files = expand_file_patterns(patterns)
     if all(".tfrecord" in os.path.basename(f) for f in files):
+        if packed and not _single_segment(files[0]):
+            raise ValueError(f"--packed_sequences needs text, or records made by create_pretraining_data.py "
+                             f"--packed_sequences; {files[0]} holds sentence pairs.")
         return files
     kind = ".packed" if packed else ""
     output = os.path.join(writable_dir(strategy, os.path.join(model_dir, "data")), f"{name}{kind}.tfrecord")
@@ -271,6 +290,17 @@ def _instance_files(patterns, name, model_dir, vocab_file, lower_case, segmented
                                              dupe_factor=dupe_factor, seed=seed, packed=packed)
         print(f"Made {len(instances):,} {name} instances from {len(documents):,} documents: {output}")
     return [output]
+
+
+def _single_segment(path):
+    """Whether the first instance in a TFRecord file is one segment (a packed window), not a sentence pair."""
+    import tensorflow as tf
+
+    from keras_bert.data import record_layout
+
+    record_layout(path)  # a clear error for a file that is no readable instance file
+    record = next(iter(tf.data.TFRecordDataset(path).take(1)))
+    return not any(tf.train.Example.FromString(record.numpy()).features.feature["segment_ids"].int64_list.value)
 
 
 if __name__ == "__main__":

@@ -264,11 +264,12 @@ def test_two_seeded_deterministic_runs_make_the_same_data_and_losses(tmp_path):
 
 
 def test_packed_sequences_without_dropout_and_a_held_out_curve(tmp_path, minilm_path):
-    # The small-budget recipe's pieces: full single-segment windows (MLM only), dropout off while pretraining,
-    # and held-out scores during training against the training time.
+    # The small-budget recipe: full single-segment windows (MLM only), dropout off while pretraining, a higher
+    # peak learning rate (an explicit flag wins over the preset); and held-out scores against the training time.
     model_dir = tmp_path / "packed"
-    result = _run(model_dir, "--num_train_steps=20", "--packed_sequences", "--dropout=0", "--eval_every_steps=10")
+    result = _run(model_dir, "--num_train_steps=20", "--recipe=small_budget", "--eval_every_steps=10")
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "Recipe small_budget: --packed_sequences=True, --dropout=0.0, --learning_rate=0.001" in result.stdout
     import tensorflow as tf
 
     masks = [tf.train.Example.FromString(record.numpy()).features.feature["input_mask"].int64_list.value
