@@ -240,6 +240,8 @@ def transformers_child(job):
     import torch
     import transformers
 
+    from torch_reference import reference_optimizer, reference_update
+
     torch.manual_seed(FLAGS.seed)
     data = dict(np.load(job["train"]))
     heldout = dict(np.load(job["heldout"]))
@@ -266,21 +268,13 @@ def transformers_child(job):
 
     def build(total_steps):
         model = transformers.BertForPreTraining(config)
-        decay = [p for n, p in model.named_parameters() if not n.endswith("bias") and "LayerNorm" not in n]
-        rest = [p for n, p in model.named_parameters() if n.endswith("bias") or "LayerNorm" in n]
-        optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}],
-                                      lr=FLAGS.learning_rate, eps=1e-6)
-        schedule = transformers.get_linear_schedule_with_warmup(optimizer, max(1, total_steps // 10), total_steps)
+        optimizer, schedule = reference_optimizer(model, FLAGS.learning_rate, total_steps, max(1, total_steps // 10))
         return model, optimizer, schedule
 
     def train_step(model, optimizer, schedule, batch):
         with autocast:
             loss = model(**batch).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad()
+        reference_update(model, optimizer, schedule, loss)
 
     stream = batches()
     model, optimizer, schedule = build(10**6)  # calibration: a throwaway model

@@ -32,8 +32,9 @@ def fine_tune(model, batches, num_examples, learning_rate, num_epochs, batch_siz
         pass
 
 
-def fine_tune_steps(model, batches, num_examples, learning_rate, num_epochs, batch_size):
-    """`fine_tune`, one step at a time: yields each step's loss (a float) after the update."""
+def reference_optimizer(model, learning_rate, total_steps, warmup_steps):
+    """`(optimizer, schedule)`: AdamW (epsilon 1e-6, weight decay 0.01 except LayerNorm and biases), linear
+    warmup over `warmup_steps`, then linear decay to 0 at `total_steps`."""
     import torch
     import transformers
 
@@ -43,19 +44,31 @@ def fine_tune_steps(model, batches, num_examples, learning_rate, num_epochs, bat
         {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
     ]
     optimizer = torch.optim.AdamW(groups, lr=learning_rate, eps=1e-6)
+    return optimizer, transformers.get_linear_schedule_with_warmup(optimizer, warmup_steps, total_steps)
+
+
+def reference_update(model, optimizer, schedule, loss):
+    """One update of the reference recipe from `loss`: backward, clip the global norm at 1.0, step."""
+    import torch
+
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    schedule.step()
+    optimizer.zero_grad()
+
+
+def fine_tune_steps(model, batches, num_examples, learning_rate, num_epochs, batch_size):
+    """`fine_tune`, one step at a time: yields each step's loss (a float) after the update."""
     total = int(math.ceil(num_examples / batch_size) * num_epochs)
-    schedule = transformers.get_linear_schedule_with_warmup(optimizer, int(0.1 * total), total)
+    optimizer, schedule = reference_optimizer(model, learning_rate, total, int(0.1 * total))
     step, epoch = 0, 0
     model.train()
     while step < total:
         epoch += 1
         for kwargs in batches(epoch):
             loss = model(**kwargs).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            schedule.step()
-            optimizer.zero_grad()
+            reference_update(model, optimizer, schedule, loss)
             step += 1
             yield loss.item()
             if step == total:
