@@ -4,10 +4,13 @@
     python examples/reproduce_paper.py                    # the real run: a few hours on 2 CPU cores
     python examples/reproduce_paper.py --studies=1,3 --seeds=1,2,3,4,5
 
-Six studies, each a claim of the paper beside what we measure (confirmed or not):
-1 pretraining helps (pretrained vs random init), 2 masked LM beats a left-to-right LM,
-3 the NSP ablation, 4 feature-based vs fine-tuning on NER (all-MiniLM-L6-v2), 5 deeper is
-better at equal pretraining time, 6 the 80/10/10 masking mix vs 100% [MASK] and 80/0/20.
+Eight studies, each a claim beside what we measure (confirmed or not): 1 pretraining helps
+(pretrained vs random init), 2 masked LM beats a left-to-right LM, 3 the NSP ablation,
+4 feature-based vs fine-tuning on NER (all-MiniLM-L6-v2), 5 deeper is better at equal
+pretraining time, 6 the 80/10/10 masking mix vs 100% [MASK] and 80/0/20, and 7 (not the
+paper's) the small-budget recipe of run_pretraining.py against BERT's own setup, and 8 study 1
+with the recipe at several pretraining budgets (--budget_steps). Linear probes of the frozen
+last layers (probe_encoder.py) show what each pretraining taught.
 Small BERTs are pretrained on ../shared/data/wiki by run_pretraining.py and fine-tuned by
 run_classifier.py / run_ner.py (SST-2, MRPC, CoNLL-2003) with several seeds each. Every
 run's folder, command and log stay under --work_dir; started again, finished runs are
@@ -25,7 +28,11 @@ import paper_studies
 _DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data")
 _SAMPLE = os.path.join(paper_studies.EXAMPLES, "data", "wiki_sample")
 
-flags.DEFINE_list("studies", ["1", "2", "3", "4", "5", "6"], "Which studies to run (1-6).")
+flags.DEFINE_list("studies", [str(n) for n in range(1, 9)], "Which studies to run (1-8).")
+flags.DEFINE_list("budget_steps", None, "Study 8's pretraining budgets of the recipe, in updates (default "
+                  "4000,12000,36000; --quick 50,150). The report gives each one's wall time.")
+flags.DEFINE_bool("probes", True, "Also probe the frozen last layer of the studies' random-init, MLM, LTR and recipe "
+                  "models (probe_encoder.py: token identity, POS and chunk tags).")
 flags.DEFINE_bool("quick", False, "Smoke-test sizes: the bundled Wikipedia sample, 150 pretraining steps, "
                   "small fine-tuning sets, one seed, 500 CoNLL dev sentences. Under 15 minutes; the numbers mean "
                   "nothing.")
@@ -51,6 +58,8 @@ flags.DEFINE_integer("mrpc_examples", None, "MRPC training examples (default 0 =
                      lower_bound=0)
 flags.DEFINE_integer("conll_examples", None, "CoNLL-2003 training sentences (default 3000; --quick 300; 0: all).",
                      lower_bound=0)
+flags.DEFINE_integer("learned_vocab_size", None, "Study 7's vocabulary, learned from the pretraining text "
+                     "(default 8192; --quick 2000).", lower_bound=100)
 flags.DEFINE_float("minilm_epochs", None, "Study 4's epochs (all-MiniLM-L6-v2; default 2; --quick 1).", lower_bound=0.0)
 flags.DEFINE_float("minilm_learning_rate", 1e-4, "Study 4's fine-tuning lr (high for its short schedule).",
                    lower_bound=0.0)
@@ -69,9 +78,14 @@ def main(argv):
     repo = os.path.dirname(paper_studies.EXAMPLES)
     try:
         studies = sorted({int(n) for n in FLAGS.studies})
-        if not set(studies) <= set(paper_studies.STUDIES):
-            raise ValueError(f"--studies={','.join(FLAGS.studies)}: the studies are 1 to 6.")
+        if not set(studies) <= set(range(1, 9)):
+            raise ValueError(f"--studies={','.join(FLAGS.studies)}: the studies are 1 to 8.")
         seeds = tuple(int(n) for n in _pick(FLAGS.seeds, ["1", "2", "3"], ["1"], FLAGS.quick))
+        budget_steps = tuple(int(n) for n in _pick(FLAGS.budget_steps, ["4000", "12000", "36000"], ["50", "150"],
+                                                   FLAGS.quick))
+        if 8 in studies and not budget_steps:
+            raise ValueError("study 8 needs --budget_steps (pretraining updates per budget), or leave it out of "
+                             "--studies.")
     except ValueError as e:
         sys.exit(f"reproduce_paper.py: {e}")
     for path in ("glue/sst2/train.tsv", "glue/mrpc/train.tsv", "conll2003/train.txt"):
@@ -101,18 +115,21 @@ def main(argv):
         minilm_epochs=_pick(FLAGS.minilm_epochs, 2.0, 1.0, FLAGS.quick),
         minilm_learning_rate=FLAGS.minilm_learning_rate,
         finetune_learning_rate=FLAGS.finetune_learning_rate,
+        learned_vocab_size=_pick(FLAGS.learned_vocab_size, 8192, 2000, FLAGS.quick),
+        probe_train_sentences=_pick(None, 3000, 300, FLAGS.quick),
+        budget_steps=budget_steps if 8 in studies else (),
         quick=FLAGS.quick,
     )
     command = "python examples/reproduce_paper.py " + " ".join(sys.argv[1:])
     reproduction = paper_studies.Reproduction(settings, report_only=FLAGS.report_only)
     try:
-        results = reproduction.run(studies)
+        results = reproduction.run(studies, probes=FLAGS.probes)
     except paper_studies.RunFailed as e:
         sys.exit(f"reproduce_paper.py: {e}\nFix the cause and start the same command again: finished runs "
                  "are kept.")
     verdicts = paper_studies.write_report(settings, results, studies, command.strip())
     for number, (word, _) in verdicts.items():
-        print(f"Study {number} ({paper_studies.STUDIES[number].title}): {word}")
+        print(f"Study {number} ({paper_studies.studies(settings)[number].title}): {word}")
     print(f"Report: {os.path.join(settings.report_dir, 'REPORT.md')}")
 
 

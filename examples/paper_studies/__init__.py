@@ -13,11 +13,11 @@ script run), `reproduction` (the runs of the chosen studies), `verdicts` (the
 rule), `plots` and `report` (REPORT.md).
 """
 
-from paper_studies.catalog import STUDIES, Settings, Study
+from paper_studies.catalog import STUDIES, Settings, Study, studies
 from paper_studies.reproduction import Reproduction
 from paper_studies.report import write_report
 from paper_studies.runner import EXAMPLES, RunFailed
 from paper_studies.verdicts import summarize, verdict
 
-__all__ = ["EXAMPLES", "Reproduction", "RunFailed", "STUDIES", "Settings", "Study", "summarize", "verdict",
+__all__ = ["EXAMPLES", "Reproduction", "RunFailed", "STUDIES", "Settings", "Study", "studies", "summarize", "verdict",
            "write_report"]

@@ -1,6 +1,6 @@
 """The report's plots: one bar chart per study, and the pretraining curves."""
 
-from paper_studies.catalog import MODELS, TASKS
+from paper_studies.catalog import TASKS, model_entry
 from paper_studies.verdicts import scores_of, summarize
 
 
@@ -20,7 +20,7 @@ def plot_study(study, results, path):
             means.append(100 * mean)
             stds.append(100 * std)
         positions = [t + (i - (len(study.models) - 1) / 2) * width for t in range(len(study.tasks))]
-        axes.bar(positions, means, width, yerr=stds, capsize=3, label=MODELS[model][0])
+        axes.bar(positions, means, width, yerr=stds, capsize=3, label=model_entry(model)[0])
         for task_index, task in enumerate(study.tasks):
             points = [100 * v for v in scores_of(results, model, task)]
             axes.plot([positions[task_index]] * len(points), points, "k.", markersize=3)
@@ -50,13 +50,7 @@ def plot_pretraining(results, path):
         steps = [row["step"] for row in rows]
         losses = [row["mlm_loss"] for row in rows]
         loss_axes.plot(steps, losses, label=name)
-        # Training seconds at each logged step, from each loop's measured speed.
-        seconds, elapsed, previous = [], 0.0, 0
-        for row in rows:
-            elapsed += (row["step"] - previous) * run["batch_size"] / row["sequences_per_second"]
-            previous = row["step"]
-            seconds.append(elapsed)
-        time_axes.plot(seconds, losses, label=name)
+        time_axes.plot([row["train_seconds"] for row in rows], losses, label=name)
     loss_axes.set_xlabel("step")
     time_axes.set_xlabel("training seconds")
     for axes in (loss_axes, time_axes):

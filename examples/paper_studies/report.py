@@ -6,7 +6,7 @@ import json
 import os
 import platform
 
-from paper_studies.catalog import MODELS, PRETRAININGS, STUDIES, TASKS
+from paper_studies.catalog import PROBES, TASKS, model_entry, pretraining_entry, studies
 from paper_studies.plots import plot_pretraining, plot_study
 from paper_studies.verdicts import scores_of, summarize, verdict
 
@@ -56,6 +56,22 @@ def _caveats(s):
     ]
 
 
+def _probe_section(probes):
+    """What a linear readout of each frozen last layer recovers, beside the fine-tuning results."""
+    lines = ["## What the last layer holds: linear probes", "",
+             "A softmax layer trained on each model's frozen last-layer vectors (examples/probe_encoder.py): the "
+             "identity of the input token at each position of held-out Wikipedia text, and CoNLL-2003's POS and "
+             "chunk tags of each word (at its first piece; trained on train.txt, scored on the dev set). Accuracy, "
+             "in percent; the majority class in brackets.", "",
+             "| model | " + " | ".join(PROBES.values()) + " |", "|---|" + "---|" * len(PROBES)]
+    for model, run in probes.items():
+        scores = run["eval_results"]
+        lines.append(f"| {model_entry(model)[0]} | " + " | ".join(
+            f"{100 * scores[f'{p}_accuracy']:.2f} ({100 * scores[f'{p}_majority_accuracy']:.1f})" for p in PROBES)
+            + " |")
+    return lines + [""]
+
+
 def write_report(settings, results, study_numbers, command):
     """Writes REPORT.md, results.json and the PNG plots into `settings.report_dir`."""
     os.makedirs(settings.report_dir, exist_ok=True)
@@ -96,8 +112,9 @@ def write_report(settings, results, study_numbers, command):
         "|---|---|---|",
     ]
     verdicts = {}
+    chosen = studies(s)
     for number in study_numbers:
-        study = STUDIES[number]
+        study = chosen[number]
         verdicts[number] = verdict(study, results)
         lines.append(f"| {number}. {study.title} | {study.claim} | **{verdicts[number][0]}** |")
     lines += ["", "Verdict rule: a difference of seed means is *clear* when it exceeds two standard errors. "
@@ -112,15 +129,17 @@ def write_report(settings, results, study_numbers, command):
             scores = run["eval_results"]
             accuracy = f"{scores.get('mlm_accuracy', float('nan')):.4f}" + (" (next token)" if name == "ltr" else "")
             nsp = f"{scores.get('nsp_accuracy', float('nan')):.4f}" + (
-                " (untrained head)" if "--next_sentence_prediction=false" in PRETRAININGS[name][1] else "")
-            lines.append(f"| {PRETRAININGS[name][0]} | {run['steps']:,} | {run['wall_seconds'] / 60:.1f} min | "
+                " (untrained head)" if "--next_sentence_prediction=false" in pretraining_entry(name)[1] else "")
+            if pretraining_entry(name)[2] != "pairs":
+                nsp = "- (no sentence pairs)"
+            lines.append(f"| {pretraining_entry(name)[0]} | {run['steps']:,} | {run['wall_seconds'] / 60:.1f} min | "
                          f"{accuracy} | {nsp} |")
         if results["calibration"]:
             rates = ", ".join(f"{k} layers {v:.0f}" for k, v in results["calibration"].items())
             lines += ["", f"Equal-time steps for study 5 come from measured training speeds (sequences/s): {rates}."]
         lines += ["", "![pretraining curves](pretraining.png)", ""]
     for number in study_numbers:
-        study = STUDIES[number]
+        study = chosen[number]
         word, reasons = verdicts[number]
         image = f"study_{number}.png"
         plot_study(study, results, os.path.join(s.report_dir, image))
@@ -129,10 +148,12 @@ def write_report(settings, results, study_numbers, command):
                   "| model | " + " | ".join(TASKS[t][2] for t in study.tasks) + " |",
                   "|---|" + "---|" * len(study.tasks)]
         for model in study.models:
-            lines.append(f"| {MODELS[model][0]} | "
+            lines.append(f"| {model_entry(model)[0]} | "
                          + " | ".join(_cell(scores_of(results, model, t)) for t in study.tasks) + " |")
         lines += ["", f"**Measured: {word}.**", ""] + [f"- {r}" for r in reasons] + ["", f"![study {number}]({image})",
                                                                                        ""]
+    if results.get("probes"):
+        lines += _probe_section(results["probes"])
     lines += _caveats(s)
     with open(os.path.join(s.report_dir, "REPORT.md"), "w") as f:
         f.write("\n".join(lines))

@@ -6,7 +6,9 @@ import os
 import statistics
 import time
 
-from paper_studies.catalog import MODELS, PRETRAININGS, STUDIES, SUBSETS, TASKS
+from paper_studies.catalog import (
+    INSTANCES, PROBED_MODELS, PROBES, SUBSETS, TASKS, model_entry, pretraining_entry, studies,
+)
 from paper_studies.runner import NotRun, run_script
 
 
@@ -16,7 +18,7 @@ class Reproduction:
     def __init__(self, settings, report_only=False):
         self.settings = settings
         self.report_only = report_only  # gather finished runs, start none
-        self.results = {"pretraining": {}, "finetuning": {}, "calibration": {}, "pending": []}
+        self.results = {"pretraining": {}, "finetuning": {}, "calibration": {}, "probes": {}, "pending": []}
         self._start = time.time()
 
     def _say(self, text):
@@ -25,31 +27,55 @@ class Reproduction:
 
     # data
 
-    def make_instances(self):
-        """Pretraining instances from text, once (seq length of the studies)."""
+    def learned_vocab(self):
+        """A WordPiece vocabulary learned from the pretraining text (build_vocab.py), once."""
         s = self.settings
+        run_dir = os.path.join(s.work_dir, "data", f"vocab_{s.learned_vocab_size}")
+        path = os.path.join(run_dir, "vocab.txt")
+        try:
+            run_script("build_vocab.py", [f"--input_files={s.pretrain_files}", f"--vocab_size={s.learned_vocab_size}",
+                                          f"--output_file={path}"], run_dir, "vocabulary", report_only=self.report_only,
+                       results_file=None, announce=lambda: self._say(f"learning a {s.learned_vocab_size}-piece "
+                                                                     f"vocabulary from {s.pretrain_files}"))
+        except NotRun:
+            pass  # a report needs only the path
+        return path
+
+    @functools.lru_cache(maxsize=None)
+    def instances(self, layout="pairs"):
+        """`{"train": path, "eval": path}`: pretraining instances of an `INSTANCES` layout, made once."""
+        s = self.settings
+        extra, learned_vocab = INSTANCES[layout]
+        if learned_vocab:
+            extra = extra + [f"--vocab_file={self.learned_vocab()}"]
         paths = {}
         for name, files in (("train", s.pretrain_files), ("eval", s.pretrain_eval_files)):
-            run_dir = os.path.join(s.work_dir, "data", name)
+            run_dir = os.path.join(s.work_dir, "data", name if layout == "pairs" else f"{name}_{layout}")
             paths[name] = os.path.join(run_dir, "instances.tfrecord")
             flag_list = [f"--input_file={files}", f"--output_file={paths[name]}",
-                         f"--max_seq_length={s.max_seq_length}", "--dupe_factor=1"]
+                         f"--max_seq_length={s.max_seq_length}", "--dupe_factor=1"] + extra
             try:
                 run_script("create_pretraining_data.py", flag_list, run_dir, f"{name} instances from {files}",
                            report_only=self.report_only, results_file=None,
-                           announce=lambda: self._say(f"making {name} instances from {files}"))
+                           announce=lambda: self._say(f"making {layout} {name} instances from {files}"))
             except NotRun:
                 pass  # a report needs only the path, which the pretraining runs' commands name
         return paths
 
     # pretraining
 
-    def _pretrain_flags(self, model_dir, steps, extra, steps_per_loop=None, save_checkpoints_steps=None):
+    def _pretrain_flags(self, model_dir, steps, extra, steps_per_loop=None, save_checkpoints_steps=None,
+                        layout="pairs"):
         s = self.settings
         loop = steps_per_loop or min(s.steps_per_loop, steps)
         save = save_checkpoints_steps or loop * max(1, 1000 // loop)
+        instances = self.instances(layout)
+        if INSTANCES[layout][1]:
+            extra = [f"--vocab_file={self.learned_vocab()}"] + list(extra)
+        if layout != "pairs":
+            extra = ["--packed_sequences"] + list(extra)
         return [
-            f"--input_files={self.instances['train']}", f"--eval_input_files={self.instances['eval']}",
+            f"--input_files={instances['train']}", f"--eval_input_files={instances['eval']}",
             f"--model_dir={model_dir}", "--model_size=tiny", f"--max_seq_length={s.max_seq_length}",
             f"--max_predictions_per_seq={max(1, round(0.15 * s.max_seq_length))}",
             f"--train_batch_size={s.pretrain_batch_size}", f"--num_train_steps={steps}",
@@ -80,7 +106,8 @@ class Reproduction:
         s = self.settings
         if name in self.results["pretraining"]:
             return self.results["pretraining"][name]
-        steps = s.pretrain_steps
+        _, extra, layout, steps = pretraining_entry(name)
+        steps = steps or s.pretrain_steps
         if name.startswith("layers_"):
             rates = self.results["calibration"] or self.calibrate()
             if not rates:
@@ -88,8 +115,9 @@ class Reproduction:
             steps = max(1, round(s.pretrain_steps * rates[int(name.split("_")[1])] / rates[2]))
         model_dir = os.path.join(s.work_dir, "pretraining", name)
         label = f"pretraining {name} ({steps} steps)"
-        result = run_script("run_pretraining.py", self._pretrain_flags(model_dir, steps, PRETRAININGS[name][1]),
-                            model_dir, label, report_only=self.report_only, announce=lambda: self._say(f"{label} ..."))
+        flag_list = self._pretrain_flags(model_dir, steps, extra, layout=layout)
+        result = run_script("run_pretraining.py", flag_list, model_dir, label, report_only=self.report_only,
+                            announce=lambda: self._say(f"{label} ..."))
         result.update(name=name, steps=steps, model_dir=model_dir, batch_size=s.pretrain_batch_size)
         metrics_file = os.path.join(model_dir, "metrics.jsonl")
         with open(metrics_file) as f:
@@ -109,7 +137,7 @@ class Reproduction:
         key = f"{model}/{task}/{seed}"
         if key in self.results["finetuning"]:
             return self.results["finetuning"][key]
-        _, pretrained, extra, rate_kind = MODELS[model]
+        _, pretrained, extra, rate_kind = model_entry(model)
         upstream = ()
         epochs = s.finetune_epochs if rate_kind == "tiny" else s.minilm_epochs
         flag_list = [f"--max_seq_length={s.max_seq_length}", f"--seed={seed}", f"--num_train_epochs={epochs}",
@@ -158,8 +186,9 @@ class Reproduction:
 
     def run_study(self, study):
         self._say(f"study {study.number}: {study.title}")
-        for task in study.tasks:
-            for model in study.models:
+        # Model by model: an interrupted reproduction has whole rows, and each pretraining's fine-tunings follow it.
+        for model in study.models:
+            for task in study.tasks:
                 for seed in self.settings.seeds:
                     try:
                         self.finetune(model, task, seed)
@@ -167,14 +196,49 @@ class Reproduction:
                         if str(e) not in self.results["pending"]:
                             self.results["pending"].append(str(e))
 
-    def run(self, study_numbers):
-        self.instances = self.make_instances()
+    def probe(self, model):
+        """Linear probes of a model's frozen last layer (probe_encoder.py): token identity, POS and chunk tags."""
+        s = self.settings
+        if model in self.results["probes"]:
+            return self.results["probes"][model]
+        _, pretrained, extra, _ = model_entry(model)
+        checkpoint = self.pretrain(pretrained)
+        run_dir = os.path.join(s.work_dir, "probes", model)
+        flag_list = [f"--init_checkpoint={checkpoint['model_dir']}", f"--probes={','.join(PROBES)}",
+                     f"--text_files={s.pretrain_eval_files}", f"--conll_train_file={os.path.join(s.conll_dir, 'train.txt')}",
+                     f"--conll_eval_file={self._conll_eval_file}", f"--max_seq_length={s.max_seq_length}",
+                     f"--max_train_sentences={s.probe_train_sentences}", f"--output_dir={run_dir}"]
+        flag_list += ["--random_init"] if "--random_init" in extra else []
+        result = run_script("probe_encoder.py", flag_list, run_dir, f"probes of {model}", (checkpoint["signature"],),
+                            report_only=self.report_only, announce=lambda: self._say(f"probing {model} ..."))
+        scores = result["eval_results"]
+        self._say(f"  {model}: " + ", ".join(f"{PROBES[p]} {scores[f'{p}_accuracy']:.4f}" for p in PROBES)
+                  + f" ({result['wall_seconds']:.0f} s{', cached' if result['cached'] else ''})")
+        self.results["probes"][model] = result
+        return result
+
+    def run_probes(self, study_numbers):
+        """Probes the models of `PROBED_MODELS` that the chosen studies fine-tune."""
+        chosen = studies(self.settings)
+        models = [m for m in PROBED_MODELS if any(m in chosen[n].models for n in study_numbers)]
+        if models:
+            self._say("probes: what the last layer holds")
+        for model in models:
+            try:
+                self.probe(model)
+            except NotRun as e:
+                if str(e) not in self.results["pending"]:
+                    self.results["pending"].append(str(e))
+
+    def run(self, study_numbers, probes=False):
         if 5 in study_numbers:
             try:
                 self.calibrate()  # first, on a machine not yet busy with anything else of ours
             except NotRun as e:
                 self.results["pending"].append(str(e))
         for number in study_numbers:
-            self.run_study(STUDIES[number])
+            self.run_study(studies(self.settings)[number])
+        if probes:
+            self.run_probes(study_numbers)
         self.results["wall_seconds"] = time.time() - self._start
         return self.results

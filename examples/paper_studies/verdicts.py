@@ -3,7 +3,7 @@
 import math
 import statistics
 
-from paper_studies.catalog import MODELS, TASKS
+from paper_studies.catalog import TASKS, model_entry
 
 
 def summarize(values):
@@ -38,7 +38,7 @@ def verdict(study, results):
             clear = standard_error > 0 and abs(difference) > 2 * standard_error
             ahead += clear and difference > 0
             behind += clear and difference < 0
-            lines.append(f"{TASKS[task][2]}: {MODELS[study.better][0]} minus {MODELS[other][0]} = "
+            lines.append(f"{TASKS[task][2]}: {model_entry(study.better)[0]} minus {model_entry(other)[0]} = "
                          f"{100 * difference:+.2f} points (standard error {100 * standard_error:.2f}"
                          f"{', clear' if clear else ''})")
     if not lines:

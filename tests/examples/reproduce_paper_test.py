@@ -77,11 +77,17 @@ def test_study_runs_the_real_scripts_reports_and_resumes(shared_data, minilm_pat
     assert "--random_init" in runs["scratch/conll/1"]["command"]
     assert "--max_train_examples=2000" in runs["bert/sst2_2000/1"]["command"]
     assert results["verdicts"]["1"] in ("confirmed", "contradicted", "mixed", "within noise")
+    # The probes of study 1's two models: the random encoder is probe_encoder.py's --random_init of the same run.
+    assert sorted(results["probes"]) == ["bert", "scratch"]
+    assert "--random_init" in results["probes"]["scratch"]["command"]
+    written = json.loads((tmp_path / "work/probes/bert/eval_results.json").read_text())
+    assert results["probes"]["bert"]["eval_results"] == written
+    assert "## What the last layer holds: linear probes" in report and "| random init (same architecture) | " in report
 
     # Started again: every run is reused, nothing retrains.
     second = _reproduce(tmp_path)
     assert second.returncode == 0, second.stderr[-3000:]
-    assert second.stdout.count("cached") == 9  # 1 pretraining + 8 fine-tuning runs
+    assert second.stdout.count("cached") == 11  # 1 pretraining + 8 fine-tuning runs + 2 probes
     assert json.loads((tmp_path / "report" / "results.json").read_text())["finetuning"]["bert/sst2/1"]["score"] \
         == sst2["score"]
 
@@ -92,6 +98,26 @@ def test_study_runs_the_real_scripts_reports_and_resumes(shared_data, minilm_pat
     report = (tmp_path / "report" / "REPORT.md").read_text()
     assert "**Incomplete: 8 run(s) not finished yet**" in report and "bert on sst2, seed 2" in report
     assert not (tmp_path / "work/finetuning/bert/sst2/seed_2").exists()
+
+
+def test_the_recipe_ladder_adds_one_change_a_row_and_ends_at_run_pretrainings_preset():
+    import ast
+
+    rows = list(paper_studies.catalog.RECIPE.values())
+    flag_sets = [set(flags) for _, flags, _ in rows]
+    layouts = [layout for _, _, layout in rows]
+    for earlier, later, before, after in zip(flag_sets[:-1], flag_sets[1:-1], layouts, layouts[1:-1]):
+        assert earlier <= later and (later - earlier or before != after)  # one more change, nothing dropped
+    # The last row is --recipe=small_budget spelled out, read from run_pretraining.py's own table.
+    source = (REPO_ROOT / "examples/run_pretraining.py").read_text()
+    table = next(node.value for node in ast.parse(source).body
+                 if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "RECIPES")
+    preset = ast.literal_eval(table)["small_budget"]
+    assert layouts[-1].startswith("packed") == preset["packed_sequences"] and layouts[-2] == "packed"
+    assert all(f"--dropout={preset['dropout']:g}" in flags for flags in flag_sets[:-1])
+    assert flag_sets[-1] == {"--recipe=small_budget"} and paper_studies.catalog.INSTANCES[layouts[-1]][1]
+    # The shared --learning_rate is given explicitly, so it wins over the preset's: they must agree.
+    assert preset["learning_rate"] == paper_studies.Settings("w", "r", (1,), "t", "e", "g", "c").pretrain_learning_rate
 
 
 def test_missing_data_is_named(tmp_path):
