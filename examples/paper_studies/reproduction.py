@@ -236,9 +236,9 @@ class Reproduction:
                 self.calibrate()  # first, on a machine not yet busy with anything else of ours
             except NotRun as e:
                 self.results["pending"].append(str(e))
+        if probes:  # first: a minute each, and an interrupted reproduction then has them all
+            self.run_probes(study_numbers)
         for number in study_numbers:
             self.run_study(studies(self.settings)[number])
-        if probes:
-            self.run_probes(study_numbers)
         self.results["wall_seconds"] = time.time() - self._start
         return self.results
