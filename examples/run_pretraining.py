@@ -42,8 +42,9 @@ RECIPES = {
 }
 
 flags.DEFINE_enum("recipe", "bert", list(RECIPES), "Flag presets: bert (the paper's setup) or small_budget (packed "
-                  "MLM-only windows, dropout off, peak lr 1e-3: for minutes to hours of pretraining; pair it with a "
-                  "--vocab_file learned from the corpus by build_vocab.py). Flags given explicitly win.")
+                  "MLM-only windows, dropout off, peak lr 1e-3: the small-budget literature's settings, usually with "
+                  "a --vocab_file learned by build_vocab.py; measured in reports/pretraining_recipe). Flags given "
+                  "explicitly win.")
 flags.DEFINE_string("input_files", os.path.join(_SAMPLE, "train.txt"), "Comma-separated globs: TFRecords or text.")
 flags.DEFINE_string("eval_input_files", os.path.join(_SAMPLE, "heldout.txt"), "Held-out data, same kinds.")
 flags.DEFINE_string("bert_config_file", None, "A bert_config.json; else --model_size.")
