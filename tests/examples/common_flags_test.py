@@ -77,8 +77,9 @@ def test_library_argument_names_become_flags():
 
 SCRIPTS_WITH_FLAGS = sorted(path.stem for path in (REPO_ROOT / "examples").glob("*.py")
                             if "flags.DEFINE_" in path.read_text() and path.stem != "common_flags")
-# A threshold on a score difference: any real number is meaningful.
-UNBOUNDED = {"null_score_diff_threshold"}
+# Any value can be meant: a threshold on a score difference; a layer index (negative from the top), which
+# probe_encoder.py checks against the encoder's depth once it is loaded.
+UNBOUNDED = {"null_score_diff_threshold", "layer"}
 
 
 def _flags_of_scripts(scripts, expression):
