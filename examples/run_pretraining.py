@@ -37,7 +37,7 @@ MODEL_SIZES = {  # layers, hidden, heads (Google's BERT miniatures and the paper
 RECIPES = {
     "bert": {},  # the paper's setup: sentence pairs with NSP, dropout 0.1 (the flags' defaults)
     # Packed MLM-only windows, dropout off, a high peak learning rate: after Izsak et al. 2021 and Geiping and
-    # Goldstein 2022; measured in study 7 of examples/reproduce_paper.py (reports/paper/REPORT.md).
+    # Goldstein 2022; measured in study 7 of examples/reproduce_paper.py (reports/pretraining_recipe/REPORT.md).
     "small_budget": {"packed_sequences": True, "dropout": 0.0, "learning_rate": 1e-3},
 }
 
