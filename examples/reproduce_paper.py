@@ -50,8 +50,9 @@ flags.DEFINE_integer("pretrain_steps", None, "Updates of each 2-layer pretrainin
 flags.DEFINE_integer("max_seq_length", 64, "Sequence length for pretraining and fine-tuning.", lower_bound=3)
 flags.DEFINE_float("pretrain_learning_rate", 1e-3, "Peak pretraining lr (high: the budget is short).", lower_bound=0.0)
 flags.DEFINE_float("finetune_epochs", None, "Fine-tuning epochs (default 3; --quick 1).", lower_bound=0.0)
-flags.DEFINE_float("finetune_learning_rate", 5e-4, "Fine-tuning lr of the small pretrained/random models.",
-                   lower_bound=0.0)
+flags.DEFINE_list("finetune_learning_rates", None, "Fine-tuning lrs of the small pretrained/random models; each "
+                  "model takes, per task, the one with the best seed mean on the dev set (default 5e-4,1e-3; "
+                  "--quick 1e-3).")
 flags.DEFINE_integer("sst2_examples", None, "SST-2 training examples (default 8000; --quick 500; 0: all 67,349).",
                      lower_bound=0)
 flags.DEFINE_integer("mrpc_examples", None, "MRPC training examples (default 0 = all 3,668; --quick 300).",
@@ -83,6 +84,11 @@ def main(argv):
         seeds = tuple(int(n) for n in _pick(FLAGS.seeds, ["1", "2", "3"], ["1"], FLAGS.quick))
         budget_steps = tuple(int(n) for n in _pick(FLAGS.budget_steps, ["4000", "12000", "36000"], ["50", "150"],
                                                    FLAGS.quick))
+        finetune_learning_rates = tuple(float(r) for r in _pick(FLAGS.finetune_learning_rates, ["5e-4", "1e-3"],
+                                                                  ["1e-3"], FLAGS.quick))
+        if not finetune_learning_rates or min(finetune_learning_rates) <= 0:
+            raise ValueError(f"--finetune_learning_rates={','.join(FLAGS.finetune_learning_rates)}: give one or "
+                             "more positive rates, e.g. 5e-4,1e-3.")
         if 8 in studies and not budget_steps:
             raise ValueError("study 8 needs --budget_steps (pretraining updates per budget), or leave it out of "
                              "--studies.")
@@ -114,7 +120,7 @@ def main(argv):
         finetune_epochs=_pick(FLAGS.finetune_epochs, 3.0, 1.0, FLAGS.quick),
         minilm_epochs=_pick(FLAGS.minilm_epochs, 2.0, 1.0, FLAGS.quick),
         minilm_learning_rate=FLAGS.minilm_learning_rate,
-        finetune_learning_rate=FLAGS.finetune_learning_rate,
+        finetune_learning_rates=finetune_learning_rates,
         learned_vocab_size=_pick(FLAGS.learned_vocab_size, 8192, 2000, FLAGS.quick),
         probe_train_sentences=_pick(None, 3000, 300, FLAGS.quick),
         budget_steps=budget_steps if 8 in studies else (),

@@ -17,7 +17,7 @@ from paper_studies.catalog import STUDIES, Settings, Study, studies
 from paper_studies.reproduction import Reproduction
 from paper_studies.report import write_report
 from paper_studies.runner import EXAMPLES, RunFailed
-from paper_studies.verdicts import summarize, verdict
+from paper_studies.verdicts import scores_of, selected_rate, summarize, verdict
 
-__all__ = ["EXAMPLES", "Reproduction", "RunFailed", "STUDIES", "Settings", "Study", "studies", "summarize", "verdict",
-           "write_report"]
+__all__ = ["EXAMPLES", "Reproduction", "RunFailed", "STUDIES", "Settings", "Study", "scores_of", "selected_rate",
+           "studies", "summarize", "verdict", "write_report"]

@@ -61,3 +61,28 @@ def plot_pretraining(results, path):
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
+
+
+def plot_budget_curve(study, rows, path):
+    """Study 8: the gain of pretraining over random init (points, ± standard error) against wall minutes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 3.8))
+    for task in study.tasks:
+        points = [(minutes, gains[task]) for _, minutes, _, gains in rows if gains[task] is not None]
+        if points:
+            axes.errorbar([m for m, _ in points], [100 * g[0] for _, g in points],
+                          yerr=[100 * g[1] for _, g in points], marker="o", capsize=3, label=TASKS[task][2])
+    axes.axhline(0, color="k", linewidth=0.8)
+    axes.set_xscale("log")
+    axes.set_xlabel("pretraining wall time (minutes, log scale)")
+    axes.set_ylabel(f"gain over {model_entry(study.worse[0])[0]}\n(points, ± standard error)", fontsize=8)
+    axes.set_title(f"Study {study.number}: {study.title}", fontsize=10)
+    axes.legend(fontsize=7)
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)

@@ -7,15 +7,20 @@ import os
 import platform
 
 from paper_studies.catalog import PROBES, TASKS, model_entry, pretraining_entry, studies
-from paper_studies.plots import plot_pretraining, plot_study
-from paper_studies.verdicts import scores_of, summarize, verdict
+from paper_studies.plots import plot_budget_curve, plot_pretraining, plot_study
+from paper_studies.verdicts import crossing, difference, runs_by_rate, scores_of, selected_rate, summarize, verdict
 
 
-def _cell(values):
+def _cell(results, model, task, rates_tried):
+    """Mean ± std over seeds, and the selected learning rate where a grid was tried."""
+    values = scores_of(results, model, task)
     if not values:
         return "-"
     mean, std, n = summarize(values)
-    return f"{100 * mean:.2f} ± {100 * std:.2f}"
+    cell = f"{100 * mean:.2f} ± {100 * std:.2f}"
+    if len(runs_by_rate(results, model, task)) > 1 or (len(rates_tried) > 1 and model_entry(model)[3] == "tiny"):
+        cell += f" (lr {selected_rate(results, model, task):g})"
+    return cell
 
 
 def _hardware():
@@ -72,6 +77,51 @@ def _probe_section(probes):
     return lines + [""]
 
 
+def budget_rows(study, results):
+    """Study 8's curve: `[(steps, wall minutes, MLM accuracy, {task: (gain, standard error) or None})]`.
+
+    One row per pretrained model whose pretraining finished: its gain over the
+    random-init model (`study.worse[0]`) on each task, at each one's selected rate.
+    """
+    rows = []
+    for model in study.models:
+        run = results["pretraining"].get(model_entry(model)[1])
+        if model in study.worse or run is None:
+            continue
+        gains = {task: difference(results, model, study.worse[0], task) for task in study.tasks}
+        rows.append((run["steps"], run["wall_seconds"] / 60, run["eval_results"].get("mlm_accuracy"), gains))
+    return rows
+
+
+def _budget_section(study, results, report_dir):
+    """The gain of pretraining against its budget, and where a line through it reaches zero."""
+    rows = budget_rows(study, results)
+    lines = ["### The gain of pretraining, by budget", "",
+             f"Gain = the pretrained model's seed mean minus {model_entry(study.worse[0])[0]}'s, in points "
+             "(± its standard error); wall time is the whole `run_pretraining.py` run on this machine.", "",
+             "| pretraining | wall time | held-out MLM accuracy | "
+             + " | ".join(f"gain, {TASKS[t][2]}" for t in study.tasks) + " |", "|---|---|---|" + "---|" * len(study.tasks)]
+    for steps, minutes, accuracy, gains in rows:
+        cells = ["-" if g is None else f"{100 * g[0]:+.2f} ± {100 * g[1]:.2f}" for g in gains.values()]
+        lines.append(f"| {steps:,} steps | {minutes:.1f} min | {accuracy:.4f} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for task in study.tasks:
+        points = [(minutes, gains[task][0]) for _, minutes, _, gains in rows if gains[task] is not None]
+        if len(points) < 2:
+            continue
+        if any(gain > 0 for _, gain in points):
+            first = min(minutes for minutes, gain in points if gain > 0)
+            lines.append(f"- {TASKS[task][2]}: the gain is positive from {first:.0f} min of pretraining.")
+            continue
+        at = crossing(*zip(*points))
+        lines.append(f"- {TASKS[task][2]}: " + (
+            f"a line through the gain against log(wall time) reaches zero at about {at:.0f} min of pretraining "
+            f"({at / 60:.1f} h; extrapolated from {len(points)} budgets of {points[0][0]:.0f}-{points[-1][0]:.0f} "
+            "min)." if at else "the gain does not grow with the budget here: no crossing to extrapolate to."))
+    plot_budget_curve(study, rows, os.path.join(report_dir, f"study_{study.number}_gain.png"))
+    return lines + ["", f"![gain by budget](study_{study.number}_gain.png)", ""]
+
+
 def write_report(settings, results, study_numbers, command):
     """Writes REPORT.md, results.json and the PNG plots into `settings.report_dir`."""
     os.makedirs(settings.report_dir, exist_ok=True)
@@ -89,12 +139,18 @@ def write_report(settings, results, study_numbers, command):
         f"resumed reproduction reuses finished runs), {results['wall_seconds'] / 60:.1f} min for the invocation "
         "that wrote this report.",
         f"- Pretraining: BERT-Tiny shape (hidden 128, 2 heads, intermediate 512; 2 layers unless stated), "
-        f"BERT uncased vocabulary, sequences of {s.max_seq_length}, batch {s.pretrain_batch_size}, "
-        f"{s.pretrain_steps} steps, AdamW peak lr {s.pretrain_learning_rate:g} (10% warmup, linear decay), "
+        f"BERT uncased vocabulary"
+        + (f" (the recipe rows: {s.learned_vocab_size:,} pieces learned from the pretraining text)"
+           if {7, 8} & set(study_numbers) else "")
+        + f", sequences of {s.max_seq_length}, batch {s.pretrain_batch_size}, "
+        f"{s.pretrain_steps} steps unless stated, AdamW peak lr {s.pretrain_learning_rate:g} (10% warmup, linear decay), "
         f"on `{s.pretrain_files}`; held-out accuracy on `{s.pretrain_eval_files}`.",
         f"- Fine-tuning: seeds {', '.join(map(str, s.seeds))}; {s.finetune_epochs:g} epochs for the small models, "
         f"{s.minilm_epochs:g} for all-MiniLM-L6-v2; batch 32, sequences of "
-        f"{s.max_seq_length}; lr {s.finetune_learning_rate:g} for the small models, {s.minilm_learning_rate:g} for "
+        f"{s.max_seq_length}; lr {' or '.join(f'{r:g}' for r in s.finetune_learning_rates)} for the small models "
+        + ("(each model takes, per task, the rate with the best seed mean on the dev set, as the paper selected "
+           "its rates; the tables name it), " if len(s.finetune_learning_rates) > 1 else "")
+        + f"{s.minilm_learning_rate:g} for "
         f"all-MiniLM-L6-v2 fine-tuning, {s.feature_learning_rate:g} for the feature-based BiLSTM "
         f"({s.lstm_units} units per direction, two layers). Training examples: "
         + ", ".join(f"{TASKS[t][2].split()[0]} {'all' if n == 0 else f'first {n:,}'}" for t, n in s.train_examples)
@@ -149,9 +205,12 @@ def write_report(settings, results, study_numbers, command):
                   "|---|" + "---|" * len(study.tasks)]
         for model in study.models:
             lines.append(f"| {model_entry(model)[0]} | "
-                         + " | ".join(_cell(scores_of(results, model, t)) for t in study.tasks) + " |")
+                         + " | ".join(_cell(results, model, t, s.finetune_learning_rates) for t in study.tasks)
+                         + " |")
         lines += ["", f"**Measured: {word}.**", ""] + [f"- {r}" for r in reasons] + ["", f"![study {number}]({image})",
                                                                                        ""]
+        if number == 8:
+            lines += _budget_section(study, results, s.report_dir)
     if results.get("probes"):
         lines += _probe_section(results["probes"])
     lines += _caveats(s)

@@ -1,6 +1,7 @@
 """`Reproduction`: plans the chosen studies' runs and runs them in dependency order."""
 
 import functools
+import itertools
 import json
 import os
 import statistics
@@ -132,9 +133,17 @@ class Reproduction:
 
     # fine-tuning
 
-    def finetune(self, model, task, seed):
+    def learning_rates(self, model):
+        """The fine-tuning rates a model is tried at: the small models' grid, or study 4's one rate."""
         s = self.settings
-        key = f"{model}/{task}/{seed}"
+        rate_kind = model_entry(model)[3]
+        if rate_kind == "tiny":
+            return s.finetune_learning_rates
+        return (s.minilm_learning_rate if rate_kind == "minilm" else s.feature_learning_rate,)
+
+    def finetune(self, model, task, seed, rate):
+        s = self.settings
+        key = f"{model}/{task}/{seed}/{rate:g}"
         if key in self.results["finetuning"]:
             return self.results["finetuning"][key]
         _, pretrained, extra, rate_kind = model_entry(model)
@@ -146,8 +155,6 @@ class Reproduction:
             checkpoint = self.pretrain(pretrained)
             flag_list.append(f"--init_checkpoint={checkpoint['model_dir']}")
             upstream = (checkpoint["signature"],)
-        rate = {"tiny": s.finetune_learning_rate, "minilm": s.minilm_learning_rate,
-                "feature": s.feature_learning_rate}[rate_kind]
         flag_list.append(f"--learning_rate={rate}")
         if rate_kind == "feature":
             flag_list.append(f"--lstm_units={s.lstm_units}")
@@ -159,12 +166,12 @@ class Reproduction:
             flag_list += [f"--train_file={os.path.join(s.conll_dir, 'train.txt')}", f"--eval_file={self._conll_eval_file}"]
         else:
             flag_list += [f"--task={data_task}", f"--data_dir={os.path.join(s.glue_dir, data_task)}"]
-        run_dir = os.path.join(s.work_dir, "finetuning", model, task, f"seed_{seed}")
+        run_dir = os.path.join(s.work_dir, "finetuning", model, task, f"lr_{rate:g}", f"seed_{seed}")
         flag_list += [f"--output_dir={run_dir}"] + list(extra)
-        result = run_script(script, flag_list, run_dir, f"{model} on {task}, seed {seed}", upstream,
+        result = run_script(script, flag_list, run_dir, f"{model} on {task}, lr {rate:g}, seed {seed}", upstream,
                             report_only=self.report_only)
-        result.update(model=model, task=task, seed=seed, score=result["eval_results"][metric])
-        self._say(f"  {model:<16} {task:<6} seed {seed}: {metric} {result['score']:.4f} "
+        result.update(model=model, task=task, seed=seed, learning_rate=rate, score=result["eval_results"][metric])
+        self._say(f"  {model:<16} {task:<9} lr {rate:<6g} seed {seed}: {metric} {result['score']:.4f} "
                   f"({result['wall_seconds']:.0f} s{', cached' if result['cached'] else ''})")
         self.results["finetuning"][key] = result
         return result
@@ -189,9 +196,9 @@ class Reproduction:
         # Model by model: an interrupted reproduction has whole rows, and each pretraining's fine-tunings follow it.
         for model in study.models:
             for task in study.tasks:
-                for seed in self.settings.seeds:
+                for rate, seed in itertools.product(self.learning_rates(model), self.settings.seeds):
                     try:
-                        self.finetune(model, task, seed)
+                        self.finetune(model, task, seed, rate)
                     except NotRun as e:
                         if str(e) not in self.results["pending"]:
                             self.results["pending"].append(str(e))

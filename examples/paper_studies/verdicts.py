@@ -12,8 +12,60 @@ def summarize(values):
     return mean, statistics.stdev(values) if len(values) > 1 else 0.0, len(values)
 
 
+def runs_by_rate(results, model, task):
+    """`{learning rate: [score per seed]}` of a model's fine-tunings on a task."""
+    by_rate = {}
+    for run in results["finetuning"].values():
+        if run["model"] == model and run["task"] == task:
+            by_rate.setdefault(run["learning_rate"], []).append(run["score"])
+    return by_rate
+
+
+def selected_rate(results, model, task):
+    """The learning rate with the best seed mean on the dev set (the paper's selection); None if none ran.
+
+    >>> run = lambda rate, score: {"model": "m", "task": "t", "learning_rate": rate, "score": score}
+    >>> selected_rate({"finetuning": {1: run(1e-3, 0.6), 2: run(1e-3, 0.8), 3: run(5e-4, 0.65)}}, "m", "t")
+    0.001
+    """
+    by_rate = runs_by_rate(results, model, task)
+    return max(by_rate, key=lambda rate: statistics.fmean(by_rate[rate])) if by_rate else None
+
+
 def scores_of(results, model, task):
-    return [r["score"] for r in results["finetuning"].values() if r["model"] == model and r["task"] == task]
+    """The seeds' scores of a model on a task, at its selected learning rate."""
+    return runs_by_rate(results, model, task).get(selected_rate(results, model, task), [])
+
+
+def difference(results, model, other, task):
+    """`(difference of seed means, its standard error)` of two models on a task; None if either has no runs."""
+    ours, theirs = scores_of(results, model, task), scores_of(results, other, task)
+    if not ours or not theirs:
+        return None
+    (m1, s1, n1), (m2, s2, n2) = summarize(ours), summarize(theirs)
+    return m1 - m2, math.sqrt(s1 ** 2 / n1 + s2 ** 2 / n2)
+
+
+def crossing(budgets, gains):
+    """Where a least-squares line of gain against log(budget) reaches zero: the budget, or None.
+
+    None when the line does not rise (or fewer than two budgets): no crossing
+    to extrapolate to.
+
+    >>> round(crossing([10, 100], [-0.02, -0.01]))  # a point a decade: the next decade crosses
+    1000
+    >>> crossing([10, 100], [-0.01, -0.02]) is None
+    True
+    """
+    if len(budgets) < 2:
+        return None
+    xs = [math.log(b) for b in budgets]
+    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(gains)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, gains)) / spread if spread else 0.0
+    if slope <= 0:
+        return None
+    return math.exp(mean_x - mean_y / slope)
 
 
 def verdict(study, results):
@@ -27,19 +79,16 @@ def verdict(study, results):
     """
     ahead, behind, lines = 0, 0, []
     for task in study.tasks:
-        best = scores_of(results, study.better, task)
         for other in study.worse:
-            theirs = scores_of(results, other, task)
-            if not best or not theirs:
+            compared = difference(results, study.better, other, task)
+            if compared is None:
                 continue
-            (m1, s1, n1), (m2, s2, n2) = summarize(best), summarize(theirs)
-            difference = m1 - m2
-            standard_error = math.sqrt(s1 ** 2 / n1 + s2 ** 2 / n2)
-            clear = standard_error > 0 and abs(difference) > 2 * standard_error
-            ahead += clear and difference > 0
-            behind += clear and difference < 0
+            gain, standard_error = compared
+            clear = standard_error > 0 and abs(gain) > 2 * standard_error
+            ahead += clear and gain > 0
+            behind += clear and gain < 0
             lines.append(f"{TASKS[task][2]}: {model_entry(study.better)[0]} minus {model_entry(other)[0]} = "
-                         f"{100 * difference:+.2f} points (standard error {100 * standard_error:.2f}"
+                         f"{100 * gain:+.2f} points (standard error {100 * standard_error:.2f}"
                          f"{', clear' if clear else ''})")
     if not lines:
         return "not run", lines

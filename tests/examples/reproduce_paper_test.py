@@ -12,12 +12,13 @@ sys.path.insert(0, str(REPO_ROOT / "examples"))
 import paper_studies  # noqa: E402
 
 
-def _results(scores):
-    """`{(model, task): [scores over seeds]}` -> the runs' results layout."""
+def _results(scores, rate=5e-4):
+    """`{(model, task): [scores over seeds]}` -> the runs' results layout, all at one learning rate."""
     runs = {}
     for (model, task), values in scores.items():
         for seed, value in enumerate(values):
-            runs[f"{model}/{task}/{seed}"] = {"model": model, "task": task, "seed": seed, "score": value}
+            runs[f"{model}/{task}/{seed}/{rate:g}"] = {"model": model, "task": task, "seed": seed,
+                                                       "learning_rate": rate, "score": value, "wall_seconds": 60.0}
     return {"finetuning": runs}
 
 
@@ -41,6 +42,22 @@ def test_verdict_rule(bert, scratch, expected):
     word, reasons = paper_studies.verdict(study, _results(scores))
     assert word == expected
     assert len(reasons) == 2 and reasons[0].startswith("SST-2 accuracy: ")
+
+
+def test_each_model_is_judged_at_its_best_learning_rate_on_each_task():
+    study = paper_studies.Study(1, "t", "c", "p", ("scratch", "bert"), ("sst2", "mrpc"), "bert", ("scratch",))
+    low = _results({("bert", "sst2"): [0.60, 0.61, 0.62], ("bert", "mrpc"): [0.72, 0.73, 0.74],
+                    ("scratch", "sst2"): [0.70, 0.71, 0.72], ("scratch", "mrpc"): [0.70, 0.71, 0.72]}, rate=5e-4)
+    high = _results({("bert", "sst2"): [0.80, 0.81, 0.82], ("bert", "mrpc"): [0.62, 0.63, 0.64],
+                     ("scratch", "sst2"): [0.65, 0.66, 0.67], ("scratch", "mrpc"): [0.50, 0.51, 0.52]}, rate=1e-3)
+    results = {"finetuning": {**low["finetuning"], **high["finetuning"]}}
+    assert [paper_studies.selected_rate(results, m, t) for m in ("bert", "scratch") for t in ("sst2", "mrpc")] \
+        == [1e-3, 5e-4, 5e-4, 5e-4]
+    assert paper_studies.scores_of(results, "bert", "sst2") == [0.80, 0.81, 0.82]
+    # bert at 1e-3 vs scratch at 5e-4 on SST-2 (+10 points), both at 5e-4 on MRPC (+2 points): clear on both.
+    word, reasons = paper_studies.verdict(study, results)
+    assert word == "confirmed" and "+10.00 points" in reasons[0] and "+2.00 points" in reasons[1]
+    assert paper_studies.selected_rate(results, "bert", "conll") is None
 
 
 def test_summary_is_mean_and_sample_deviation():
@@ -68,14 +85,15 @@ def test_study_runs_the_real_scripts_reports_and_resumes(shared_data, minilm_pat
     results = json.loads((tmp_path / "report" / "results.json").read_text())
     runs = results["finetuning"]
     tasks = ("sst2", "mrpc", "conll", "sst2_2000")
-    assert sorted(runs) == sorted(f"{m}/{t}/1" for m in ("scratch", "bert") for t in tasks)
+    assert sorted(runs) == sorted(f"{m}/{t}/1/0.001" for m in ("scratch", "bert") for t in tasks)  # --quick's rate
     # Each score is the script's own eval_results.json, and the command names the real script and flags.
-    sst2 = runs["bert/sst2/1"]
-    written = json.loads((tmp_path / "work/finetuning/bert/sst2/seed_1/eval_results.json").read_text())
+    sst2 = runs["bert/sst2/1/0.001"]
+    written = json.loads((tmp_path / "work/finetuning/bert/sst2/lr_0.001/seed_1/eval_results.json").read_text())
     assert sst2["score"] == written["accuracy"]
     assert sst2["command"][0].endswith("run_classifier.py") and "--max_train_examples=64" in sst2["command"]
-    assert "--random_init" in runs["scratch/conll/1"]["command"]
-    assert "--max_train_examples=2000" in runs["bert/sst2_2000/1"]["command"]
+    assert "--random_init" in runs["scratch/conll/1/0.001"]["command"]
+    assert "--max_train_examples=2000" in runs["bert/sst2_2000/1/0.001"]["command"]
+    assert "--learning_rate=0.001" in sst2["command"]
     assert results["verdicts"]["1"] in ("confirmed", "contradicted", "mixed", "within noise")
     # The probes of study 1's two models: the random encoder is probe_encoder.py's --random_init of the same run.
     assert sorted(results["probes"]) == ["bert", "scratch"]
@@ -88,7 +106,7 @@ def test_study_runs_the_real_scripts_reports_and_resumes(shared_data, minilm_pat
     second = _reproduce(tmp_path)
     assert second.returncode == 0, second.stderr[-3000:]
     assert second.stdout.count("cached") == 11  # 1 pretraining + 8 fine-tuning runs + 2 probes
-    assert json.loads((tmp_path / "report" / "results.json").read_text())["finetuning"]["bert/sst2/1"]["score"] \
+    assert json.loads((tmp_path / "report" / "results.json").read_text())["finetuning"]["bert/sst2/1/0.001"]["score"] \
         == sst2["score"]
 
 
@@ -96,8 +114,8 @@ def test_study_runs_the_real_scripts_reports_and_resumes(shared_data, minilm_pat
     partial = _reproduce(tmp_path, "--report_only", "--seeds=1,2")
     assert partial.returncode == 0, partial.stderr[-3000:]
     report = (tmp_path / "report" / "REPORT.md").read_text()
-    assert "**Incomplete: 8 run(s) not finished yet**" in report and "bert on sst2, seed 2" in report
-    assert not (tmp_path / "work/finetuning/bert/sst2/seed_2").exists()
+    assert "**Incomplete: 8 run(s) not finished yet**" in report and "bert on sst2, lr 0.001, seed 2" in report
+    assert not (tmp_path / "work/finetuning/bert/sst2/lr_0.001/seed_2").exists()
 
 
 def test_the_recipe_ladder_adds_one_change_a_row_and_ends_at_run_pretrainings_preset():
@@ -125,3 +143,34 @@ def test_missing_data_is_named(tmp_path):
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0 and "glue/sst2/train.tsv is missing" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_budget_curve_gives_each_budgets_gain_and_where_its_trend_crosses_zero(tmp_path):
+    settings = paper_studies.Settings("w", str(tmp_path), (1, 2), "t", "e", "g", "c", budget_steps=(4000, 36000))
+    study = paper_studies.studies(settings)[8]
+    assert study.models == ("scratch_recipe", "recipe", "recipe@36000") and study.worse == ("scratch_recipe",)
+    # Random init at 70/71 and 40/42; the 4,000-step recipe 8 and 5 points behind, the 36,000-step one 4 and 1.
+    scores = {("scratch_recipe", "sst2_2000"): [0.70, 0.71], ("scratch_recipe", "conll"): [0.40, 0.42],
+              ("recipe", "sst2_2000"): [0.62, 0.63], ("recipe", "conll"): [0.35, 0.37],
+              ("recipe@36000", "sst2_2000"): [0.66, 0.67], ("recipe@36000", "conll"): [0.40, 0.40]}
+    results = _results(scores)
+    curve = [{"step": 1, "mlm_loss": 9.0, "train_seconds": 1.0}]
+    results["pretraining"] = {"recipe": {"steps": 4000, "wall_seconds": 300, "eval_results": {"mlm_accuracy": 0.13},
+                                         "curve": curve},
+                              "recipe@36000": {"steps": 36000, "wall_seconds": 2700, "curve": curve,
+                                               "eval_results": {"mlm_accuracy": 0.2}}}
+    rows = paper_studies.report.budget_rows(study, results)
+    assert [(steps, minutes) for steps, minutes, _, _ in rows] == [(4000, 5.0), (36000, 45.0)]
+    gain, standard_error = rows[0][3]["sst2_2000"]
+    assert round(gain, 6) == -0.08 and round(standard_error, 6) == round((2 * 0.005 ** 2) ** 0.5, 6)
+    # SST-2 gains -8 at 5 min and -4 at 45 min: +4 points per factor of 9, so zero at 45 * 9 = 405 min.
+    assert round(paper_studies.verdicts.crossing([5.0, 45.0], [-0.08, -0.04])) == 405
+    paper_studies.write_report(settings, {**results, "probes": {}, "pending": [], "calibration": {},
+                                          "wall_seconds": 1.0}, [8], "test")
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "| 36,000 steps | 45.0 min | 0.2000 | -4.00 ± 0.71 | -1.00 ± 1.00 |" in report
+    assert "SST-2, 2,000 examples: a line through the gain against log(wall time) reaches zero at about 405 min" \
+        in report
+    # CoNLL: -5 at 5 min, -1 at 45 min, so zero a quarter of the next factor of 9 on: 45 * 9 ** 0.25 = 78 min.
+    assert "CoNLL-2003 F1: a line through the gain against log(wall time) reaches zero at about 78 min" in report
+    assert (tmp_path / "study_8_gain.png").stat().st_size > 10_000
