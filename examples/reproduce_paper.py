@@ -37,6 +37,9 @@ flags.DEFINE_bool("quick", False, "Smoke-test sizes: the bundled Wikipedia sampl
                   "small fine-tuning sets, one seed, 500 CoNLL dev sentences. Under 15 minutes; the numbers mean "
                   "nothing.")
 flags.DEFINE_list("seeds", None, "Fine-tuning seeds (default 1,2,3; --quick: 1).")
+flags.DEFINE_integer("parallel_runs", 2, "Probes and fine-tunings run this many at a time (two small TensorFlow "
+                     "processes keep 2 cores busier than one); pretrainings always run alone, since their wall times "
+                     "are results.", lower_bound=1)
 flags.DEFINE_bool("report_only", False, "Write the report from the finished runs under --work_dir; start none "
                   "(unfinished runs are listed as pending).")
 flags.DEFINE_string("work_dir", None, "Runs, checkpoints and logs (default /tmp/keras_bert_paper[_quick]).")
@@ -124,6 +127,7 @@ def main(argv):
         learned_vocab_size=_pick(FLAGS.learned_vocab_size, 8192, 2000, FLAGS.quick),
         probe_train_sentences=_pick(None, 3000, 300, FLAGS.quick),
         budget_steps=budget_steps if 8 in studies else (),
+        parallel_runs=FLAGS.parallel_runs,
         quick=FLAGS.quick,
     )
     command = "python examples/reproduce_paper.py " + " ".join(sys.argv[1:])

@@ -1,10 +1,11 @@
 """`Reproduction`: plans the chosen studies' runs and runs them in dependency order."""
 
+import concurrent.futures
 import functools
-import itertools
 import json
 import os
 import statistics
+import threading
 import time
 
 from paper_studies.catalog import (
@@ -21,10 +22,12 @@ class Reproduction:
         self.report_only = report_only  # gather finished runs, start none
         self.results = {"pretraining": {}, "finetuning": {}, "calibration": {}, "probes": {}, "pending": []}
         self._start = time.time()
+        self._print_lock = threading.Lock()
 
     def _say(self, text):
         elapsed = time.time() - self._start
-        print(f"[{elapsed / 60:6.1f} min] {text}", flush=True)
+        with self._print_lock:  # runs finish on several threads; one whole line each
+            print(f"[{elapsed / 60:6.1f} min] {text}", flush=True)
 
     # data
 
@@ -191,18 +194,6 @@ class Reproduction:
             f.write("\n\n".join(blocks[: s.conll_eval_sentences]) + "\n")
         return path
 
-    def run_study(self, study):
-        self._say(f"study {study.number}: {study.title}")
-        # Model by model: an interrupted reproduction has whole rows, and each pretraining's fine-tunings follow it.
-        for model in study.models:
-            for task in study.tasks:
-                for rate, seed in itertools.product(self.learning_rates(model), self.settings.seeds):
-                    try:
-                        self.finetune(model, task, seed, rate)
-                    except NotRun as e:
-                        if str(e) not in self.results["pending"]:
-                            self.results["pending"].append(str(e))
-
     def probe(self, model):
         """Linear probes of a model's frozen last layer (probe_encoder.py): token identity, POS and chunk tags."""
         s = self.settings
@@ -224,28 +215,41 @@ class Reproduction:
         self.results["probes"][model] = result
         return result
 
-    def run_probes(self, study_numbers):
-        """Probes the models of `PROBED_MODELS` that the chosen studies fine-tune."""
-        chosen = studies(self.settings)
-        models = [m for m in PROBED_MODELS if any(m in chosen[n].models for n in study_numbers)]
-        if models:
-            self._say("probes: what the last layer holds")
-        for model in models:
-            try:
-                self.probe(model)
-            except NotRun as e:
-                if str(e) not in self.results["pending"]:
-                    self.results["pending"].append(str(e))
+    def _unless_pending(self, job, *args):
+        """Runs `job(*args)`; a run that may not start (report-only mode) is listed as pending instead."""
+        try:
+            job(*args)
+        except NotRun as e:
+            if str(e) not in self.results["pending"]:
+                self.results["pending"].append(str(e))
 
     def run(self, study_numbers, probes=False):
+        """Runs the chosen studies (and the probes of their models); returns the results."""
+        s = self.settings
+        chosen = [studies(s)[number] for number in study_numbers]
+        models = list(dict.fromkeys(model for study in chosen for model in study.models))
+        probed = [model for model in PROBED_MODELS if model in models] if probes else []
         if 5 in study_numbers:
+            self._unless_pending(self.calibrate)  # first, on a machine not yet busy with anything else of ours
+        # Pretrainings one at a time, alone on the machine: their wall times are results (studies 5 and 8).
+        for pretrained in dict.fromkeys(model_entry(model)[1] for model in models):
+            if pretrained:
+                self._unless_pending(self.pretrain, pretrained)
+        # Then the probes and fine-tunings, `parallel_runs` at a time (their times are not results). Each
+        # (model, task, rate, seed) once, though several studies share it.
+        jobs = [(self.probe, model) for model in probed]
+        jobs += list(dict.fromkeys(
+            (self.finetune, model, task, seed, rate) for study in chosen for model in study.models
+            for task in study.tasks for rate in self.learning_rates(model) for seed in s.seeds))
+        self._conll_eval_file  # written once, before the threads share it
+        self._say(f"{len(probed)} probe(s) and {len(jobs) - len(probed)} fine-tuning(s), {s.parallel_runs} at a time")
+        with concurrent.futures.ThreadPoolExecutor(max_workers=s.parallel_runs) as pool:
+            futures = [pool.submit(self._unless_pending, *job) for job in jobs]
             try:
-                self.calibrate()  # first, on a machine not yet busy with anything else of ours
-            except NotRun as e:
-                self.results["pending"].append(str(e))
-        if probes:  # first: a minute each, and an interrupted reproduction then has them all
-            self.run_probes(study_numbers)
-        for number in study_numbers:
-            self.run_study(studies(self.settings)[number])
+                for future in futures:
+                    future.result()
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # a failed run stops the reproduction; finished runs are kept
+                raise
         self.results["wall_seconds"] = time.time() - self._start
         return self.results
