@@ -43,9 +43,11 @@ def _caveats(s):
     return [
         "## What this miniature can and cannot show",
         "",
-        f"- Scale: each 2-layer pretraining sees {tokens:,} token positions, about 1/{paper_tokens // tokens:,} of "
+        f"- Scale: a {s.pretrain_steps:,}-step 2-layer pretraining sees {tokens:,} token positions, about "
+        f"1/{paper_tokens // tokens:,} of "
         "BERT-Base's 128,000 tokens x 1M steps, with a model of ~4.4M parameters (3.9M of them the embedding "
-        "table) instead of 110M. Effects the paper measured in tenths of a point are below this run's seed noise; "
+        f"table; {0.5 + s.learned_vocab_size * 128 / 1e6:.1f}M with the recipe's {s.learned_vocab_size:,}-piece "
+        "vocabulary) instead of 110M. Effects the paper measured in tenths of a point are below this run's seed noise; "
         "the large ones (pretraining vs none, MLM vs LTR on MRPC) are the ones a miniature can hope to show.",
         "- Next-sentence data: instances follow the original create_pretraining_data.py, where a segment pair "
         "from a one-chunk stretch of text always takes a random B, so about 57% of pairs are random (majority "
