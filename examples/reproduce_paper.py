@@ -1,6 +1,6 @@
 """Checks BERT's central claims on this machine, in miniature, and writes a report with plots.
 
-    python examples/reproduce_paper.py --quick            # every study, tiny sizes: a smoke run, < 15 min
+    python examples/reproduce_paper.py --quick            # every study, tiny sizes: a smoke run, 23 min here
     python examples/reproduce_paper.py                    # the real run: a few hours on 2 CPU cores
     python examples/reproduce_paper.py --studies=1,3 --seeds=1,2,3,4,5
 
@@ -34,8 +34,8 @@ flags.DEFINE_list("budget_steps", None, "Study 8's pretraining budgets of the re
 flags.DEFINE_bool("probes", True, "Also probe the frozen last layer of the studies' random-init, MLM, LTR and recipe "
                   "models (probe_encoder.py: token identity, POS and chunk tags).")
 flags.DEFINE_bool("quick", False, "Smoke-test sizes: the bundled Wikipedia sample, 150 pretraining steps, "
-                  "small fine-tuning sets, one seed, 500 CoNLL dev sentences. Under 15 minutes; the numbers mean "
-                  "nothing.")
+                  "small fine-tuning sets, one seed, 500 CoNLL dev sentences. About 23 minutes on 2 cores; the "
+                  "numbers mean nothing.")
 flags.DEFINE_list("seeds", None, "Fine-tuning seeds (default 1,2,3; --quick: 1).")
 flags.DEFINE_integer("parallel_runs", 2, "Probes and fine-tunings run this many at a time (two small TensorFlow "
                      "processes keep 2 cores busier than one); pretrainings always run alone, since their wall times "
