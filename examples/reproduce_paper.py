@@ -75,23 +75,32 @@ def _pick(value, full, quick, is_quick):
     return value if value is not None else (quick if is_quick else full)
 
 
+def _numbers(flag, values, kind):
+    """The items of the list flag `--flag` as `kind` (int or float); a ValueError naming the flag if one is not."""
+    try:
+        return tuple(kind(value) for value in values)
+    except ValueError:
+        raise ValueError(f"--{flag}={','.join(values)}: give {'whole ' if kind is int else ''}numbers separated by "
+                         "commas.") from None
+
+
 def main(argv):
     del argv
     data = FLAGS.data_dir
     suffix = "_quick" if FLAGS.quick else ""
     repo = os.path.dirname(paper_studies.EXAMPLES)
     try:
-        studies = sorted({int(n) for n in FLAGS.studies})
+        studies = sorted(set(_numbers("studies", FLAGS.studies, int)))
         if not set(studies) <= set(range(1, 9)):
             raise ValueError(f"--studies={','.join(FLAGS.studies)}: the studies are 1 to 8.")
-        seeds = tuple(int(n) for n in _pick(FLAGS.seeds, ["1", "2", "3"], ["1"], FLAGS.quick))
-        budget_steps = tuple(int(n) for n in _pick(FLAGS.budget_steps, ["4000", "12000", "36000"], ["50", "150"],
-                                                   FLAGS.quick))
-        finetune_learning_rates = tuple(float(r) for r in _pick(FLAGS.finetune_learning_rates, ["5e-4", "1e-3"],
-                                                                  ["1e-3"], FLAGS.quick))
+        seeds = _numbers("seeds", _pick(FLAGS.seeds, ["1", "2", "3"], ["1"], FLAGS.quick), int)
+        budget_steps = _numbers("budget_steps", _pick(FLAGS.budget_steps, ["4000", "12000", "36000"], ["50", "150"],
+                                                      FLAGS.quick), int)
+        rates = _pick(FLAGS.finetune_learning_rates, ["5e-4", "1e-3"], ["1e-3"], FLAGS.quick)
+        finetune_learning_rates = _numbers("finetune_learning_rates", rates, float)
         if not finetune_learning_rates or min(finetune_learning_rates) <= 0:
-            raise ValueError(f"--finetune_learning_rates={','.join(FLAGS.finetune_learning_rates)}: give one or "
-                             "more positive rates, e.g. 5e-4,1e-3.")
+            raise ValueError(f"--finetune_learning_rates={','.join(rates)}: give one or more positive rates, e.g. "
+                             "5e-4,1e-3.")
         if 8 in studies and not budget_steps:
             raise ValueError("study 8 needs --budget_steps (pretraining updates per budget), or leave it out of "
                              "--studies.")

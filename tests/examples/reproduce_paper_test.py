@@ -174,3 +174,14 @@ def test_the_budget_curve_gives_each_budgets_gain_and_where_its_trend_crosses_ze
     # CoNLL: -5 at 5 min, -1 at 45 min, so zero a quarter of the next factor of 9 on: 45 * 9 ** 0.25 = 78 min.
     assert "CoNLL-2003 F1: a line through the gain against log(wall time) reaches zero at about 78 min" in report
     assert (tmp_path / "study_8_gain.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("flag, message", [
+    ("--seeds=1,a", "--seeds=1,a: give whole numbers separated by commas."),
+    ("--finetune_learning_rates=5e-4,x", "--finetune_learning_rates=5e-4,x: give numbers separated by commas."),
+    ("--finetune_learning_rates=0", "--finetune_learning_rates=0: give one or more positive rates"),
+])
+def test_bad_list_flags_are_named(flag, message):
+    result = subprocess.run([sys.executable, "examples/reproduce_paper.py", flag],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and message in result.stderr and "Traceback" not in result.stderr
