@@ -21,6 +21,15 @@ def runs_by_rate(results, model, task):
     return by_rate
 
 
+def _selected(results, model, task):
+    """`(rate, seeds' scores)` at the rate with the best seed mean; `(None, [])` if none ran."""
+    by_rate = runs_by_rate(results, model, task)
+    if not by_rate:
+        return None, []
+    rate = max(by_rate, key=lambda r: statistics.fmean(by_rate[r]))
+    return rate, by_rate[rate]
+
+
 def selected_rate(results, model, task):
     """The learning rate with the best seed mean on the dev set (the paper's selection); None if none ran.
 
@@ -28,13 +37,12 @@ def selected_rate(results, model, task):
     >>> selected_rate({"finetuning": {1: run(1e-3, 0.6), 2: run(1e-3, 0.8), 3: run(5e-4, 0.65)}}, "m", "t")
     0.001
     """
-    by_rate = runs_by_rate(results, model, task)
-    return max(by_rate, key=lambda rate: statistics.fmean(by_rate[rate])) if by_rate else None
+    return _selected(results, model, task)[0]
 
 
 def scores_of(results, model, task):
     """The seeds' scores of a model on a task, at its selected learning rate."""
-    return runs_by_rate(results, model, task).get(selected_rate(results, model, task), [])
+    return _selected(results, model, task)[1]
 
 
 def difference(results, model, other, task):
