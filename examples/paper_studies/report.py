@@ -138,9 +138,9 @@ def write_report(settings, results, study_numbers, command):
         "",
         f"- Hardware: {_hardware()}.",
         f"- Time: {compute / 60:.1f} min for all pretraining and fine-tuning runs (each as first measured; a "
-        f"resumed reproduction reuses finished runs; pretrainings ran alone, probes and fine-tunings "
-        f"{s.parallel_runs} at a time), {results['wall_seconds'] / 60:.1f} min for the invocation that wrote this "
-        "report.",
+        f"resumed reproduction reuses finished runs; with --parallel_runs={s.parallel_runs} pretrainings run alone, "
+        f"probes and fine-tunings {s.parallel_runs} at a time), {results['wall_seconds'] / 60:.1f} min for the "
+        "invocation that wrote this report.",
         f"- Pretraining: BERT-Tiny shape (hidden 128, 2 heads, intermediate 512; 2 layers unless stated), "
         f"BERT uncased vocabulary"
         + (f" (the recipe rows: {s.learned_vocab_size:,} pieces learned from the pretraining text)"

@@ -144,9 +144,13 @@ class Reproduction:
             return s.finetune_learning_rates
         return (s.minilm_learning_rate if rate_kind == "minilm" else s.feature_learning_rate,)
 
+    @staticmethod
+    def _finetune_key(model, task, seed, rate):
+        return f"{model}/{task}/{seed}/{rate:g}"
+
     def finetune(self, model, task, seed, rate):
         s = self.settings
-        key = f"{model}/{task}/{seed}/{rate:g}"
+        key = self._finetune_key(model, task, seed, rate)
         if key in self.results["finetuning"]:
             return self.results["finetuning"][key]
         _, pretrained, extra, rate_kind = model_entry(model)
@@ -251,5 +255,9 @@ class Reproduction:
             except BaseException:
                 pool.shutdown(cancel_futures=True)  # a failed run stops the reproduction; finished runs are kept
                 raise
+        # Threads finish in any order; the results (and so results.json and the report) keep the plan's.
+        planned = {"probes": probed, "finetuning": [self._finetune_key(*job[1:]) for job in jobs[len(probed):]]}
+        for group, keys in planned.items():
+            self.results[group] = {key: self.results[group][key] for key in keys if key in self.results[group]}
         self.results["wall_seconds"] = time.time() - self._start
         return self.results
