@@ -52,6 +52,10 @@ flags.DEFINE_bool("skip_bad_rows", False, "Skip data rows with the wrong number 
                   "score that is not a number (each file logs how many, and where) instead of stopping at the first.")
 flags.DEFINE_integer("max_train_examples", None, "Train on the first N examples only (learning curves, quick runs).",
                      lower_bound=1)
+flags.DEFINE_enum("pooling", "pooler", ["pooler", "mean", "max", "cls"], "What the output layer reads: the "
+                  "paper's pooler over [CLS] (pooler), or the mean, maximum or raw [CLS] of the last layer's token "
+                  "vectors. mean suits encoders pretrained by masked LM alone (run_pretraining.py "
+                  "--recipe=small_budget), whose pooler nothing trained.")
 flags.DEFINE_float("weight_decay", 0.01, "AdamW decoupled weight decay.", lower_bound=0.0)
 FLAGS = flags.FLAGS
 # Library arguments -> this script's flags, for error messages.
@@ -100,7 +104,8 @@ def main(argv):
             with strategy.scope():
                 # The head's dropout is the checkpoint's hidden dropout, as in transformers (0.1 for BERT).
                 classifier = keras_bert.BertClassifier(encoder, num_classes=max(len(label_names), 1),
-                                                       dropout=encoder.config.hidden_dropout_prob)
+                                                       dropout=encoder.config.hidden_dropout_prob,
+                                                       pooling=FLAGS.pooling)
             common_flags.enable_lora_from_flags(classifier, FLAGS, strategy)
         else:
             label_names, lower_case = tuple(saved["label_names"]), saved["lower_case"]

@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -33,3 +34,25 @@ def test_regression_head_and_bad_num_classes():
 
 def test_serialization():
     run_serialization_test(BertClassifier(_encoder(), num_classes=2, dropout=0.2), (_inputs(),))
+
+
+def test_mean_pooling_reads_the_average_of_real_tokens_and_leaves_the_pooler_out():
+    import warnings
+
+    encoder = _encoder()
+    classifier = BertClassifier(encoder, num_classes=3, pooling="mean")
+    inputs = _inputs()
+    sequence = encoder(inputs)["sequence_output"].numpy()
+    mask = inputs["input_mask"][:, :, None]
+    mean = (sequence * mask).sum(axis=1) / mask.sum(axis=1)  # by hand: padding left out
+    dense = classifier.get_layer("logits")
+    np.testing.assert_allclose(classifier(inputs), mean @ dense.kernel.numpy() + dense.bias.numpy(), atol=1e-5)
+    assert not any(w.path.startswith("pooler") for w in classifier.trainable_weights)
+    classifier.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        classifier.fit(inputs, np.array([0, 1, 2]), epochs=1, verbose=0)
+    assert not [w for w in caught if "Gradients do not exist" in str(w.message)]
+    run_serialization_test(BertClassifier(_encoder(), num_classes=2, pooling="max"), (_inputs(),))
+    with pytest.raises(ValueError, match="pooling='first'.*use pooler, mean"):
+        BertClassifier(_encoder(), num_classes=2, pooling="first")
