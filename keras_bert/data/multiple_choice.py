@@ -6,7 +6,7 @@ import os
 
 import tensorflow as tf
 
-from keras_bert.data.classification_dataset import trim_to_longest
+from keras_bert.data.classification_dataset import BATCH_LENGTH_MULTIPLE, trim_to_longest
 from keras_bert.data.text_files import open_utf8
 
 SWAG_COLUMNS = ("sent1", "sent2", "ending0", "ending1", "ending2", "ending3", "label")
@@ -100,7 +100,8 @@ def multiple_choice_dataset(examples, preprocessor, batch_size, shuffle=False, s
     Returns:
         A `tf.data.Dataset` of `(inputs, labels)`: the encoder's input dict,
         each int32 `(batch, choices, length)` with `length` the batch's
-        longest row (`trim_to_longest`), and int32 `(batch,)` labels.
+        longest row rounded up to a multiple of `BATCH_LENGTH_MULTIPLE`
+        (`trim_to_longest`), and int32 `(batch,)` labels.
 
     Example:
     >>> import os, tempfile
@@ -111,7 +112,7 @@ def multiple_choice_dataset(examples, preprocessor, batch_size, shuffle=False, s
     >>> examples = MultipleChoiceExamples(["she opens"], [["she walks in", "she flies"]], [0], "swag.csv")
     >>> inputs, labels = next(iter(multiple_choice_dataset(examples, BertPreprocessor(vocab, seq_length=10), 1)))
     >>> inputs["input_word_ids"].numpy().tolist(), labels.numpy().tolist()
-    ([[[2, 5, 6, 3, 5, 7, 8, 3], [2, 5, 6, 3, 5, 9, 3, 0]]], [0])
+    ([[[2, 5, 6, 3, 5, 7, 8, 3, 0, 0], [2, 5, 6, 3, 5, 9, 3, 0, 0, 0]]], [0])
     """
     choices = len(examples.endings[0])
     dataset = tf.data.Dataset.from_tensor_slices(
@@ -125,6 +126,6 @@ def multiple_choice_dataset(examples, preprocessor, batch_size, shuffle=False, s
         repeated = tf.reshape(tf.repeat(contexts[:, None], choices, axis=1), [-1])
         packed = preprocessor((repeated, tf.reshape(endings, [-1])))
         shape = [-1, choices, preprocessor.seq_length]
-        return trim_to_longest({k: tf.reshape(v, shape) for k, v in packed.items()}), labels
+        return trim_to_longest({k: tf.reshape(v, shape) for k, v in packed.items()}, BATCH_LENGTH_MULTIPLE), labels
 
     return dataset.batch(batch_size).map(pack, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from keras_bert.data.classification_dataset import trim_to_longest
+from keras_bert.data.classification_dataset import BATCH_LENGTH_MULTIPLE, trim_to_longest
 from keras_bert.data.text_files import open_utf8
 from keras_bert.features import INPUT_NAMES
 from keras_bert.text.windowing import context_values, pack_question_windows
@@ -202,18 +202,18 @@ def squad_dataset(features, batch_size, shuffle=False, seed=None):
 
     Returns:
         A `tf.data.Dataset` of `(inputs, labels)`: the encoder's input dict,
-        each `(batch, length)` with `length` the batch's longest row
-        (`trim_to_longest`), and `{"start_logits": (batch,), "end_logits":
+        each `(batch, length)` with `length` the batch's longest row rounded
+        up to a multiple of `BATCH_LENGTH_MULTIPLE` (`trim_to_longest`), and `{"start_logits": (batch,), "end_logits":
         (batch,)}` int32 answer positions (0 for prediction windows).
 
     Example:
-    >>> features = {"input_word_ids": np.array([[101, 7, 102, 0]] * 3, "int32"),
-    ...             "input_mask": np.array([[1, 1, 1, 0]] * 3, "int32"),
-    ...             "input_type_ids": np.zeros((3, 4), "int32"),
+    >>> features = {"input_word_ids": np.array([[101, 7, 102] + [0] * 29] * 3, "int32"),
+    ...             "input_mask": np.array([[1, 1, 1] + [0] * 29] * 3, "int32"),
+    ...             "input_type_ids": np.zeros((3, 32), "int32"),
     ...             "start_positions": np.array([1, 1, 0], "int32"),
     ...             "end_positions": np.array([1, 2, 0], "int32")}
     >>> [tuple(x["input_word_ids"].shape) for x, _ in squad_dataset(features, 2)]
-    [(2, 3), (1, 3)]
+    [(2, 16), (1, 16)]
     """
     inputs = {k: features[k] for k in INPUT_NAMES}
     labels = {"start_logits": features["start_positions"], "end_logits": features["end_positions"]}
@@ -221,7 +221,7 @@ def squad_dataset(features, batch_size, shuffle=False, seed=None):
     if shuffle:
         dataset = dataset.shuffle(len(features["start_positions"]), seed=seed, reshuffle_each_iteration=True)
     return (dataset.batch(batch_size)
-            .map(lambda x, y: (trim_to_longest(x), y), num_parallel_calls=tf.data.AUTOTUNE)
+            .map(lambda x, y: (trim_to_longest(x, BATCH_LENGTH_MULTIPLE), y), num_parallel_calls=tf.data.AUTOTUNE)
             .prefetch(tf.data.AUTOTUNE))
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from keras_bert.data.classification_dataset import trim_to_longest
+from keras_bert.data.classification_dataset import BATCH_LENGTH_MULTIPLE, trim_to_longest
 from keras_bert.features import IGNORED_LABEL, INPUT_NAMES
 from keras_bert.text.packing import pack_segments
 from keras_bert.text.word_alignment import first_piece_positions, word_starts
@@ -87,7 +87,7 @@ def token_classification_features(sentences, tokenizer, label_names, seq_length)
 
 
 def token_classification_dataset(features, batch_size, shuffle=False, seed=None):
-    """`(inputs, labels)` batches from `token_classification_features`, trimmed to the longest row.
+    """`(inputs, labels)` batches from `token_classification_features`, trimmed to the longest row (rounded up).
 
     Args:
         features: the dict `token_classification_features` returns.
@@ -98,15 +98,16 @@ def token_classification_dataset(features, batch_size, shuffle=False, seed=None)
     Returns:
         A `tf.data.Dataset` of `(inputs, labels)`: the encoder's input dict
         and the int32 labels, each `(batch, length)` with `length` the
-        batch's longest row (`trim_to_longest`).
+        batch's longest row rounded up to a multiple of
+        `BATCH_LENGTH_MULTIPLE`, at most the windows' length
+        (`trim_to_longest`).
 
     Example:
-    >>> features = {"input_word_ids": np.array([[2, 5, 3, 0], [2, 5, 6, 3]], "int32"),
-    ...             "input_mask": np.array([[1, 1, 1, 0], [1, 1, 1, 1]], "int32"),
-    ...             "input_type_ids": np.zeros((2, 4), "int32"),
-    ...             "labels": np.array([[-100, 1, -100, -100], [-100, 1, 0, -100]], "int32")}
-    >>> [(tuple(x["input_word_ids"].shape), y.numpy().tolist()) for x, y in token_classification_dataset(features, 1)]
-    [((1, 3), [[-100, 1, -100]]), ((1, 4), [[-100, 1, 0, -100]])]
+    >>> mask = np.array([[1] * 3 + [0] * 17, [1] * 18 + [0] * 2], "int32")  # windows of 20 pieces
+    >>> features = {"input_word_ids": mask * 5, "input_mask": mask, "input_type_ids": 0 * mask,
+    ...             "labels": np.where(mask == 1, 1, -100).astype("int32")}
+    >>> [(tuple(x["input_word_ids"].shape), tuple(y.shape)) for x, y in token_classification_dataset(features, 1)]
+    [((1, 16), (1, 16)), ((1, 20), (1, 20))]
     """
     inputs = {k: features[k] for k in INPUT_NAMES}
     dataset = tf.data.Dataset.from_tensor_slices((inputs, features["labels"]))
@@ -114,7 +115,7 @@ def token_classification_dataset(features, batch_size, shuffle=False, seed=None)
         dataset = dataset.shuffle(len(features["labels"]), seed=seed, reshuffle_each_iteration=True)
 
     def trim(inputs, labels):
-        inputs = trim_to_longest(inputs)
+        inputs = trim_to_longest(inputs, BATCH_LENGTH_MULTIPLE)
         return inputs, labels[:, : tf.shape(inputs["input_mask"])[1]]
 
     return dataset.batch(batch_size).map(trim, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
