@@ -48,7 +48,7 @@ INSTANCES = {
 # run_pretraining.py's --recipe=small_budget with a vocabulary learned from the pretraining text.
 RECIPE = {
     "recipe_no_dropout": ("MLM + NSP, dropout off", ["--dropout=0"], "pairs"),
-    "recipe_packed": ("+ packed windows, MLM only", ["--dropout=0"], "packed"),
+    "recipe_packed": ("+ packed windows, MLM only, sentence tasks read the tokens' mean", ["--dropout=0"], "packed"),
     "recipe": ("+ vocabulary learned from the corpus (the recipe)", ["--recipe=small_budget"], "packed_learned_vocab"),
 }
 
@@ -79,6 +79,21 @@ def pretraining_entry(name):
     if steps:
         description = f"{description}, {int(steps):,} steps"
     return description, flag_list, layout[0] if layout else "pairs", int(steps) if steps else None
+
+
+# Models whose sentence-task head reads the mean of the last layer's token vectors (run_classifier.py
+# --pooling=mean) instead of the pooler over [CLS]: MLM-only pretraining (no NSP) leaves the pooler untrained, and
+# the recipe's random-init baseline shares the recipe's fine-tuning.
+MEAN_POOLED = ("recipe_packed", "recipe", "scratch_recipe")
+
+
+def sentence_pooling(name):
+    """run_classifier.py's --pooling for a fine-tuned model (`NAME@STEPS` as NAME).
+
+    >>> sentence_pooling("recipe@12000"), sentence_pooling("bert")
+    ('mean', 'pooler')
+    """
+    return "mean" if name.partition("@")[0] in MEAN_POOLED else "pooler"
 
 
 def model_entry(name):
@@ -161,7 +176,7 @@ STUDIES = {
              ("bert", "mask_100_0_0", "mask_80_0_20"), ("conll", "sst2"), "bert", ("mask_100_0_0", "mask_80_0_20")),
     7: Study(7, "A small-budget recipe",
              "At the same budget, the recipe (packed MLM-only windows, dropout off, a vocabulary learned from the "
-             "corpus) transfers better than BERT's own setup, and than no pretraining of the same architecture.",
+             "corpus; sentence tasks fine-tuned on the mean of the token vectors) transfers better than BERT's own setup, and than no pretraining of the same architecture.",
              "Not the paper's claim: the small-budget work after it (Izsak et al. 2021, \"How to Train BERT with an "
              "Academic Budget\"; Geiping and Goldstein 2022, \"Cramming\") drops NSP for packed sequences and "
              "turns dropout off. Each recipe row adds one change to the row above.",

@@ -9,7 +9,7 @@ import threading
 import time
 
 from paper_studies.catalog import (
-    INSTANCES, PROBED_MODELS, PROBES, SUBSETS, TASKS, model_entry, pretraining_entry, studies,
+    INSTANCES, PROBED_MODELS, PROBES, SUBSETS, TASKS, model_entry, pretraining_entry, sentence_pooling, studies,
 )
 from paper_studies.runner import NotRun, run_script
 
@@ -169,6 +169,8 @@ class Reproduction:
         if limit:
             flag_list.append(f"--max_train_examples={limit}")
         script, metric, _ = TASKS[task]
+        if script == "run_classifier.py" and sentence_pooling(model) != "pooler":
+            flag_list.append(f"--pooling={sentence_pooling(model)}")
         if task == "conll":
             flag_list += [f"--train_file={os.path.join(s.conll_dir, 'train.txt')}", f"--eval_file={self._conll_eval_file}"]
         else:

@@ -136,6 +136,12 @@ def test_the_recipe_ladder_adds_one_change_a_row_and_ends_at_run_pretrainings_pr
     assert flag_sets[-1] == {"--recipe=small_budget"} and paper_studies.catalog.INSTANCES[layouts[-1]][1]
     # The shared --learning_rate is given explicitly, so it wins over the preset's: they must agree.
     assert preset["learning_rate"] == paper_studies.Settings("w", "r", (1,), "t", "e", "g", "c").pretrain_learning_rate
+    # Sentence tasks read the tokens' mean once NSP is gone (nothing trains the pooler), and the recipe's random
+    # baseline is fine-tuned the same way; BERT's setup and the paper's studies keep the pooler.
+    pooling = {name: paper_studies.catalog.sentence_pooling(name) for name in (*paper_studies.catalog.RECIPE, "bert")}
+    assert pooling == {"recipe_no_dropout": "pooler", "recipe_packed": "mean", "recipe": "mean", "bert": "pooler"}
+    assert paper_studies.catalog.sentence_pooling("scratch_recipe") == "mean" == \
+        paper_studies.catalog.sentence_pooling("recipe@36000")
 
 
 def test_missing_data_is_named(tmp_path):
