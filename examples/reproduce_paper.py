@@ -1,6 +1,6 @@
 """Checks BERT's central claims on this machine, in miniature, and writes a report with plots.
 
-    python examples/reproduce_paper.py --quick            # every study, tiny sizes: a smoke run, 23 min here
+    python examples/reproduce_paper.py --quick            # every study, tiny sizes: a smoke run, ~14 min here
     python examples/reproduce_paper.py                    # the real run: a few hours on 2 CPU cores
     python examples/reproduce_paper.py --studies=1,3 --seeds=1,2,3,4,5
 
@@ -30,16 +30,16 @@ _SAMPLE = os.path.join(paper_studies.EXAMPLES, "data", "wiki_sample")
 
 flags.DEFINE_list("studies", [str(n) for n in range(1, 9)], "Which studies to run (1-8).")
 flags.DEFINE_list("budget_steps", None, "Study 8's pretraining budgets of the recipe, in updates (default "
-                  "4000,12000,36000; --quick 50,150). The report gives each one's wall time.")
+                  "4000,12000,36000; --quick 20,60). The report gives each one's wall time.")
 flags.DEFINE_bool("probes", True, "Also probe the frozen last layer of the studies' random-init, MLM, LTR and recipe "
                   "models (probe_encoder.py: token identity, POS and chunk tags).")
-flags.DEFINE_bool("quick", False, "Smoke-test sizes: the bundled Wikipedia sample, 150 pretraining steps, "
-                  "small fine-tuning sets, one seed, 500 CoNLL dev sentences. About 23 minutes on 2 cores; the "
+flags.DEFINE_bool("quick", False, "Smoke-test sizes: the bundled Wikipedia sample, 60 pretraining steps, "
+                  "small fine-tuning sets, one seed, 200 CoNLL dev sentences. About 14 minutes on 2 cores; the "
                   "numbers mean nothing.")
 flags.DEFINE_list("seeds", None, "Fine-tuning seeds (default 1,2,3; --quick: 1).")
 flags.DEFINE_integer("parallel_runs", 2, "Probes and fine-tunings run this many at a time (two small TensorFlow "
-                     "processes keep 2 cores busier than one); pretrainings always run alone, since their wall times "
-                     "are results.", lower_bound=1)
+                     "processes keep 2 cores busier than one); pretrainings run alone, since their wall times are "
+                     "results, except with --quick.", lower_bound=1)
 flags.DEFINE_bool("report_only", False, "Write the report from the finished runs under --work_dir; start none "
                   "(unfinished runs are listed as pending).")
 flags.DEFINE_string("work_dir", None, "Runs, checkpoints and logs (default /tmp/keras_bert_paper[_quick]).")
@@ -48,7 +48,7 @@ flags.DEFINE_string("data_dir", os.path.normpath(_DATA), "Folder with glue/, con
 flags.DEFINE_string("pretrain_files", None, "Text to pretrain on (default: wiki_00..wiki_19; --quick: the bundled "
                     "sample).")
 flags.DEFINE_string("pretrain_eval_files", None, "Held-out text (default: wiki_31; --quick: the bundled sample's).")
-flags.DEFINE_integer("pretrain_steps", None, "Updates of each 2-layer pretraining (default 4000; --quick 150).",
+flags.DEFINE_integer("pretrain_steps", None, "Updates of each 2-layer pretraining (default 4000; --quick 60).",
                      lower_bound=1)
 flags.DEFINE_integer("max_seq_length", 64, "Sequence length for pretraining and fine-tuning.", lower_bound=3)
 flags.DEFINE_float("pretrain_learning_rate", 1e-3, "Peak pretraining lr (high: the budget is short).", lower_bound=0.0)
@@ -94,7 +94,7 @@ def main(argv):
         if not set(studies) <= set(range(1, 9)):
             raise ValueError(f"--studies={','.join(FLAGS.studies)}: the studies are 1 to 8.")
         seeds = _numbers("seeds", _pick(FLAGS.seeds, ["1", "2", "3"], ["1"], FLAGS.quick), int)
-        budget_steps = _numbers("budget_steps", _pick(FLAGS.budget_steps, ["4000", "12000", "36000"], ["50", "150"],
+        budget_steps = _numbers("budget_steps", _pick(FLAGS.budget_steps, ["4000", "12000", "36000"], ["20", "60"],
                                                       FLAGS.quick), int)
         rates = _pick(FLAGS.finetune_learning_rates, ["5e-4", "1e-3"], ["1e-3"], FLAGS.quick)
         finetune_learning_rates = _numbers("finetune_learning_rates", rates, float)
@@ -121,14 +121,14 @@ def main(argv):
         glue_dir=os.path.join(data, "glue"),
         conll_dir=os.path.join(data, "conll2003"),
         max_seq_length=FLAGS.max_seq_length,
-        pretrain_steps=_pick(FLAGS.pretrain_steps, 4000, 150, FLAGS.quick),
+        pretrain_steps=_pick(FLAGS.pretrain_steps, 4000, 60, FLAGS.quick),
         pretrain_learning_rate=FLAGS.pretrain_learning_rate,
-        steps_per_loop=25 if FLAGS.quick else 100,
+        steps_per_loop=20 if FLAGS.quick else 100,
         calibration_steps=10 if FLAGS.quick else 30,
         train_examples=(("sst2", _pick(FLAGS.sst2_examples, 8000, 500, FLAGS.quick)),
                         ("mrpc", _pick(FLAGS.mrpc_examples, 0, 300, FLAGS.quick)),
                         ("conll", _pick(FLAGS.conll_examples, 3000, 300, FLAGS.quick))),
-        conll_eval_sentences=500 if FLAGS.quick else 0,
+        conll_eval_sentences=200 if FLAGS.quick else 0,
         finetune_epochs=_pick(FLAGS.finetune_epochs, 3.0, 1.0, FLAGS.quick),
         minilm_epochs=_pick(FLAGS.minilm_epochs, 2.0, 1.0, FLAGS.quick),
         minilm_learning_rate=FLAGS.minilm_learning_rate,
@@ -137,6 +137,7 @@ def main(argv):
         probe_train_sentences=_pick(None, 3000, 300, FLAGS.quick),
         budget_steps=budget_steps if 8 in studies else (),
         parallel_runs=FLAGS.parallel_runs,
+        parallel_pretraining=FLAGS.quick,
         quick=FLAGS.quick,
     )
     command = "python examples/reproduce_paper.py " + " ".join(sys.argv[1:])

@@ -33,7 +33,10 @@ class Settings:
     learned_vocab_size: int = 8192  # study 7's vocabulary, learned from pretrain_files
     probe_train_sentences: int = 3000
     budget_steps: tuple = ()  # study 8's pretraining budgets, in updates (empty: no study 8)
-    parallel_runs: int = 2  # probes and fine-tunings at a time (pretrainings always run alone)
+    parallel_runs: int = 2  # probes and fine-tunings at a time
+    # Pretrainings run alone unless this is set: their wall times are results (studies 5 and 8), except in a
+    # smoke run.
+    parallel_pretraining: bool = False
     quick: bool = False
 
 

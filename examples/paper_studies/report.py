@@ -138,11 +138,12 @@ def write_report(settings, results, study_numbers, command):
         "",
         f"- Hardware: {_hardware()}.",
         f"- Time: {compute / 60:.1f} min for all pretraining and fine-tuning runs (each as first measured; a "
-        f"resumed reproduction reuses finished runs; with --parallel_runs={s.parallel_runs} pretrainings run alone, "
-        f"probes and fine-tunings {s.parallel_runs} at a time), {results['wall_seconds'] / 60:.1f} min for the "
+        f"resumed reproduction reuses finished runs; with --parallel_runs={s.parallel_runs} "
+        + ("pretrainings, " if s.parallel_pretraining else "pretrainings run alone, ")
+        + f"probes and fine-tunings {s.parallel_runs} at a time), {results['wall_seconds'] / 60:.1f} min for the "
         "invocation that wrote this report.",
-        f"- Pretraining: BERT-Tiny shape (hidden 128, 2 heads, intermediate 512; 2 layers unless stated), "
-        f"BERT uncased vocabulary"
+        "- Pretraining: BERT-Tiny shape (hidden 128, 2 heads, intermediate 512; 2 layers unless stated), "
+        "BERT uncased vocabulary"
         + (f" (the recipe rows: {s.learned_vocab_size:,} pieces learned from the pretraining text)"
            if {7, 8} & set(study_numbers) else "")
         + f", sequences of {s.max_seq_length}, batch {s.pretrain_batch_size}, "

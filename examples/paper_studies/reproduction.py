@@ -127,9 +127,11 @@ class Reproduction:
         with open(metrics_file) as f:
             result["curve"] = [json.loads(line) for line in f if line.strip()]
         scores = result["eval_results"]
+        # An MLM-only run still reports its untrained next-sentence head; left out here.
+        trains_nsp = layout == "pairs" and "--next_sentence_prediction=false" not in extra
+        nsp = f", NSP accuracy {scores.get('nsp_accuracy', float('nan')):.4f}" if trains_nsp else ""
         self._say(f"  {name}: held-out {'next-token' if name == 'ltr' else 'MLM'} accuracy "
-                  f"{scores.get('mlm_accuracy', float('nan')):.4f}, NSP accuracy "
-                  f"{scores.get('nsp_accuracy', float('nan')):.4f} ({result['wall_seconds']:.0f} s"
+                  f"{scores.get('mlm_accuracy', float('nan')):.4f}{nsp} ({result['wall_seconds']:.0f} s"
                   f"{', cached' if result['cached'] else ''})")
         self.results["pretraining"][name] = result
         return result
@@ -229,6 +231,17 @@ class Reproduction:
             if str(e) not in self.results["pending"]:
                 self.results["pending"].append(str(e))
 
+    def _run_in_pool(self, jobs):
+        """Runs `(function, *args)` jobs `parallel_runs` at a time; the first failure stops the rest."""
+        with concurrent.futures.ThreadPoolExecutor(max_workers=self.settings.parallel_runs) as pool:
+            futures = [pool.submit(self._unless_pending, *job) for job in jobs]
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # a failed run stops the reproduction; finished runs are kept
+                raise
+
     def run(self, study_numbers, probes=False):
         """Runs the chosen studies (and the probes of their models); returns the results."""
         s = self.settings
@@ -238,9 +251,15 @@ class Reproduction:
         if 5 in study_numbers:
             self._unless_pending(self.calibrate)  # first, on a machine not yet busy with anything else of ours
         # Pretrainings one at a time, alone on the machine: their wall times are results (studies 5 and 8).
-        for pretrained in dict.fromkeys(model_entry(model)[1] for model in models):
-            if pretrained:
-                self._unless_pending(self.pretrain, pretrained)
+        # A smoke run shares them out like the fine-tunings, once the data they share exists.
+        pretrainings = [(self.pretrain, name) for name in dict.fromkeys(model_entry(m)[1] for m in models) if name]
+        if s.parallel_pretraining:
+            for layout in dict.fromkeys(pretraining_entry(name)[2] for _, name in pretrainings):
+                self._unless_pending(self.instances, layout)
+            self._run_in_pool(pretrainings)
+        else:
+            for job in pretrainings:
+                self._unless_pending(*job)
         # Then the probes and fine-tunings, `parallel_runs` at a time (their times are not results). Each
         # (model, task, rate, seed) once, though several studies share it.
         jobs = [(self.probe, model) for model in probed]
@@ -249,14 +268,7 @@ class Reproduction:
             for task in study.tasks for rate in self.learning_rates(model) for seed in s.seeds))
         self._conll_eval_file  # written once, before the threads share it
         self._say(f"{len(probed)} probe(s) and {len(jobs) - len(probed)} fine-tuning(s), {s.parallel_runs} at a time")
-        with concurrent.futures.ThreadPoolExecutor(max_workers=s.parallel_runs) as pool:
-            futures = [pool.submit(self._unless_pending, *job) for job in jobs]
-            try:
-                for future in futures:
-                    future.result()
-            except BaseException:
-                pool.shutdown(cancel_futures=True)  # a failed run stops the reproduction; finished runs are kept
-                raise
+        self._run_in_pool(jobs)
         # Threads finish in any order; the results (and so results.json and the report) keep the plan's.
         planned = {"probes": probed, "finetuning": [self._finetune_key(*job[1:]) for job in jobs[len(probed):]]}
         for group, keys in planned.items():
