@@ -77,6 +77,17 @@ def test_classifier_serves_the_same_probabilities(classifier_export):
     assert label_names.numpy().tolist() == [b"negative", b"positive"]
 
 
+def test_mean_pooled_classifier_serves_the_same_probabilities(encoder_and_vocab, tmp_path):
+    # The head the small-budget recipe fine-tunes with (--pooling=mean): no pooler in the served graph.
+    encoder, vocab = encoder_and_vocab
+    classifier = keras_bert.BertClassifier(encoder, num_classes=2, pooling="mean")
+    preprocessor = BertPreprocessor(vocab, seq_length=SEQ_LENGTH)
+    export_saved_model(classifier, preprocessor, tmp_path / "mean", label_names=["negative", "positive"])
+    served = tf.saved_model.load(str(tmp_path / "mean")).signatures["serving_default"](text=tf.constant(TEXTS))
+    expected = tf.nn.softmax(classifier(preprocessor(tf.constant(TEXTS)))).numpy()
+    np.testing.assert_allclose(served["probabilities"].numpy(), expected, atol=1e-6)
+
+
 def _graph_nodes(directory):
     """Every node of the SavedModel's serving graph and of the functions it calls."""
     graph = tf.saved_model.load(str(directory)).signatures["serving_default"].graph.as_graph_def()
