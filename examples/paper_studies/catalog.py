@@ -99,6 +99,16 @@ def sentence_pooling(name):
     return "mean" if name.partition("@")[0] in MEAN_POOLED else "pooler"
 
 
+def trains_next_sentence(name):
+    """Whether a pretraining trains the next-sentence head (MLM-only runs still report the untrained one's scores).
+
+    >>> trains_next_sentence("bert"), trains_next_sentence("mlm_only"), trains_next_sentence("recipe@12000")
+    (True, False, False)
+    """
+    _, flag_list, layout, _ = pretraining_entry(name)
+    return layout == "pairs" and "--next_sentence_prediction=false" not in flag_list
+
+
 def model_entry(name):
     """`MODELS[name]`; `NAME@STEPS` is that pretraining, fine-tuned like the other small models."""
     return (pretraining_entry(name)[0], name, [], "tiny") if "@" in name else MODELS[name]
@@ -179,7 +189,8 @@ STUDIES = {
              ("bert", "mask_100_0_0", "mask_80_0_20"), ("conll", "sst2"), "bert", ("mask_100_0_0", "mask_80_0_20")),
     7: Study(7, "A small-budget recipe",
              "At the same budget, the recipe (packed MLM-only windows, dropout off, a vocabulary learned from the "
-             "corpus; sentence tasks fine-tuned on the mean of the token vectors) transfers better than BERT's own setup, and than no pretraining of the same architecture.",
+             "corpus; sentence tasks fine-tuned on the mean of the token vectors) transfers better than BERT's own "
+             "setup, and than no pretraining of the same architecture.",
              "Not the paper's claim: the small-budget work after it (Izsak et al. 2021, \"How to Train BERT with an "
              "Academic Budget\"; Geiping and Goldstein 2022, \"Cramming\") drops NSP for packed sequences and "
              "turns dropout off. Each recipe row adds one change to the row above.",

@@ -6,7 +6,7 @@ import json
 import os
 import platform
 
-from paper_studies.catalog import PROBES, TASKS, model_entry, pretraining_entry, studies
+from paper_studies.catalog import PROBES, TASKS, model_entry, pretraining_entry, studies, trains_next_sentence
 from paper_studies.plots import plot_budget_curve, plot_pretraining, plot_study
 from paper_studies.verdicts import crossing, difference, runs_by_rate, scores_of, selected_rate, summarize, verdict
 
@@ -189,7 +189,7 @@ def write_report(settings, results, study_numbers, command):
             scores = run["eval_results"]
             accuracy = f"{scores.get('mlm_accuracy', float('nan')):.4f}" + (" (next token)" if name == "ltr" else "")
             nsp = f"{scores.get('nsp_accuracy', float('nan')):.4f}" + (
-                " (untrained head)" if "--next_sentence_prediction=false" in pretraining_entry(name)[1] else "")
+                "" if trains_next_sentence(name) else " (untrained head)")
             if pretraining_entry(name)[2] != "pairs":
                 nsp = "- (no sentence pairs)"
             lines.append(f"| {pretraining_entry(name)[0]} | {run['steps']:,} | {run['wall_seconds'] / 60:.1f} min | "

@@ -10,6 +10,7 @@ import time
 
 from paper_studies.catalog import (
     INSTANCES, PROBED_MODELS, PROBES, SUBSETS, TASKS, model_entry, pretraining_entry, sentence_pooling, studies,
+    trains_next_sentence,
 )
 from paper_studies.runner import NotRun, run_script
 
@@ -127,9 +128,7 @@ class Reproduction:
         with open(metrics_file) as f:
             result["curve"] = [json.loads(line) for line in f if line.strip()]
         scores = result["eval_results"]
-        # An MLM-only run still reports its untrained next-sentence head; left out here.
-        trains_nsp = layout == "pairs" and "--next_sentence_prediction=false" not in extra
-        nsp = f", NSP accuracy {scores.get('nsp_accuracy', float('nan')):.4f}" if trains_nsp else ""
+        nsp = f", NSP accuracy {scores.get('nsp_accuracy', float('nan')):.4f}" if trains_next_sentence(name) else ""
         self._say(f"  {name}: held-out {'next-token' if name == 'ltr' else 'MLM'} accuracy "
                   f"{scores.get('mlm_accuracy', float('nan')):.4f}{nsp} ({result['wall_seconds']:.0f} s"
                   f"{', cached' if result['cached'] else ''})")
@@ -171,8 +170,9 @@ class Reproduction:
         if limit:
             flag_list.append(f"--max_train_examples={limit}")
         script, metric, _ = TASKS[task]
-        if script == "run_classifier.py" and sentence_pooling(model) != "pooler":
-            flag_list.append(f"--pooling={sentence_pooling(model)}")
+        pooling = sentence_pooling(model)
+        if script == "run_classifier.py" and pooling != "pooler":
+            flag_list.append(f"--pooling={pooling}")
         if task == "conll":
             flag_list += [f"--train_file={os.path.join(s.conll_dir, 'train.txt')}", f"--eval_file={self._conll_eval_file}"]
         else:

@@ -203,8 +203,9 @@ def squad_dataset(features, batch_size, shuffle=False, seed=None):
     Returns:
         A `tf.data.Dataset` of `(inputs, labels)`: the encoder's input dict,
         each `(batch, length)` with `length` the batch's longest row rounded
-        up to a multiple of `BATCH_LENGTH_MULTIPLE` (`trim_to_longest`), and `{"start_logits": (batch,), "end_logits":
-        (batch,)}` int32 answer positions (0 for prediction windows).
+        up to a multiple of `BATCH_LENGTH_MULTIPLE` (`trim_to_longest`), and
+        `{"start_logits": (batch,), "end_logits": (batch,)}` int32 answer
+        positions (0 for prediction windows).
 
     Example:
     >>> features = {"input_word_ids": np.array([[101, 7, 102] + [0] * 29] * 3, "int32"),

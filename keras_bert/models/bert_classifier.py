@@ -27,10 +27,10 @@ class BertClassifier(BertTaskModel):
         num_classes: int. Number of labels; `1` makes it a regression head
             (STS-B), whose single output is the predicted score.
         dropout: float. Rate on the pooled output. Defaults to `0.1`.
-        pooling: `"pooler"` (the paper's `tanh(dense([CLS]))`, the
-            default), `"mean"`, `"max"` or `"cls"`.
         initializer_range: float. Stddev of the output layer's
             truncated-normal initializer. Defaults to `0.02`.
+        pooling: `"pooler"` (the paper's `tanh(dense([CLS]))`, the
+            default), `"mean"`, `"max"` or `"cls"`.
         **kwargs: Passed to `keras.Model`.
 
     Inputs: the encoder's input dict.
