@@ -54,6 +54,9 @@ RECIPE = {
     "recipe_packed": ("+ packed windows, MLM only, sentence tasks read the tokens' mean", ["--dropout=0"], "packed"),
     "recipe": ("+ vocabulary learned from the corpus (the recipe)", ["--recipe=small_budget"], "packed_learned_vocab"),
 }
+# The recipe with the left-to-right objective (study 9): study 2's comparison at study 8's largest budget.
+LTR_RECIPE = {"ltr_recipe": ("Left-to-right LM, the recipe's data and settings",
+                             ["--recipe=small_budget", "--objective=ltr"], "packed_learned_vocab")}
 
 # Pretrained models: name -> (description, run_pretraining.py flags beyond the shared ones[, instance layout]).
 PRETRAININGS = {
@@ -65,6 +68,7 @@ PRETRAININGS = {
     "layers_4": ("MLM + NSP, 4 layers, equal time", ["--num_layers=4"]),
     "layers_6": ("MLM + NSP, 6 layers, equal time", ["--num_layers=6"]),
     **RECIPE,
+    **LTR_RECIPE,
 }
 
 
@@ -87,7 +91,7 @@ def pretraining_entry(name):
 # Models whose sentence-task head reads the mean of the last layer's token vectors (run_classifier.py
 # --pooling=mean) instead of the pooler over [CLS]: MLM-only pretraining (no NSP) leaves the pooler untrained, and
 # the recipe's random-init baseline shares the recipe's fine-tuning.
-MEAN_POOLED = ("recipe_packed", "recipe", "scratch_recipe")
+MEAN_POOLED = ("recipe_packed", "recipe", "scratch_recipe", "ltr_recipe")
 
 
 def sentence_pooling(name):
@@ -107,6 +111,15 @@ def trains_next_sentence(name):
     """
     _, flag_list, layout, _ = pretraining_entry(name)
     return layout == "pairs" and "--next_sentence_prediction=false" not in flag_list
+
+
+def is_left_to_right(name):
+    """Whether a pretraining trains the left-to-right LM (its held-out accuracy is next-token accuracy).
+
+    >>> is_left_to_right("ltr"), is_left_to_right("ltr_recipe@36000"), is_left_to_right("recipe")
+    (True, True, False)
+    """
+    return "--objective=ltr" in pretraining_entry(name)[1]
 
 
 def model_entry(name):
@@ -202,18 +215,32 @@ STUDIES = {
 
 
 def studies(settings):
-    """`{number: Study}`: the seven fixed studies, and study 8 when `settings.budget_steps` names budgets."""
+    """`{number: Study}`: the seven fixed studies, and studies 8 and 9 when `settings.budget_steps` names budgets."""
     if not settings.budget_steps:
         return STUDIES
-    # The settings' own budget is the recipe row of study 7: the same run. Study 7's two small-data tasks (where
-    # the paper saw pretraining help most) and the cheapest fine-tunings: the curve's runs fit an afternoon.
-    models = tuple("recipe" if steps == settings.pretrain_steps else f"recipe@{steps}"
-                   for steps in settings.budget_steps)
-    return {**STUDIES, 8: Study(8, "Pretraining helps, by budget",
+
+    def at_budget(name, steps):  # the settings' own budget is study 7's run of that name
+        return name if steps == settings.pretrain_steps else f"{name}@{steps}"
+
+    # Study 7's two small-data tasks (where the paper saw pretraining help most) and the cheapest fine-tunings:
+    # the curve's runs fit an afternoon.
+    models = tuple(at_budget("recipe", steps) for steps in settings.budget_steps)
+    largest = max(settings.budget_steps)
+    mlm, ltr = at_budget("recipe", largest), at_budget("ltr_recipe", largest)
+    return {
+        **STUDIES,
+        8: Study(8, "Pretraining helps, by budget",
                  "With the small-budget recipe, fine-tuning a pretrained model beats random initialisation of the "
                  "same architecture, and more so as the pretraining budget grows.",
                  "The paper's premise (study 1) as a curve: the same comparison after each pretraining budget.",
-                 ("scratch_recipe", *models), STUDIES[7].tasks, models[-1], ("scratch_recipe",))}
+                 ("scratch_recipe", *models), STUDIES[7].tasks, models[-1], ("scratch_recipe",)),
+        9: Study(9, "Bidirectional beats left-to-right, with the recipe",
+                 f"At study 8's largest budget ({largest:,} steps), the recipe's masked LM transfers better than a "
+                 "left-to-right LM pretrained on the same packed windows, vocabulary and settings.",
+                 STUDIES[2].paper + " Study 2 compares them at BERT's setup and study 7's budget; this compares "
+                 "them where pretraining pays off.",
+                 (ltr, mlm), ("sst2_2000", "mrpc", "conll"), mlm, (ltr,)),
+    }
 
 
 # Linear probes of the frozen last layer (probe_encoder.py): probe -> its name in the report.

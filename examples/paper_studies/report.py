@@ -6,7 +6,9 @@ import json
 import os
 import platform
 
-from paper_studies.catalog import PROBES, TASKS, model_entry, pretraining_entry, studies, trains_next_sentence
+from paper_studies.catalog import (
+    PROBES, TASKS, is_left_to_right, model_entry, pretraining_entry, studies, trains_next_sentence,
+)
 from paper_studies.plots import plot_budget_curve, plot_pretraining, plot_study
 from paper_studies.verdicts import crossing, difference, runs_by_rate, scores_of, selected_rate, summarize, verdict
 
@@ -145,7 +147,7 @@ def write_report(settings, results, study_numbers, command):
         "- Pretraining: BERT-Tiny shape (hidden 128, 2 heads, intermediate 512; 2 layers unless stated), "
         "BERT uncased vocabulary"
         + (f" (the recipe rows: {s.learned_vocab_size:,} pieces learned from the pretraining text)"
-           if {7, 8} & set(study_numbers) else "")
+           if {7, 8, 9} & set(study_numbers) else "")
         + f", sequences of {s.max_seq_length}, batch {s.pretrain_batch_size}, "
         f"{s.pretrain_steps} steps unless stated, AdamW peak lr {s.pretrain_learning_rate:g} (10% warmup, linear decay), "
         f"on `{s.pretrain_files}`; held-out accuracy on `{s.pretrain_eval_files}`.",
@@ -187,7 +189,7 @@ def write_report(settings, results, study_numbers, command):
                   "held-out NSP accuracy |", "|---|---|---|---|---|"]
         for name, run in results["pretraining"].items():
             scores = run["eval_results"]
-            accuracy = f"{scores.get('mlm_accuracy', float('nan')):.4f}" + (" (next token)" if name == "ltr" else "")
+            accuracy = f"{scores.get('mlm_accuracy', float('nan')):.4f}" + (" (next token)" if is_left_to_right(name) else "")
             nsp = f"{scores.get('nsp_accuracy', float('nan')):.4f}" + (
                 "" if trains_next_sentence(name) else " (untrained head)")
             if pretraining_entry(name)[2] != "pairs":

@@ -9,8 +9,8 @@ import threading
 import time
 
 from paper_studies.catalog import (
-    INSTANCES, PROBED_MODELS, PROBES, SUBSETS, TASKS, model_entry, pretraining_entry, sentence_pooling, studies,
-    trains_next_sentence,
+    INSTANCES, PROBED_MODELS, PROBES, SUBSETS, TASKS, is_left_to_right, model_entry, pretraining_entry,
+    sentence_pooling, studies, trains_next_sentence,
 )
 from paper_studies.runner import NotRun, run_script
 
@@ -129,7 +129,7 @@ class Reproduction:
             result["curve"] = [json.loads(line) for line in f if line.strip()]
         scores = result["eval_results"]
         nsp = f", NSP accuracy {scores.get('nsp_accuracy', float('nan')):.4f}" if trains_next_sentence(name) else ""
-        self._say(f"  {name}: held-out {'next-token' if name == 'ltr' else 'MLM'} accuracy "
+        self._say(f"  {name}: held-out {'next-token' if is_left_to_right(name) else 'MLM'} accuracy "
                   f"{scores.get('mlm_accuracy', float('nan')):.4f}{nsp} ({result['wall_seconds']:.0f} s"
                   f"{', cached' if result['cached'] else ''})")
         self.results["pretraining"][name] = result
