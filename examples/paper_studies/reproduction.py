@@ -9,8 +9,8 @@ import threading
 import time
 
 from paper_studies.catalog import (
-    INSTANCES, PROBED_MODELS, PROBES, SUBSETS, TASKS, is_left_to_right, model_entry, pretraining_entry,
-    sentence_pooling, studies, trains_next_sentence,
+    INSTANCES, PROBED_MODELS, PROBES, SUBSETS, TASKS, accumulation_steps, is_left_to_right, model_entry,
+    pretraining_entry, sentence_pooling, studies, trains_next_sentence,
 )
 from paper_studies.runner import NotRun, run_script
 
@@ -79,7 +79,7 @@ class Reproduction:
             extra = [f"--vocab_file={self.learned_vocab()}"] + list(extra)
         if layout != "pairs":
             extra = ["--packed_sequences"] + list(extra)
-        return [
+        shared = [
             f"--input_files={instances['train']}", f"--eval_input_files={instances['eval']}",
             f"--model_dir={model_dir}", "--model_size=tiny", f"--max_seq_length={s.max_seq_length}",
             f"--max_predictions_per_seq={max(1, round(0.15 * s.max_seq_length))}",
@@ -87,7 +87,9 @@ class Reproduction:
             f"--num_warmup_steps={max(1, steps // 10)}", f"--learning_rate={s.pretrain_learning_rate}",
             f"--steps_per_loop={loop}", f"--save_checkpoints_steps={save}", "--max_eval_steps=50",
             "--check_input_files=false",
-        ] + list(extra)
+        ]
+        overridden = {flag.partition("=")[0] for flag in extra}  # a model's own value wins over the shared one
+        return [flag for flag in shared if flag.partition("=")[0] not in overridden] + list(extra)
 
     def calibrate(self):
         """Sequences/s of 2, 4 and 6 layers, measured the same way, for equal-time pretraining."""
@@ -112,7 +114,7 @@ class Reproduction:
         if name in self.results["pretraining"]:
             return self.results["pretraining"][name]
         _, extra, layout, steps = pretraining_entry(name)
-        steps = steps or s.pretrain_steps
+        steps = (steps or s.pretrain_steps) // accumulation_steps(name)  # the same sequences in fewer updates
         if name.startswith("layers_"):
             rates = self.results["calibration"] or self.calibrate()
             if not rates:
@@ -254,8 +256,8 @@ class Reproduction:
         # A smoke run shares them out like the fine-tunings, once the data they share exists.
         pretrainings = [(self.pretrain, name) for name in dict.fromkeys(model_entry(m)[1] for m in models) if name]
         if s.parallel_pretraining:
-            for layout in dict.fromkeys(pretraining_entry(name)[2] for _, name in pretrainings):
-                self._unless_pending(self.instances, layout)
+            self._run_in_pool([(self.instances, layout)
+                               for layout in dict.fromkeys(pretraining_entry(name)[2] for _, name in pretrainings)])
             self._run_in_pool(pretrainings)
         else:
             for job in pretrainings:

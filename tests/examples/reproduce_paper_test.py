@@ -144,6 +144,49 @@ def test_the_recipe_ladder_adds_one_change_a_row_and_ends_at_run_pretrainings_pr
         paper_studies.catalog.sentence_pooling("recipe@36000")
 
 
+def test_study_9_compares_the_recipe_with_its_left_to_right_twin_at_the_largest_budget():
+    catalog = paper_studies.catalog
+    settings = paper_studies.Settings("w", "r", (1,), "t", "e", "g", "c", budget_steps=(4000, 36000))
+    study = paper_studies.studies(settings)[9]
+    assert study.models == ("ltr_recipe@36000", "recipe@36000") and study.better == "recipe@36000"
+    assert study.worse == ("ltr_recipe@36000",) and set(study.tasks) == {"sst2_2000", "mrpc", "conll"}
+    # One change from the recipe: the objective. Same instances, same head for sentence tasks.
+    _, ltr_flags, ltr_layout, ltr_steps = catalog.pretraining_entry("ltr_recipe@36000")
+    _, mlm_flags, mlm_layout, mlm_steps = catalog.pretraining_entry("recipe@36000")
+    assert set(ltr_flags) - set(mlm_flags) == {"--objective=ltr"} and set(mlm_flags) <= set(ltr_flags)
+    assert (ltr_layout, ltr_steps) == (mlm_layout, mlm_steps) == ("packed_learned_vocab", 36000)
+    assert catalog.sentence_pooling("ltr_recipe@36000") == catalog.sentence_pooling("recipe@36000") == "mean"
+    assert catalog.is_left_to_right("ltr_recipe@36000") and not catalog.is_left_to_right("recipe@36000")
+    # At the settings' own budget the recipe is study 7's run of that name.
+    own = paper_studies.studies(paper_studies.Settings("w", "r", (1,), "t", "e", "g", "c", budget_steps=(4000,)))
+    assert own[9].models == ("ltr_recipe", "recipe")
+
+
+def test_study_10_changes_one_setting_of_the_recipe_a_row_at_the_same_sequences(tmp_path):
+    catalog = paper_studies.catalog
+    study = paper_studies.STUDIES[10]
+    assert study.models[0] == study.better == "recipe" and set(study.worse) == set(catalog.RECIPE_CHOICES)
+    _, recipe_flags, recipe_layout, _ = catalog.pretraining_entry("recipe")
+    for name in catalog.RECIPE_CHOICES:
+        _, flags, layout, _ = catalog.pretraining_entry(name)
+        assert layout == recipe_layout and set(recipe_flags) < set(flags) and len(set(flags) - set(recipe_flags)) == 1
+        assert catalog.sentence_pooling(name) == "mean"
+    # The row's own value replaces the shared flag (one --learning_rate in the command), and accumulating 4
+    # micro-batches per update takes a quarter of the updates: the same sequences as the recipe.
+    settings = paper_studies.Settings(str(tmp_path), "r", (1,), "t", "e", "g", "c", pretrain_steps=4000)
+    reproduction = paper_studies.Reproduction(settings, report_only=True)
+    commands = {}
+    for name, steps in (("recipe", 4000), ("recipe_bert_lr", 4000), ("recipe_batch_128", 1000)):
+        with pytest.raises(paper_studies.runner.NotRun, match=rf"pretraining {name} \({steps} steps\)"):
+            reproduction.pretrain(name)  # report-only: names the run it would start
+        commands[name] = reproduction._pretrain_flags("d", steps, catalog.pretraining_entry(name)[1],
+                                                      layout="packed_learned_vocab")
+    rates = {name: [f for f in command if f.startswith("--learning_rate")] for name, command in commands.items()}
+    assert rates == {"recipe": ["--learning_rate=0.001"], "recipe_bert_lr": ["--learning_rate=1e-4"],
+                     "recipe_batch_128": ["--learning_rate=0.001"]}
+    assert {"--num_warmup_steps=100", "--train_batch_size=32", "--grad_accum_steps=4"} <= set(commands["recipe_batch_128"])
+
+
 def test_missing_data_is_named(tmp_path):
     result = subprocess.run([sys.executable, "examples/reproduce_paper.py", f"--data_dir={tmp_path}"],
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
