@@ -20,8 +20,9 @@ class NotRun(Exception):
     """A run that has no finished result and may not be started (report-only mode)."""
 
 
-def _signature(command, upstream=()):
-    text = json.dumps([command, list(upstream)])
+def _signature(script, flag_list, upstream=()):
+    """The run's identity: the script's name (not where this checkout is), its flags and the runs under it."""
+    text = json.dumps([script, list(flag_list), list(upstream)])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -42,7 +43,7 @@ def run_script(script, flag_list, run_dir, label, upstream=(), report_only=False
         RunFailed: with the end of the run's log.
     """
     command = [os.path.join(EXAMPLES, script)] + list(flag_list)
-    signature = _signature(command, upstream)
+    signature = _signature(script, flag_list, upstream)
     result_file = os.path.join(run_dir, "result.json")
     if os.path.isfile(result_file):
         with open(result_file) as f:

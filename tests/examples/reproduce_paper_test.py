@@ -184,7 +184,26 @@ def test_study_10_changes_one_setting_of_the_recipe_a_row_at_the_same_sequences(
     rates = {name: [f for f in command if f.startswith("--learning_rate")] for name, command in commands.items()}
     assert rates == {"recipe": ["--learning_rate=0.001"], "recipe_bert_lr": ["--learning_rate=1e-4"],
                      "recipe_batch_128": ["--learning_rate=0.001"]}
-    assert {"--num_warmup_steps=100", "--train_batch_size=32", "--grad_accum_steps=4"} <= set(commands["recipe_batch_128"])
+    assert {"--num_warmup_steps=100", "--train_batch_size=32", "--grad_accum_steps=4"} \
+        <= set(commands["recipe_batch_128"])
+
+
+def test_a_finished_run_is_reused_from_another_checkout(tmp_path, monkeypatch):
+    # Two checkouts of the examples at different paths share one work directory: the second reuses the run.
+    script = ("import json, sys\n"
+              "json.dump({'accuracy': float(sys.argv[2])}, open(sys.argv[1] + '/eval_results.json', 'w'))\n")
+    for checkout in ("one", "two"):
+        (tmp_path / checkout).mkdir()
+        (tmp_path / checkout / "score.py").write_text(script)
+    run_dir = str(tmp_path / "work" / "run")
+    results = []
+    for checkout in ("one", "two"):
+        monkeypatch.setattr(paper_studies.runner, "EXAMPLES", str(tmp_path / checkout))
+        results.append(paper_studies.runner.run_script("score.py", [run_dir, "0.5"], run_dir, "a run"))
+    assert [r["cached"] for r in results] == [False, True] and results[1]["eval_results"] == {"accuracy": 0.5}
+    # Other flags are another run.
+    other = paper_studies.runner.run_script("score.py", [run_dir, "0.7"], run_dir, "a run")
+    assert not other["cached"] and other["eval_results"] == {"accuracy": 0.7}
 
 
 def test_missing_data_is_named(tmp_path):
