@@ -56,9 +56,9 @@ RECIPE = {
 }
 # The recipe with one of its choices changed (study 10): each row differs from the recipe in one setting.
 RECIPE_CHOICES = {
-    "recipe_bert_lr": ("the recipe at BERT's peak learning rate (1e-4)",
+    "recipe_bert_lr": ("The recipe at BERT's peak learning rate (1e-4)",
                        ["--recipe=small_budget", "--learning_rate=1e-4"], "packed_learned_vocab"),
-    "recipe_batch_128": ("the recipe with batches of 128 (4 accumulated micro-batches, a quarter of the updates)",
+    "recipe_batch_128": ("The recipe with batches of 128 (4 accumulated micro-batches, a quarter of the updates)",
                          ["--recipe=small_budget", "--grad_accum_steps=4"], "packed_learned_vocab"),
 }
 # The recipe with the left-to-right objective (study 9): study 2's comparison at study 8's largest budget.

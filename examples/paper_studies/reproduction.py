@@ -95,8 +95,8 @@ class Reproduction:
         """Sequences/s of 2, 4 and 6 layers, measured the same way, for equal-time pretraining."""
         s = self.settings
         n = s.calibration_steps
-        rates = {}
-        for layers in (2, 4, 6):
+
+        def measure(layers):
             run_dir = os.path.join(s.work_dir, "calibration", f"layers_{layers}")
             flag_list = self._pretrain_flags(run_dir, 3 * n, [f"--num_layers={layers}", "--do_eval=false"],
                                              steps_per_loop=n, save_checkpoints_steps=3 * n)
@@ -105,7 +105,15 @@ class Reproduction:
                        announce=lambda: self._say(f"calibrating: {layers}-layer pretraining speed"))
             with open(os.path.join(run_dir, "metrics.jsonl")) as f:
                 rows = [json.loads(line) for line in f if line.strip()]
-            rates[layers] = statistics.median(row["sequences_per_second"] for row in rows[1:])  # loop 1 compiles
+            return statistics.median(row["sequences_per_second"] for row in rows[1:])  # loop 1 compiles
+
+        self.instances()  # once, before any thread asks for it
+        layer_counts = (2, 4, 6)
+        if s.parallel_pretraining:  # a smoke run's rates mean nothing: they may share the machine
+            with concurrent.futures.ThreadPoolExecutor(max_workers=s.parallel_runs) as pool:
+                rates = dict(zip(layer_counts, pool.map(measure, layer_counts)))
+        else:
+            rates = {layers: measure(layers) for layers in layer_counts}
         self.results["calibration"] = rates
         return rates
 
@@ -250,14 +258,15 @@ class Reproduction:
         chosen = [studies(s)[number] for number in study_numbers]
         models = list(dict.fromkeys(model for study in chosen for model in study.models))
         probed = [model for model in PROBED_MODELS if model in models] if probes else []
-        if 5 in study_numbers:
-            self._unless_pending(self.calibrate)  # first, on a machine not yet busy with anything else of ours
         # Pretrainings one at a time, alone on the machine: their wall times are results (studies 5 and 8).
         # A smoke run shares them out like the fine-tunings, once the data they share exists.
         pretrainings = [(self.pretrain, name) for name in dict.fromkeys(model_entry(m)[1] for m in models) if name]
         if s.parallel_pretraining:
             self._run_in_pool([(self.instances, layout)
                                for layout in dict.fromkeys(pretraining_entry(name)[2] for _, name in pretrainings)])
+        if 5 in study_numbers:
+            self._unless_pending(self.calibrate)  # before the pretrainings, on a machine not yet busy with them
+        if s.parallel_pretraining:
             self._run_in_pool(pretrainings)
         else:
             for job in pretrainings:
