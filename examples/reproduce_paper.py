@@ -107,7 +107,8 @@ def main(argv):
         if not finetune_learning_rates or min(finetune_learning_rates) <= 0:
             raise ValueError(f"--finetune_learning_rates={','.join(rates)}: give one or more positive rates, e.g. "
                              "5e-4,1e-3.")
-        if {8, 9} & set(studies) and not budget_steps:
+        budget_studies = {8, 9} & set(studies)
+        if budget_studies and not budget_steps:
             raise ValueError("studies 8 and 9 need --budget_steps (pretraining updates per budget), or leave them "
                              "out of --studies.")
     except ValueError as e:
@@ -141,7 +142,7 @@ def main(argv):
         finetune_learning_rates=finetune_learning_rates,
         learned_vocab_size=_pick(FLAGS.learned_vocab_size, 8192, 2000, FLAGS.quick),
         probe_train_sentences=_pick(None, 3000, 300, FLAGS.quick),
-        budget_steps=budget_steps if {8, 9} & set(studies) else (),
+        budget_steps=budget_steps if budget_studies else (),
         parallel_runs=FLAGS.parallel_runs,
         parallel_pretraining=_pick(FLAGS.parallel_pretraining, False, True, FLAGS.quick),
         quick=FLAGS.quick,

@@ -140,6 +140,18 @@ def accumulation_steps(name):
     return int(flag.partition("=")[2])
 
 
+def uses_learned_vocab(model):
+    """Whether a fine-tuned model's pretraining reads the vocabulary learned from the pretraining text.
+
+    >>> uses_learned_vocab("scratch_recipe"), uses_learned_vocab("ltr_recipe@36000"), uses_learned_vocab("bert")
+    (True, True, False)
+    >>> uses_learned_vocab("minilm_finetune")  # no pretraining of ours
+    False
+    """
+    pretrained = model_entry(model)[1]
+    return bool(pretrained) and INSTANCES[pretraining_entry(pretrained)[2]][1]
+
+
 def model_entry(name):
     """`MODELS[name]`; `NAME@STEPS` is that pretraining, fine-tuned like the other small models."""
     return (pretraining_entry(name)[0], name, [], "tiny") if "@" in name else MODELS[name]

@@ -7,7 +7,7 @@ import os
 import platform
 
 from paper_studies.catalog import (
-    PROBES, TASKS, is_left_to_right, model_entry, pretraining_entry, studies, trains_next_sentence,
+    PROBES, TASKS, is_left_to_right, model_entry, pretraining_entry, studies, trains_next_sentence, uses_learned_vocab,
 )
 from paper_studies.plots import plot_budget_curve, plot_pretraining, plot_study
 from paper_studies.verdicts import crossing, difference, runs_by_rate, scores_of, selected_rate, summarize, verdict
@@ -147,7 +147,7 @@ def write_report(settings, results, study_numbers, command):
         "- Pretraining: BERT-Tiny shape (hidden 128, 2 heads, intermediate 512; 2 layers unless stated), "
         "BERT uncased vocabulary"
         + (f" (the recipe rows: {s.learned_vocab_size:,} pieces learned from the pretraining text)"
-           if {7, 8, 9, 10} & set(study_numbers) else "")
+           if any(uses_learned_vocab(m) for n in study_numbers for m in studies(s)[n].models) else "")
         + f", sequences of {s.max_seq_length}, batch {s.pretrain_batch_size}, "
         f"{s.pretrain_steps} steps unless stated, AdamW peak lr {s.pretrain_learning_rate:g} (10% warmup, linear decay), "
         f"on `{s.pretrain_files}`; held-out accuracy on `{s.pretrain_eval_files}`.",

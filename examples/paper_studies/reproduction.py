@@ -109,11 +109,8 @@ class Reproduction:
 
         self.instances()  # once, before any thread asks for it
         layer_counts = (2, 4, 6)
-        if s.parallel_pretraining:  # a smoke run's rates mean nothing: they may share the machine
-            with concurrent.futures.ThreadPoolExecutor(max_workers=s.parallel_runs) as pool:
-                rates = dict(zip(layer_counts, pool.map(measure, layer_counts)))
-        else:
-            rates = {layers: measure(layers) for layers in layer_counts}
+        with concurrent.futures.ThreadPoolExecutor(max_workers=self._pretraining_workers) as pool:
+            rates = dict(zip(layer_counts, pool.map(measure, layer_counts)))
         self.results["calibration"] = rates
         return rates
 
@@ -241,9 +238,14 @@ class Reproduction:
             if str(e) not in self.results["pending"]:
                 self.results["pending"].append(str(e))
 
-    def _run_in_pool(self, jobs):
-        """Runs `(function, *args)` jobs `parallel_runs` at a time; the first failure stops the rest."""
-        with concurrent.futures.ThreadPoolExecutor(max_workers=self.settings.parallel_runs) as pool:
+    @property
+    def _pretraining_workers(self):
+        """Pretrainings at a time: one, alone on the machine, unless their wall times are not results."""
+        return self.settings.parallel_runs if self.settings.parallel_pretraining else 1
+
+    def _run_in_pool(self, jobs, workers=None):
+        """Runs `(function, *args)` jobs `workers` (`parallel_runs`) at a time; the first failure stops the rest."""
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers or self.settings.parallel_runs) as pool:
             futures = [pool.submit(self._unless_pending, *job) for job in jobs]
             try:
                 for future in futures:
@@ -261,16 +263,11 @@ class Reproduction:
         # Pretrainings one at a time, alone on the machine: their wall times are results (studies 5 and 8).
         # A smoke run shares them out like the fine-tunings, once the data they share exists.
         pretrainings = [(self.pretrain, name) for name in dict.fromkeys(model_entry(m)[1] for m in models) if name]
-        if s.parallel_pretraining:
-            self._run_in_pool([(self.instances, layout)
-                               for layout in dict.fromkeys(pretraining_entry(name)[2] for _, name in pretrainings)])
+        layouts = dict.fromkeys(pretraining_entry(name)[2] for _, name in pretrainings)
+        self._run_in_pool([(self.instances, layout) for layout in layouts], self._pretraining_workers)
         if 5 in study_numbers:
             self._unless_pending(self.calibrate)  # before the pretrainings, on a machine not yet busy with them
-        if s.parallel_pretraining:
-            self._run_in_pool(pretrainings)
-        else:
-            for job in pretrainings:
-                self._unless_pending(*job)
+        self._run_in_pool(pretrainings, self._pretraining_workers)
         # Then the probes and fine-tunings, `parallel_runs` at a time (their times are not results). Each
         # (model, task, rate, seed) once, though several studies share it.
         jobs = [(self.probe, model) for model in probed]
@@ -281,7 +278,8 @@ class Reproduction:
         self._say(f"{len(probed)} probe(s) and {len(jobs) - len(probed)} fine-tuning(s), {s.parallel_runs} at a time")
         self._run_in_pool(jobs)
         # Threads finish in any order; the results (and so results.json and the report) keep the plan's.
-        planned = {"probes": probed, "finetuning": [self._finetune_key(*job[1:]) for job in jobs[len(probed):]]}
+        planned = {"pretraining": [name for _, name in pretrainings], "probes": probed,
+                   "finetuning": [self._finetune_key(*job[1:]) for job in jobs[len(probed):]]}
         for group, keys in planned.items():
             self.results[group] = {key: self.results[group][key] for key in keys if key in self.results[group]}
         self.results["wall_seconds"] = time.time() - self._start
