@@ -61,9 +61,13 @@ RECIPE_CHOICES = {
     "recipe_batch_128": ("The recipe with batches of 128 (4 accumulated micro-batches, a quarter of the updates)",
                          ["--recipe=small_budget", "--grad_accum_steps=4"], "packed_learned_vocab"),
 }
-# The recipe with the left-to-right objective (study 9): study 2's comparison at study 8's largest budget.
+# The recipe with the left-to-right objective (study 9): study 2's comparison at each of study 8's budgets.
 LTR_RECIPE = {"ltr_recipe": ("Left-to-right LM, the recipe's data and settings",
                              ["--recipe=small_budget", "--objective=ltr"], "packed_learned_vocab")}
+# The recipe with BERT's two sequence lengths (study 11): the paper pretrained 90% of its updates on 128 tokens and
+# the last 10% on 512. Here: the first `share` of the updates are `first`'s run, and the rest continue from it
+# (run_pretraining.py --init_checkpoint, its own warmup and decay) on windows `multiple` times as long.
+LONG_TAILS = {"recipe_long_tail": ("recipe", 0.9, 4)}  # name -> (first, share, multiple)
 
 # Pretrained models: name -> (description, run_pretraining.py flags beyond the shared ones[, instance layout]).
 PRETRAININGS = {
@@ -77,6 +81,8 @@ PRETRAININGS = {
     **RECIPE,
     **RECIPE_CHOICES,
     **LTR_RECIPE,
+    "recipe_long_tail": ("The recipe, its last 10% of updates on windows 4x as long (BERT's 128 then 512)",
+                         ["--recipe=small_budget"], "packed_learned_vocab"),
 }
 
 
@@ -99,7 +105,7 @@ def pretraining_entry(name):
 # Models whose sentence-task head reads the mean of the last layer's token vectors (run_classifier.py
 # --pooling=mean) instead of the pooler over [CLS]: MLM-only pretraining (no NSP) leaves the pooler untrained, and
 # the recipe's random-init baseline shares the recipe's fine-tuning.
-MEAN_POOLED = ("recipe_packed", "recipe", "scratch_recipe", "ltr_recipe", *RECIPE_CHOICES)
+MEAN_POOLED = ("recipe_packed", "recipe", "scratch_recipe", "ltr_recipe", *RECIPE_CHOICES, *LONG_TAILS)
 
 
 def sentence_pooling(name):
@@ -193,6 +199,9 @@ class Study:
     tasks: tuple
     better: str  # the model the claim says wins
     worse: tuple  # the models it should beat
+    # A budget curve: `(model, baseline)` per budget, and what their difference is called in the report.
+    curve: tuple = ()
+    curve_label: str = ""
 
 
 STUDIES = {
@@ -248,39 +257,70 @@ STUDIES = {
               "(Izsak et al. 2021; Geiping and Goldstein 2022) raised the peak rate to about 1e-3 and reached "
               "large batches through accumulation. Each row changes one setting of the recipe.",
               ("recipe", *RECIPE_CHOICES), ("sst2_2000", "conll"), "recipe", tuple(RECIPE_CHOICES)),
+    11: Study(11, "The recipe's sequence length",
+              "At the same updates, pretraining only at the fine-tuning length transfers at least as well as BERT's "
+              "schedule, whose last 10% of updates read windows 4x as long.",
+              "Not the paper's claim: BERT pretrained 90% of its updates on 128 tokens and the last 10% on 512, to "
+              "learn the position embeddings that long fine-tuning inputs need (Appendix A.2); the small-budget "
+              "work (Izsak et al. 2021; Geiping and Goldstein 2022) trains at 128 throughout. Here 64 then 256, and "
+              "fine-tuning at 64.",
+              ("recipe", *LONG_TAILS), ("sst2_2000", "conll"), "recipe", tuple(LONG_TAILS)),
 }
 
 
-
 def studies(settings):
-    """`{number: Study}`: the eight fixed studies, and studies 8 and 9 when `settings.budget_steps` names budgets."""
+    """`{number: Study}` for a reproduction's settings.
+
+    Without `settings.budget_steps`: the fixed studies 1-7, 10 and 11, the
+    last two at the settings' budget. With budgets: also study 8 (study 1's
+    comparison at each budget) and study 9 (study 2's at each budget), and
+    studies 10 and 11 at the largest budget.
+
+    >>> settings = Settings("w", "r", (1,), "t", "e", "g", "c", budget_steps=(4000, 12000))
+    >>> studies(settings)[9].models
+    ('ltr_recipe', 'recipe', 'ltr_recipe@12000', 'recipe@12000')
+    >>> studies(settings)[11].models
+    ('recipe@12000', 'recipe_long_tail@12000')
+    """
     if not settings.budget_steps:
         return STUDIES
 
     def at_budget(name, steps):  # the settings' own budget is study 7's run of that name
         return name if steps == settings.pretrain_steps else f"{name}@{steps}"
 
+    def at_largest(study):
+        largest = max(settings.budget_steps)
+        return dataclasses.replace(study, models=tuple(at_budget(m, largest) for m in study.models),
+                                   better=at_budget(study.better, largest),
+                                   worse=tuple(at_budget(m, largest) for m in study.worse))
+
     # Study 7's two small-data tasks (where the paper saw pretraining help most) and the cheapest fine-tunings:
     # the curve's runs fit an afternoon.
     models = tuple(at_budget("recipe", steps) for steps in settings.budget_steps)
-    largest = max(settings.budget_steps)
-    mlm, ltr = at_budget("recipe", largest), at_budget("ltr_recipe", largest)
+    ltr_models = tuple(at_budget("ltr_recipe", steps) for steps in settings.budget_steps)
     return {
         **STUDIES,
         8: Study(8, "Pretraining helps, by budget",
                  "With the small-budget recipe, fine-tuning a pretrained model beats random initialisation of the "
                  "same architecture, and more so as the pretraining budget grows.",
                  "The paper's premise (study 1) as a curve: the same comparison after each pretraining budget.",
-                 ("scratch_recipe", *models), STUDIES[7].tasks, models[-1], ("scratch_recipe",)),
+                 ("scratch_recipe", *models), STUDIES[7].tasks, models[-1], ("scratch_recipe",),
+                 curve=tuple((model, "scratch_recipe") for model in models),
+                 curve_label="gain of pretraining over random init"),
         9: Study(9, "Bidirectional beats left-to-right, with the recipe",
-                 f"At study 8's largest budget ({largest:,} steps), the recipe's masked LM transfers better than a "
-                 "left-to-right LM pretrained on the same packed windows, vocabulary and settings.",
+                 f"With the recipe, the masked LM transfers better than a left-to-right LM pretrained on the same "
+                 f"packed windows, vocabulary and settings: at the largest budget ({max(settings.budget_steps):,} "
+                 "steps), and more so as the budget grows.",
                  STUDIES[2].paper + " Study 2 compares them at BERT's setup and study 7's budget; this compares "
-                 "them where pretraining pays off.",
-                 (ltr, mlm), ("sst2_2000", "mrpc", "conll"), mlm, (ltr,)),
+                 "them with the recipe, at each of study 8's budgets.",
+                 tuple(m for pair in zip(ltr_models, models) for m in pair), ("sst2_2000", "mrpc", "conll"),
+                 models[-1], (ltr_models[-1],), curve=tuple(zip(models, ltr_models)),
+                 curve_label="masked LM's lead over the left-to-right LM"),
+        10: at_largest(STUDIES[10]),
+        11: at_largest(STUDIES[11]),
     }
 
 
 # Linear probes of the frozen last layer (probe_encoder.py): probe -> its name in the report.
 PROBES = {"token_identity": "token identity", "pos": "POS tag", "chunk": "chunk tag"}
-PROBED_MODELS = ("scratch", "bert", "mlm_only", "ltr", "scratch_recipe", "recipe")
+PROBED_MODELS = ("scratch", "bert", "mlm_only", "ltr", "scratch_recipe", "recipe", "ltr_recipe")

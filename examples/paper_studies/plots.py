@@ -64,7 +64,7 @@ def plot_pretraining(results, path):
 
 
 def plot_budget_curve(study, rows, path):
-    """Study 8: the gain of pretraining over random init (points, ± standard error) against wall minutes."""
+    """A budget curve (studies 8 and 9): each budget's gain (points, ± standard error) against wall minutes."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -79,7 +79,7 @@ def plot_budget_curve(study, rows, path):
     axes.axhline(0, color="k", linewidth=0.8)
     axes.set_xscale("log")
     axes.set_xlabel("pretraining wall time (minutes, log scale)")
-    axes.set_ylabel(f"gain over {model_entry(study.worse[0])[0]}\n(points, ± standard error)", fontsize=8)
+    axes.set_ylabel(f"{study.curve_label}\n(points, ± standard error)", fontsize=8)
     axes.set_title(f"Study {study.number}: {study.title}", fontsize=10)
     axes.legend(fontsize=7)
     axes.grid(alpha=0.3)

@@ -81,33 +81,46 @@ def _probe_section(probes):
     return lines + [""]
 
 
-def budget_rows(study, results):
-    """Study 8's curve: `[(steps, wall minutes, MLM accuracy, {task: (gain, standard error) or None})]`.
+def _accuracy(name, run):
+    """A pretraining's held-out accuracy, saying what it predicts and on which windows where that differs."""
+    text = f"{run['eval_results'].get('mlm_accuracy', float('nan')):.4f}"
+    if is_left_to_right(name):
+        text += " (next token)"
+    if run.get("long_tail"):
+        text += f" (on {run['long_tail']['seq_length']}-token windows)"
+    return text
 
-    One row per pretrained model whose pretraining finished: its gain over the
-    random-init model (`study.worse[0]`) on each task, at each one's selected rate.
+
+def budget_rows(study, results):
+    """A budget curve: `[(steps, wall minutes, held-out accuracy, {task: (gain, standard error) or None})]`.
+
+    One row per `(model, baseline)` of `study.curve` whose model's
+    pretraining finished: the model's gain over the baseline on each task, each
+    at its selected rate.
     """
     rows = []
-    for model in study.models:
-        run = results["pretraining"].get(model_entry(model)[1])
-        if model in study.worse or run is None:
+    for model, baseline in study.curve:
+        name = model_entry(model)[1]
+        run = results["pretraining"].get(name)
+        if run is None:
             continue
-        gains = {task: difference(results, model, study.worse[0], task) for task in study.tasks}
-        rows.append((run["steps"], run["wall_seconds"] / 60, run["eval_results"].get("mlm_accuracy"), gains))
+        gains = {task: difference(results, model, baseline, task) for task in study.tasks}
+        rows.append((run["steps"], run["wall_seconds"] / 60, _accuracy(name, run), gains))
     return rows
 
 
 def _budget_section(study, results, report_dir):
-    """The gain of pretraining against its budget, and where a line through it reaches zero."""
+    """A study's gain against the pretraining budget, and where a line through it reaches zero."""
     rows = budget_rows(study, results)
-    lines = ["### The gain of pretraining, by budget", "",
-             f"Gain = the pretrained model's seed mean minus {model_entry(study.worse[0])[0]}'s, in points "
-             "(± its standard error); wall time is the whole `run_pretraining.py` run on this machine.", "",
-             "| pretraining | wall time | held-out MLM accuracy | "
+    lines = [f"### The {study.curve_label}, by budget", "",
+             "Gain at each budget = " + " minus ".join(model_entry(m.partition("@")[0])[0] for m in study.curve[0])
+             + ": the difference of seed means, in points (± its standard error); wall time and held-out accuracy "
+             "are the first one's (the whole `run_pretraining.py` run on this machine).", "",
+             "| pretraining | wall time | held-out accuracy | "
              + " | ".join(f"gain, {TASKS[t][2]}" for t in study.tasks) + " |", "|---|---|---|" + "---|" * len(study.tasks)]
     for steps, minutes, accuracy, gains in rows:
         cells = ["-" if g is None else f"{100 * g[0]:+.2f} ± {100 * g[1]:.2f}" for g in gains.values()]
-        lines.append(f"| {steps:,} steps | {minutes:.1f} min | {accuracy:.4f} | " + " | ".join(cells) + " |")
+        lines.append(f"| {steps:,} steps | {minutes:.1f} min | {accuracy} | " + " | ".join(cells) + " |")
     lines.append("")
     for task in study.tasks:
         points = [(minutes, gains[task][0]) for _, minutes, _, gains in rows if gains[task] is not None]
@@ -189,7 +202,7 @@ def write_report(settings, results, study_numbers, command):
                   "held-out NSP accuracy |", "|---|---|---|---|---|"]
         for name, run in results["pretraining"].items():
             scores = run["eval_results"]
-            accuracy = f"{scores.get('mlm_accuracy', float('nan')):.4f}" + (" (next token)" if is_left_to_right(name) else "")
+            accuracy = _accuracy(name, run)
             nsp = f"{scores.get('nsp_accuracy', float('nan')):.4f}" + (
                 "" if trains_next_sentence(name) else " (untrained head)")
             if pretraining_entry(name)[2] != "pairs":
@@ -215,7 +228,7 @@ def write_report(settings, results, study_numbers, command):
                          + " |")
         lines += ["", f"**Measured: {word}.**", ""] + [f"- {r}" for r in reasons] + ["", f"![study {number}]({image})",
                                                                                        ""]
-        if number == 8:
+        if study.curve:
             lines += _budget_section(study, results, s.report_dir)
     if results.get("probes"):
         lines += _probe_section(results["probes"])

@@ -9,7 +9,7 @@ import threading
 import time
 
 from paper_studies.catalog import (
-    INSTANCES, PROBED_MODELS, PROBES, SUBSETS, TASKS, accumulation_steps, is_left_to_right, model_entry,
+    INSTANCES, LONG_TAILS, PROBED_MODELS, PROBES, SUBSETS, TASKS, accumulation_steps, is_left_to_right, model_entry,
     pretraining_entry, sentence_pooling, studies, trains_next_sentence,
 )
 from paper_studies.runner import NotRun, run_script
@@ -47,22 +47,29 @@ class Reproduction:
         return path
 
     @functools.lru_cache(maxsize=None)
-    def instances(self, layout="pairs"):
-        """`{"train": path, "eval": path}`: pretraining instances of an `INSTANCES` layout, made once."""
+    def instances(self, layout="pairs", seq_length=None):
+        """`{"train": path, "eval": path}`: pretraining instances of an `INSTANCES` layout, made once.
+
+        `seq_length` defaults to the settings' `max_seq_length`.
+        """
         s = self.settings
+        seq_length = seq_length or s.max_seq_length
         extra, learned_vocab = INSTANCES[layout]
         if learned_vocab:
             extra = extra + [f"--vocab_file={self.learned_vocab()}"]
         paths = {}
         for name, files in (("train", s.pretrain_files), ("eval", s.pretrain_eval_files)):
-            run_dir = os.path.join(s.work_dir, "data", name if layout == "pairs" else f"{name}_{layout}")
+            folder = name if layout == "pairs" else f"{name}_{layout}"
+            if seq_length != s.max_seq_length:
+                folder += f"_{seq_length}"
+            run_dir = os.path.join(s.work_dir, "data", folder)
             paths[name] = os.path.join(run_dir, "instances.tfrecord")
             flag_list = [f"--input_file={files}", f"--output_file={paths[name]}",
-                         f"--max_seq_length={s.max_seq_length}", "--dupe_factor=1"] + extra
+                         f"--max_seq_length={seq_length}", "--dupe_factor=1"] + extra
             try:
                 run_script("create_pretraining_data.py", flag_list, run_dir, f"{name} instances from {files}",
                            report_only=self.report_only, results_file=None,
-                           announce=lambda: self._say(f"making {layout} {name} instances from {files}"))
+                           announce=lambda: self._say(f"making {layout} {name} instances of {seq_length} from {files}"))
             except NotRun:
                 pass  # a report needs only the path, which the pretraining runs' commands name
         return paths
@@ -70,19 +77,20 @@ class Reproduction:
     # pretraining
 
     def _pretrain_flags(self, model_dir, steps, extra, steps_per_loop=None, save_checkpoints_steps=None,
-                        layout="pairs"):
+                        layout="pairs", seq_length=None):
         s = self.settings
+        seq_length = seq_length or s.max_seq_length
         loop = steps_per_loop or min(s.steps_per_loop, steps)
         save = save_checkpoints_steps or loop * max(1, 1000 // loop)
-        instances = self.instances(layout)
+        instances = self.instances(layout, seq_length)
         if INSTANCES[layout][1]:
             extra = [f"--vocab_file={self.learned_vocab()}"] + list(extra)
         if layout != "pairs":
             extra = ["--packed_sequences"] + list(extra)
         shared = [
             f"--input_files={instances['train']}", f"--eval_input_files={instances['eval']}",
-            f"--model_dir={model_dir}", "--model_size=tiny", f"--max_seq_length={s.max_seq_length}",
-            f"--max_predictions_per_seq={max(1, round(0.15 * s.max_seq_length))}",
+            f"--model_dir={model_dir}", "--model_size=tiny", f"--max_seq_length={seq_length}",
+            f"--max_predictions_per_seq={max(1, round(0.15 * seq_length))}",
             f"--train_batch_size={s.pretrain_batch_size}", f"--num_train_steps={steps}",
             f"--num_warmup_steps={max(1, steps // 10)}", f"--learning_rate={s.pretrain_learning_rate}",
             f"--steps_per_loop={loop}", f"--save_checkpoints_steps={save}", "--max_eval_steps=50",
@@ -115,9 +123,30 @@ class Reproduction:
         return rates
 
     def pretrain(self, name):
-        s = self.settings
+        """A pretraining's finished run: `run_script`'s result with its name, steps, model_dir and curve."""
         if name in self.results["pretraining"]:
             return self.results["pretraining"][name]
+        result = self._pretraining_run(name)
+        scores = result["eval_results"]
+        nsp = f", NSP accuracy {scores.get('nsp_accuracy', float('nan')):.4f}" if trains_next_sentence(name) else ""
+        self._say(f"  {name}: held-out {'next-token' if is_left_to_right(name) else 'MLM'} accuracy "
+                  f"{scores.get('mlm_accuracy', float('nan')):.4f}{nsp} ({result['wall_seconds']:.0f} s"
+                  f"{', cached' if result['cached'] else ''})")
+        self.results["pretraining"][name] = result
+        return result
+
+    def _pretraining_cost(self, name):
+        """A pretraining's cost in batches of the settings' length (a long tail's batches hold 4x the tokens)."""
+        _, _, _, steps = pretraining_entry(name)
+        steps = steps or self.settings.pretrain_steps  # accumulation: fewer updates of as many batches
+        if name.partition("@")[0] in LONG_TAILS:
+            _, share, multiple = LONG_TAILS[name.partition("@")[0]]
+            steps *= share + (1 - share) * multiple
+        return steps
+
+    def _pretraining_run(self, name):
+        """Runs (or reuses) one pretraining; a `LONG_TAILS` one is its first run and the run continuing it."""
+        s = self.settings
         _, extra, layout, steps = pretraining_entry(name)
         steps = (steps or s.pretrain_steps) // accumulation_steps(name)  # the same sequences in fewer updates
         if name.startswith("layers_"):
@@ -125,21 +154,29 @@ class Reproduction:
             if not rates:
                 raise NotRun(f"pretraining {name}")
             steps = max(1, round(s.pretrain_steps * rates[int(name.split("_")[1])] / rates[2]))
+        head, seq_length, upstream = None, s.max_seq_length, ()
+        if name.partition("@")[0] in LONG_TAILS:
+            first, share, multiple = LONG_TAILS[name.partition("@")[0]]
+            head_steps = max(1, round(share * steps))
+            head = self._pretraining_run(first if head_steps == s.pretrain_steps else f"{first}@{head_steps}")
+            extra = list(extra) + [f"--init_checkpoint={head['model_dir']}"]
+            steps, seq_length, upstream = steps - head_steps, multiple * s.max_seq_length, (head["signature"],)
         model_dir = os.path.join(s.work_dir, "pretraining", name)
-        label = f"pretraining {name} ({steps} steps)"
-        flag_list = self._pretrain_flags(model_dir, steps, extra, layout=layout)
-        result = run_script("run_pretraining.py", flag_list, model_dir, label, report_only=self.report_only,
+        label = f"pretraining {name} ({steps} steps" + (
+            f" of {seq_length} tokens after {head['steps']} of {s.max_seq_length})" if head else ")")
+        flag_list = self._pretrain_flags(model_dir, steps, extra, layout=layout, seq_length=seq_length)
+        result = run_script("run_pretraining.py", flag_list, model_dir, label, upstream, report_only=self.report_only,
                             announce=lambda: self._say(f"{label} ..."))
         result.update(name=name, steps=steps, model_dir=model_dir, batch_size=s.pretrain_batch_size)
-        metrics_file = os.path.join(model_dir, "metrics.jsonl")
-        with open(metrics_file) as f:
+        with open(os.path.join(model_dir, "metrics.jsonl")) as f:
             result["curve"] = [json.loads(line) for line in f if line.strip()]
-        scores = result["eval_results"]
-        nsp = f", NSP accuracy {scores.get('nsp_accuracy', float('nan')):.4f}" if trains_next_sentence(name) else ""
-        self._say(f"  {name}: held-out {'next-token' if is_left_to_right(name) else 'MLM'} accuracy "
-                  f"{scores.get('mlm_accuracy', float('nan')):.4f}{nsp} ({result['wall_seconds']:.0f} s"
-                  f"{', cached' if result['cached'] else ''})")
-        self.results["pretraining"][name] = result
+        if head:  # one pretraining: the tail's steps, time and curve continue the head's
+            offset = head["curve"][-1]["train_seconds"] if head["curve"] else 0.0
+            result["curve"] = head["curve"] + [dict(row, step=row["step"] + head["steps"],
+                                                    train_seconds=row["train_seconds"] + offset)
+                                               for row in result["curve"]]
+            result.update(steps=head["steps"] + steps, wall_seconds=head["wall_seconds"] + result["wall_seconds"],
+                          long_tail={"steps": steps, "seq_length": seq_length, "after": head["name"]})
         return result
 
     # fine-tuning
@@ -267,7 +304,9 @@ class Reproduction:
         self._run_in_pool([(self.instances, layout) for layout in layouts], self._pretraining_workers)
         if 5 in study_numbers:
             self._unless_pending(self.calibrate)  # before the pretrainings, on a machine not yet busy with them
-        self._run_in_pool(pretrainings, self._pretraining_workers)
+        # Longest first, so that parallel pretrainings do not end on one long run with the other workers idle.
+        self._run_in_pool(sorted(pretrainings, key=lambda job: -self._pretraining_cost(job[1])),
+                          self._pretraining_workers)
         # Then the probes and fine-tunings, `parallel_runs` at a time (their times are not results). Each
         # (model, task, rate, seed) once, though several studies share it.
         jobs = [(self.probe, model) for model in probed]

@@ -144,12 +144,15 @@ def test_the_recipe_ladder_adds_one_change_a_row_and_ends_at_run_pretrainings_pr
         paper_studies.catalog.sentence_pooling("recipe@36000")
 
 
-def test_study_9_compares_the_recipe_with_its_left_to_right_twin_at_the_largest_budget():
+def test_study_9_compares_the_recipe_with_its_left_to_right_twin_at_each_budget():
     catalog = paper_studies.catalog
     settings = paper_studies.Settings("w", "r", (1,), "t", "e", "g", "c", budget_steps=(4000, 36000))
     study = paper_studies.studies(settings)[9]
-    assert study.models == ("ltr_recipe@36000", "recipe@36000") and study.better == "recipe@36000"
-    assert study.worse == ("ltr_recipe@36000",) and set(study.tasks) == {"sst2_2000", "mrpc", "conll"}
+    assert study.models == ("ltr_recipe", "recipe", "ltr_recipe@36000", "recipe@36000")
+    assert study.curve == (("recipe", "ltr_recipe"), ("recipe@36000", "ltr_recipe@36000"))
+    # The verdict is the largest budget's.
+    assert study.better == "recipe@36000" and study.worse == ("ltr_recipe@36000",)
+    assert set(study.tasks) == {"sst2_2000", "mrpc", "conll"}
     # One change from the recipe: the objective. Same instances, same head for sentence tasks.
     _, ltr_flags, ltr_layout, ltr_steps = catalog.pretraining_entry("ltr_recipe@36000")
     _, mlm_flags, mlm_layout, mlm_steps = catalog.pretraining_entry("recipe@36000")
@@ -160,6 +163,40 @@ def test_study_9_compares_the_recipe_with_its_left_to_right_twin_at_the_largest_
     # At the settings' own budget the recipe is study 7's run of that name.
     own = paper_studies.studies(paper_studies.Settings("w", "r", (1,), "t", "e", "g", "c", budget_steps=(4000,)))
     assert own[9].models == ("ltr_recipe", "recipe")
+
+
+def test_studies_10_and_11_move_to_the_largest_budget_when_budgets_are_given():
+    plain = paper_studies.studies(paper_studies.Settings("w", "r", (1,), "t", "e", "g", "c"))
+    assert plain[11].models == ("recipe", "recipe_long_tail") and 9 not in plain
+    budgets = paper_studies.studies(paper_studies.Settings("w", "r", (1,), "t", "e", "g", "c",
+                                                           budget_steps=(4000, 12000)))
+    assert budgets[10].models == ("recipe@12000", "recipe_bert_lr@12000", "recipe_batch_128@12000")
+    assert budgets[11].better == "recipe@12000" and budgets[11].worse == ("recipe_long_tail@12000",)
+
+
+def test_the_long_tail_continues_the_recipe_on_longer_windows(shared_data, tmp_path):
+    # BERT's schedule in miniature: 90% of 10 updates at 32 tokens, then 1 update at 128 from that checkpoint,
+    # through the real scripts.
+    sample = REPO_ROOT / "examples" / "data" / "wiki_sample"
+    settings = paper_studies.Settings(str(tmp_path), "r", (1,), str(sample / "train.txt"), str(sample / "heldout.txt"),
+                                      "g", "c", max_seq_length=32, pretrain_steps=10, steps_per_loop=1,
+                                      learned_vocab_size=1000, parallel_runs=1)
+    result = paper_studies.Reproduction(settings).pretrain("recipe_long_tail")
+    head = json.loads((tmp_path / "pretraining" / "recipe@9" / "result.json").read_text())
+    tail = json.loads((tmp_path / "pretraining" / "recipe_long_tail" / "result.json").read_text())
+    assert f"--init_checkpoint={tmp_path}/pretraining/recipe@9" in tail["command"]
+    assert {"--max_seq_length=128", "--num_train_steps=1", "--max_predictions_per_seq=19"} <= set(tail["command"])
+    assert {"--max_seq_length=32", "--num_train_steps=9"} <= set(head["command"])
+    assert result["steps"] == 10 and result["long_tail"] == {"steps": 1, "seq_length": 128, "after": "recipe@9"}
+    assert result["wall_seconds"] == pytest.approx(head["wall_seconds"] + tail["wall_seconds"])
+    assert [row["step"] for row in result["curve"]] == list(range(1, 11))  # the tail's step 1 is the 10th
+    assert 0 < result["eval_results"]["mlm_accuracy"] < 1
+    # The tail's windows hold 4x the tokens of the head's.
+    instances = tmp_path / "data"
+    assert (instances / "train_packed_learned_vocab_128" / "instances.tfrecord").stat().st_size > 0
+    # Started again, both runs are reused.
+    again = paper_studies.Reproduction(settings).pretrain("recipe_long_tail")
+    assert again["cached"] and again["steps"] == 10
 
 
 def test_study_10_changes_one_setting_of_the_recipe_a_row_at_the_same_sequences(tmp_path):
