@@ -5,6 +5,8 @@ help on the way: the layer norms' oneDNN pattern (a `PlaceholderWithDefault`
 that tf2onnx refuses), which the exported copy replaces by Keras' own ops
 (`layer_norm_inference_kernel="keras"`), and the `Erfc` of Keras' exact
 GELU, which ONNX lacks and `_erfc_as_one_minus_erf` writes as `1 - Erf`.
+`_fuseable_patterns` then rewrites the converted layer norms and GELUs into
+the standard forms ONNX Runtime fuses at load (measured in reports/serving.md).
 """
 
 import importlib
@@ -47,7 +49,10 @@ def export_onnx(model, path, int8_path=None, opset=17):
 
     The graph computes in float32 whatever the model was trained in, with
     a LoRA model's adapters merged into its kernels. It uses only standard
-    ONNX ops of `opset` (the default domain; no custom ops).
+    ONNX ops of `opset` (the default domain; no custom ops), in the forms
+    ONNX Runtime fuses when it loads the file: each layer norm is one
+    `LayerNormalization` (opset 17 and later), and each GELU is in the
+    pattern its `Gelu` fusion matches.
 
     With `int8_path`, a second file holds the same graph quantized by ONNX
     Runtime's dynamic quantization (`onnxruntime.quantization.
@@ -129,6 +134,7 @@ def export_onnx(model, path, int8_path=None, opset=17):
         serve, input_signature=serve.input_signature, opset=opset,
         custom_op_handlers={"Erfc": (_erfc_as_one_minus_erf, [])},
     )
+    _fuseable_patterns(proto)
     _check_standard_ops(onnx, proto)
     _name_dynamic_axes(proto)
     for file in paths:
@@ -183,6 +189,203 @@ def _erfc_as_one_minus_erf(ctx, node, name, args):
                                                name=utils.make_name(f"{name}_one_minus"))
     ctx.set_dtype(complement.output[0], dtype)
     ctx.copy_shape(node.output[0], complement.output[0])
+
+
+class _Graph:
+    """Producers and consumers of an ONNX graph's tensors, for the pattern rewrites below."""
+
+    def __init__(self, graph, ranks):
+        self.graph = graph
+        self.ranks = ranks  # tensor name -> rank, where shape inference knows it
+        self.producer = {out: node for node in graph.node for out in node.output}
+        self.consumers = {}
+        for node in graph.node:
+            for name in node.input:
+                self.consumers.setdefault(name, []).append(node)
+        self.constants = {init.name: init for init in graph.initializer}
+
+    def parent(self, node, index, op_types):
+        """The node producing `node.input[index]` if its type is one of `op_types`, else None."""
+        if index >= len(node.input):
+            return None
+        parent = self.producer.get(node.input[index])
+        return parent if parent is not None and parent.op_type in op_types else None
+
+    def only_child(self, node, op_types):
+        """The single node reading `node`'s output if its type is one of `op_types`, else None."""
+        children = self.consumers.get(node.output[0], [])
+        return children[0] if len(children) == 1 and children[0].op_type in op_types else None
+
+    def scalar(self, name):
+        """The value of a one-element constant, or None."""
+        from onnx import numpy_helper
+
+        init = self.constants.get(name)
+        if init is None:
+            return None
+        value = numpy_helper.to_array(init)
+        return float(value.reshape(-1)[0]) if value.size == 1 else None
+
+    def other_input(self, node, name):
+        """The input of a two-input `node` that is not `name`."""
+        first, second = node.input
+        return second if first == name else first if second == name else None
+
+
+def _fuseable_patterns(proto):
+    """Rewrites layer norms and GELUs into the standard forms ONNX Runtime fuses.
+
+    TensorFlow's ops reach ONNX as many small nodes (a layer norm as 13,
+    an exact GELU as 6, through `1 - Erf`), in orders ONNX Runtime's
+    load-time fusions do not recognise, so each ran node by node. The
+    rewritten graph computes the same functions with standard ops: opset
+    17's `LayerNormalization`, and the GELU as `x * (1 + Erf(x / sqrt 2)) / 2`
+    (fused into one `Gelu` or `BiasGelu` at load).
+    """
+    import onnx
+
+    inferred = onnx.shape_inference.infer_shapes(proto).graph
+    ranks = {value.name: len(value.type.tensor_type.shape.dim)
+             for value in [*inferred.value_info, *inferred.input, *inferred.output]
+             if value.type.tensor_type.HasField("shape")}
+    opset = next(o.version for o in proto.opset_import if o.domain in ("", "ai.onnx"))
+    if opset >= 17:  # the first opset with LayerNormalization
+        _rewrite(proto.graph, ranks, _layer_norm_rewrite)
+    _rewrite(proto.graph, ranks, _gelu_rewrite)
+
+
+def _rewrite(graph, ranks, rewrite):
+    """Applies `rewrite(view, node)` -> (new nodes, dead nodes) or None at each node, then drops the dead."""
+    view = _Graph(graph, ranks)
+    dead, added = set(), []
+    for node in list(graph.node):
+        if id(node) in dead:
+            continue
+        found = rewrite(view, node)
+        if found:
+            new_nodes, old_nodes = found
+            added.append((node, new_nodes))
+            dead.update(id(n) for n in old_nodes)
+    if not added:
+        return
+    position = {id(node): new_nodes for node, new_nodes in added}
+    kept = []
+    for node in graph.node:  # new nodes take their anchor's place: the graph stays topologically sorted
+        if id(node) in position:
+            kept.extend(position[id(node)])
+        if id(node) not in dead:
+            kept.append(node)
+    del graph.node[:]
+    graph.node.extend(kept)
+
+
+def _layer_norm_rewrite(view, sqrt):
+    """A layer norm over the last axis as tf2onnx writes Keras' (anchored at its `Sqrt`), as one node.
+
+    mean = Mean(x); var = Mean((x - mean)^2); r = 1 / Sqrt(var + eps);
+    out = x * (r * gamma) + (-mean * (r * gamma) + beta).
+    """
+    from onnx import helper, numpy_helper
+
+    if sqrt.op_type != "Sqrt":
+        return None
+    means = ("ReduceMean", "GlobalAveragePool")
+    add_eps = view.parent(sqrt, 0, ("Add",))
+    variance = add_eps and view.parent(add_eps, 0, means)
+    square = variance and view.parent(variance, 0, ("Mul",))
+    centred = square and square.input[0] == square.input[1] and view.parent(square, 0, ("Sub",))
+    mean = centred and view.parent(centred, 1, means)
+    if not mean or centred.input[0] != mean.input[0] or not all(_over_last_axis(view, n) for n in (mean, variance)):
+        return None
+    x, epsilon = mean.input[0], view.scalar(add_eps.input[1])
+    reciprocal = view.only_child(sqrt, ("Reciprocal",))
+    scaled = reciprocal and view.only_child(reciprocal, ("Mul",))
+    if epsilon is None or not scaled:
+        return None
+    gamma = view.other_input(scaled, reciprocal.output[0])
+    users = view.consumers.get(scaled.output[0], [])
+    neg = [n for n in view.consumers.get(mean.output[0], []) if n.op_type == "Neg"]
+    if len(users) != 2 or len(neg) != 1 or gamma not in view.constants:
+        return None
+    x_scaled = next((n for n in users if n.op_type == "Mul" and view.other_input(n, scaled.output[0]) == x), None)
+    mean_scaled = next((n for n in users if n.op_type == "Mul"
+                        and view.other_input(n, scaled.output[0]) == neg[0].output[0]), None)
+    shift = mean_scaled and view.only_child(mean_scaled, ("Add",))
+    output = x_scaled and shift and view.only_child(shift, ("Add",))
+    if not output or view.other_input(output, shift.output[0]) != x_scaled.output[0]:
+        return None
+    beta = view.other_input(shift, mean_scaled.output[0])
+    if beta not in view.constants:
+        return None
+    flat = []
+    for name in (gamma, beta):  # LayerNormalization takes [hidden] scale and bias
+        array = numpy_helper.to_array(view.constants[name])
+        flat_name = f"{name}_flat"
+        if flat_name not in view.constants:
+            view.constants[flat_name] = numpy_helper.from_array(array.reshape(-1), flat_name)
+            view.graph.initializer.append(view.constants[flat_name])
+        flat.append(flat_name)
+    fused = helper.make_node("LayerNormalization", [x, *flat], [output.output[0]], axis=-1, epsilon=epsilon,
+                             name=f"{output.name}_layer_norm")
+    old = [mean, centred, square, variance, add_eps, sqrt, reciprocal, scaled, x_scaled, neg[0], mean_scaled,
+           shift, output]
+    if len(view.consumers.get(mean.output[0], [])) != 2 or {id(n) for n in view.consumers[centred.output[0]]} != {id(square)}:
+        return None  # an intermediate read elsewhere too: keep the pattern
+    return [fused], old
+
+
+def _over_last_axis(view, node):
+    """Whether a mean node averages over the last axis only, keeping it."""
+    from onnx import numpy_helper
+
+    rank = view.ranks.get(node.input[0])
+    if node.op_type == "GlobalAveragePool":
+        return rank == 3  # over every axis after the first two: the last, for [batch, seq, hidden]
+    keepdims = next((a.i for a in node.attribute if a.name == "keepdims"), 1)
+    axes = next((list(a.ints) for a in node.attribute if a.name == "axes"), None)
+    if len(node.input) > 1 and node.input[1] in view.constants:  # opset 18: axes as an input
+        axes = numpy_helper.to_array(view.constants[node.input[1]]).reshape(-1).tolist()
+    return keepdims == 1 and rank is not None and axes in ([-1], [rank - 1])
+
+
+def _gelu_rewrite(view, erf):
+    """Keras' exact GELU, `x / 2 * (1 - Erf(-x / sqrt 2))` (anchored at its `Erf`), as `x * (1 + Erf(x / sqrt 2)) / 2`."""
+    from onnx import helper, numpy_helper
+
+    if erf.op_type != "Erf":
+        return None
+    scaled = view.parent(erf, 0, ("Mul",))
+    negated = scaled and next((view.producer[i] for i in scaled.input
+                               if i in view.producer and view.producer[i].op_type == "Neg"), None)
+    if not negated:
+        return None
+    factor = view.scalar(view.other_input(scaled, negated.output[0]))
+    x = negated.input[0]
+    complement = view.only_child(erf, ("Sub",))
+    product = complement and view.only_child(complement, ("Mul",))
+    if (factor is None or abs(factor - 0.5 ** 0.5) > 1e-6 or not product
+            or view.scalar(complement.input[0]) != 1.0 or complement.input[1] != erf.output[0]):
+        return None
+    half_x = view.producer.get(view.other_input(product, complement.output[0]))
+    if half_x is None or half_x.op_type != "Mul" or x not in half_x.input:
+        return None
+    half = view.scalar(view.other_input(half_x, x))
+    if half != 0.5 or len(view.consumers.get(half_x.output[0], [])) != 1:
+        return None
+    if len(view.consumers.get(negated.output[0], [])) != 1 or len(view.consumers.get(scaled.output[0], [])) != 1:
+        return None
+    prefix = erf.name
+    constants = {"sqrt2": np.sqrt(2.0), "one": 1.0, "half": 0.5}
+    for key, value in constants.items():
+        view.graph.initializer.append(numpy_helper.from_array(np.array(value, np.float32), f"{prefix}_{key}"))
+    nodes = [
+        helper.make_node("Div", [x, f"{prefix}_sqrt2"], [f"{prefix}_div"], name=f"{prefix}_div"),
+        helper.make_node("Erf", [f"{prefix}_div"], [f"{prefix}_erf"], name=f"{prefix}_erf"),
+        helper.make_node("Add", [f"{prefix}_erf", f"{prefix}_one"], [f"{prefix}_add"], name=f"{prefix}_add"),
+        helper.make_node("Mul", [x, f"{prefix}_add"], [f"{prefix}_mul"], name=f"{prefix}_mul"),
+        helper.make_node("Mul", [f"{prefix}_mul", f"{prefix}_half"], [product.output[0]], name=f"{prefix}_gelu"),
+    ]
+    return nodes, [negated, scaled, erf, complement, half_x, product]
 
 
 def _check_standard_ops(onnx, proto):

@@ -111,8 +111,32 @@ def test_graph_has_the_preprocessor_inputs_named_outputs_and_only_standard_ops(c
     model = onnx.load(str(path))
     assert {opset.domain: opset.version for opset in model.opset_import}[""] == 17
     op_types = {node.op_type for node in model.graph.node}
-    assert "Erf" in op_types and "Erfc" not in op_types  # exact GELU, through 1 - Erf
+    assert "Erf" in op_types and "Erfc" not in op_types  # exact GELU, through x * (1 + Erf(x / sqrt 2)) / 2
     assert {node.domain for node in model.graph.node} <= {"", "ai.onnx"}
+
+
+def test_layer_norms_and_gelus_are_in_the_forms_onnx_runtime_fuses(classifier_files, tmp_path):
+    path, _, _ = classifier_files
+    op_types = [node.op_type for node in onnx.load(str(path)).graph.node]
+    # MiniLM: the embeddings' layer norm and two per block, each one standard node, none left in pieces.
+    assert op_types.count("LayerNormalization") == 13
+    assert not {"Reciprocal", "Sqrt", "Neg", "GlobalAveragePool"} & set(op_types)
+    # ONNX Runtime's load-time fusions then turn each block's GELU into one node.
+    options = onnxruntime.SessionOptions()
+    options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    optimized = [node.op_type for node in onnx.load(options.optimized_model_filepath).graph.node]
+    assert optimized.count("Gelu") + optimized.count("BiasGelu") == 6 and "Erf" not in optimized
+
+
+def test_opsets_before_17_keep_the_layer_norm_in_pieces(tmp_path):
+    model = keras_bert.BertClassifier(_randomized(_tiny_encoder()), 3)
+    path = export_onnx(model, tmp_path / "opset16.onnx", opset=16)
+    op_types = [node.op_type for node in onnx.load(path).graph.node]
+    assert "LayerNormalization" not in op_types and op_types.count("Sqrt") == 5  # 2 blocks x 2 + embeddings
+    feeds = _tiny_inputs()
+    expected = model({k: tf.constant(v) for k, v in feeds.items()}, training=False).numpy()
+    np.testing.assert_allclose(_session(path).run(["logits"], feeds)[0], expected, atol=1e-5)
 
 
 def test_int8_file_is_quantized_and_agrees_with_float32(classifier_files, float32_outputs, sst2_feeds):
