@@ -226,6 +226,21 @@ class _Graph:
         value = numpy_helper.to_array(init)
         return float(value.reshape(-1)[0]) if value.size == 1 else None
 
+    def only_inside(self, nodes, pattern):
+        """Whether every reader of `nodes`' outputs is in `pattern` (so replacing the pattern loses nothing)."""
+        inside = {id(node) for node in pattern}
+        return all(id(reader) in inside for node in nodes for out in node.output
+                   for reader in self.consumers.get(out, []))
+
+    def constant(self, name, value):
+        """Adds an initializer (once) and returns its name."""
+        from onnx import numpy_helper
+
+        if name not in self.constants:
+            self.constants[name] = numpy_helper.from_array(np.asarray(value), name)
+            self.graph.initializer.append(self.constants[name])
+        return name
+
     def other_input(self, node, name):
         """The input of a two-input `node` that is not `name`."""
         first, second = node.input
@@ -277,6 +292,10 @@ def _rewrite(graph, ranks, rewrite):
             kept.append(node)
     del graph.node[:]
     graph.node.extend(kept)
+    read = {name for node in graph.node for name in node.input}
+    unread = [init for init in graph.initializer if init.name not in read]  # the replaced nodes' constants
+    for init in unread:
+        graph.initializer.remove(init)
 
 
 def _layer_norm_rewrite(view, sqrt):
@@ -315,22 +334,15 @@ def _layer_norm_rewrite(view, sqrt):
     if not output or view.other_input(output, shift.output[0]) != x_scaled.output[0]:
         return None
     beta = view.other_input(shift, mean_scaled.output[0])
-    if beta not in view.constants:
+    old = [mean, centred, square, variance, add_eps, sqrt, reciprocal, scaled, x_scaled, neg[0], mean_scaled,
+           shift, output]
+    if beta not in view.constants or not view.only_inside(old[:-1], old):
         return None
     flat = []
     for name in (gamma, beta):  # LayerNormalization takes [hidden] scale and bias
-        array = numpy_helper.to_array(view.constants[name])
-        flat_name = f"{name}_flat"
-        if flat_name not in view.constants:
-            view.constants[flat_name] = numpy_helper.from_array(array.reshape(-1), flat_name)
-            view.graph.initializer.append(view.constants[flat_name])
-        flat.append(flat_name)
+        flat.append(view.constant(f"{name}_flat", numpy_helper.to_array(view.constants[name]).reshape(-1)))
     fused = helper.make_node("LayerNormalization", [x, *flat], [output.output[0]], axis=-1, epsilon=epsilon,
                              name=f"{output.name}_layer_norm")
-    old = [mean, centred, square, variance, add_eps, sqrt, reciprocal, scaled, x_scaled, neg[0], mean_scaled,
-           shift, output]
-    if len(view.consumers.get(mean.output[0], [])) != 2 or {id(n) for n in view.consumers[centred.output[0]]} != {id(square)}:
-        return None  # an intermediate read elsewhere too: keep the pattern
     return [fused], old
 
 
@@ -350,7 +362,7 @@ def _over_last_axis(view, node):
 
 def _gelu_rewrite(view, erf):
     """Keras' exact GELU, `x / 2 * (1 - Erf(-x / sqrt 2))` (anchored at its `Erf`), as `x * (1 + Erf(x / sqrt 2)) / 2`."""
-    from onnx import helper, numpy_helper
+    from onnx import helper
 
     if erf.op_type != "Erf":
         return None
@@ -370,22 +382,20 @@ def _gelu_rewrite(view, erf):
     if half_x is None or half_x.op_type != "Mul" or x not in half_x.input:
         return None
     half = view.scalar(view.other_input(half_x, x))
-    if half != 0.5 or len(view.consumers.get(half_x.output[0], [])) != 1:
-        return None
-    if len(view.consumers.get(negated.output[0], [])) != 1 or len(view.consumers.get(scaled.output[0], [])) != 1:
+    old = [negated, scaled, erf, complement, half_x, product]
+    if half != 0.5 or not view.only_inside(old[:-1], old):
         return None
     prefix = erf.name
-    constants = {"sqrt2": np.sqrt(2.0), "one": 1.0, "half": 0.5}
-    for key, value in constants.items():
-        view.graph.initializer.append(numpy_helper.from_array(np.array(value, np.float32), f"{prefix}_{key}"))
+    sqrt2, one, half = (view.constant(f"{prefix}_{key}", np.float32(value))
+                        for key, value in (("sqrt2", np.sqrt(2.0)), ("one", 1.0), ("half", 0.5)))
     nodes = [
-        helper.make_node("Div", [x, f"{prefix}_sqrt2"], [f"{prefix}_div"], name=f"{prefix}_div"),
+        helper.make_node("Div", [x, sqrt2], [f"{prefix}_div"], name=f"{prefix}_div"),
         helper.make_node("Erf", [f"{prefix}_div"], [f"{prefix}_erf"], name=f"{prefix}_erf"),
-        helper.make_node("Add", [f"{prefix}_erf", f"{prefix}_one"], [f"{prefix}_add"], name=f"{prefix}_add"),
+        helper.make_node("Add", [f"{prefix}_erf", one], [f"{prefix}_add"], name=f"{prefix}_add"),
         helper.make_node("Mul", [x, f"{prefix}_add"], [f"{prefix}_mul"], name=f"{prefix}_mul"),
-        helper.make_node("Mul", [f"{prefix}_mul", f"{prefix}_half"], [product.output[0]], name=f"{prefix}_gelu"),
+        helper.make_node("Mul", [f"{prefix}_mul", half], [product.output[0]], name=f"{prefix}_gelu"),
     ]
-    return nodes, [negated, scaled, erf, complement, half_x, product]
+    return nodes, old
 
 
 def _check_standard_ops(onnx, proto):
