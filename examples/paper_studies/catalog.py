@@ -321,6 +321,7 @@ def studies(settings):
     }
 
 
-# Linear probes of the frozen last layer (probe_encoder.py): probe -> its name in the report.
+# Linear probes of the frozen last layer (probe_encoder.py): probe -> its name in the report; the models probed
+# (and the same pretrainings at other budgets, `NAME@STEPS`).
 PROBES = {"token_identity": "token identity", "pos": "POS tag", "chunk": "chunk tag"}
 PROBED_MODELS = ("scratch", "bert", "mlm_only", "ltr", "scratch_recipe", "recipe", "ltr_recipe")

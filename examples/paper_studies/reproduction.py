@@ -296,7 +296,8 @@ class Reproduction:
         s = self.settings
         chosen = [studies(s)[number] for number in study_numbers]
         models = list(dict.fromkeys(model for study in chosen for model in study.models))
-        probed = [model for model in PROBED_MODELS if model in models] if probes else []
+        # The probed kinds of model at every budget the studies pretrain them for (recipe, recipe@12000, ...).
+        probed = [model for model in models if model.partition("@")[0] in PROBED_MODELS] if probes else []
         # Pretrainings one at a time, alone on the machine: their wall times are results (studies 5 and 8).
         # A smoke run shares them out like the fine-tunings, once the data they share exists.
         pretrainings = [(self.pretrain, name) for name in dict.fromkeys(model_entry(m)[1] for m in models) if name]
