@@ -64,7 +64,7 @@ def plot_pretraining(results, path):
 
 
 def plot_budget_curve(study, rows, path):
-    """A budget curve (studies 8 and 9): each budget's gain (points, ± standard error) against wall minutes."""
+    """A budget curve (studies 8 and 9): each budget's gain (points, ± standard error) against its updates."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -72,13 +72,13 @@ def plot_budget_curve(study, rows, path):
 
     figure, axes = plt.subplots(figsize=(6, 3.8))
     for task in study.tasks:
-        points = [(minutes, gains[task]) for _, minutes, _, gains in rows if gains[task] is not None]
+        points = [(steps, gains[task]) for steps, _, _, gains in rows if gains[task] is not None]
         if points:
             axes.errorbar([m for m, _ in points], [100 * g[0] for _, g in points],
                           yerr=[100 * g[1] for _, g in points], marker="o", capsize=3, label=TASKS[task][2])
     axes.axhline(0, color="k", linewidth=0.8)
     axes.set_xscale("log")
-    axes.set_xlabel("pretraining wall time (minutes, log scale)")
+    axes.set_xlabel("pretraining updates (log scale)")
     axes.set_ylabel(f"{study.curve_label}\n(points, ± standard error)", fontsize=8)
     axes.set_title(f"Study {study.number}: {study.title}", fontsize=10)
     axes.legend(fontsize=7)

@@ -109,8 +109,13 @@ def budget_rows(study, results):
     return rows
 
 
-def _budget_section(study, results, report_dir):
-    """A study's gain against the pretraining budget, and where a line through it reaches zero."""
+def _budget_section(study, results, settings):
+    """A study's gain against the pretraining budget, and where a line through it reaches zero.
+
+    The line is fitted against log(updates). Minutes are given beside updates
+    only when pretrainings ran alone (their wall times are then results), at
+    the largest budget's measured pace.
+    """
     rows = budget_rows(study, results)
     lines = [f"### The {study.curve_label}, by budget", "",
              "Gain at each budget = " + " minus ".join(model_entry(m.partition("@")[0])[0] for m in study.curve[0])
@@ -122,20 +127,26 @@ def _budget_section(study, results, report_dir):
         cells = ["-" if g is None else f"{100 * g[0]:+.2f} ± {100 * g[1]:.2f}" for g in gains.values()]
         lines.append(f"| {steps:,} steps | {minutes:.1f} min | {accuracy} | " + " | ".join(cells) + " |")
     lines.append("")
+    alone = not settings.parallel_pretraining and rows
+    pace = rows[-1][1] / rows[-1][0] if alone else None  # minutes per update
+
+    def budget(steps):
+        return f"{steps:,.0f} updates" + (f" ({steps * pace:.0f} min here)" if pace else "")
+
     for task in study.tasks:
-        points = [(minutes, gains[task][0]) for _, minutes, _, gains in rows if gains[task] is not None]
+        points = [(steps, gains[task][0]) for steps, _, _, gains in rows if gains[task] is not None]
         if len(points) < 2:
             continue
         if any(gain > 0 for _, gain in points):
-            first = min(minutes for minutes, gain in points if gain > 0)
-            lines.append(f"- {TASKS[task][2]}: the gain is positive from {first:.0f} min of pretraining.")
+            first = min(steps for steps, gain in points if gain > 0)
+            lines.append(f"- {TASKS[task][2]}: the gain is positive from {budget(first)} of pretraining.")
             continue
         at = crossing(*zip(*points))
         lines.append(f"- {TASKS[task][2]}: " + (
-            f"a line through the gain against log(wall time) reaches zero at about {at:.0f} min of pretraining "
-            f"({at / 60:.1f} h; extrapolated from {len(points)} budgets of {points[0][0]:.0f}-{points[-1][0]:.0f} "
-            "min)." if at else "the gain does not grow with the budget here: no crossing to extrapolate to."))
-    plot_budget_curve(study, rows, os.path.join(report_dir, f"study_{study.number}_gain.png"))
+            f"a line through the gain against log(updates) reaches zero at about {budget(at)} of pretraining "
+            f"(extrapolated from {len(points)} budgets of {points[0][0]:,}-{points[-1][0]:,} updates)."
+            if at else "the gain does not grow with the budget here: no crossing to extrapolate to."))
+    plot_budget_curve(study, rows, os.path.join(settings.report_dir, f"study_{study.number}_gain.png"))
     return lines + ["", f"![gain by budget](study_{study.number}_gain.png)", ""]
 
 
@@ -229,7 +240,7 @@ def write_report(settings, results, study_numbers, command):
         lines += ["", f"**Measured: {word}.**", ""] + [f"- {r}" for r in reasons] + ["", f"![study {number}]({image})",
                                                                                        ""]
         if study.curve:
-            lines += _budget_section(study, results, s.report_dir)
+            lines += _budget_section(study, results, s)
     if results.get("probes"):
         lines += _probe_section(results["probes"])
     lines += _caveats(s)

@@ -1,5 +1,6 @@
 """examples/reproduce_paper.py: the verdict rule, and one study end to end through the real scripts."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -268,16 +269,23 @@ def test_the_budget_curve_gives_each_budgets_gain_and_where_its_trend_crosses_ze
     assert [(steps, minutes) for steps, minutes, _, _ in rows] == [(4000, 5.0), (36000, 45.0)]
     gain, standard_error = rows[0][3]["sst2_2000"]
     assert round(gain, 6) == -0.08 and round(standard_error, 6) == round((2 * 0.005 ** 2) ** 0.5, 6)
-    # SST-2 gains -8 at 5 min and -4 at 45 min: +4 points per factor of 9, so zero at 45 * 9 = 405 min.
-    assert round(paper_studies.verdicts.crossing([5.0, 45.0], [-0.08, -0.04])) == 405
+    # SST-2 gains -8 at 4,000 updates and -4 at 36,000: +4 points per factor of 9, so zero at 36,000 * 9 =
+    # 324,000 updates, 405 min at the 36,000-update run's pace of 45 min.
+    assert round(paper_studies.verdicts.crossing([4000, 36000], [-0.08, -0.04])) == 324_000
     paper_studies.write_report(settings, {**results, "probes": {}, "pending": [], "calibration": {},
                                           "wall_seconds": 1.0}, [8], "test")
     report = (tmp_path / "REPORT.md").read_text()
     assert "| 36,000 steps | 45.0 min | 0.2000 | -4.00 ± 0.71 | -1.00 ± 1.00 |" in report
-    assert "SST-2, 2,000 examples: a line through the gain against log(wall time) reaches zero at about 405 min" \
+    assert ("SST-2, 2,000 examples: a line through the gain against log(updates) reaches zero at about 324,000 "
+            "updates (405 min here)") in report
+    # CoNLL: -5 at 4,000, -1 at 36,000, so zero a quarter of the next factor of 9 on: 36,000 * 9 ** 0.25 = 62,354.
+    assert "CoNLL-2003 F1: a line through the gain against log(updates) reaches zero at about 62,354 updates (78 min" \
         in report
-    # CoNLL: -5 at 5 min, -1 at 45 min, so zero a quarter of the next factor of 9 on: 45 * 9 ** 0.25 = 78 min.
-    assert "CoNLL-2003 F1: a line through the gain against log(wall time) reaches zero at about 78 min" in report
+    # Pretrainings run side by side: their minutes are not results, so the crossing is in updates only.
+    parallel = dataclasses.replace(settings, parallel_pretraining=True)
+    paper_studies.write_report(parallel, {**results, "probes": {}, "pending": [], "calibration": {},
+                                          "wall_seconds": 1.0}, [8], "test")
+    assert "reaches zero at about 324,000 updates of pretraining" in (tmp_path / "REPORT.md").read_text()
     assert (tmp_path / "study_8_gain.png").stat().st_size > 10_000
 
 
