@@ -66,8 +66,14 @@ LTR_RECIPE = {"ltr_recipe": ("Left-to-right LM, the recipe's data and settings",
                              ["--recipe=small_budget", "--objective=ltr"], "packed_learned_vocab")}
 # The recipe with BERT's two sequence lengths (study 11): the paper pretrained 90% of its updates on 128 tokens and
 # the last 10% on 512. Here: the first `share` of the updates are `first`'s run, and the rest continue from it
-# (run_pretraining.py --init_checkpoint, its own warmup and decay) on windows `multiple` times as long.
-LONG_TAILS = {"recipe_long_tail": ("recipe", 0.9, 4)}  # name -> (first, share, multiple)
+# (run_pretraining.py --init_checkpoint, its own warmup and decay, `tail_flags`) on windows `multiple` times as
+# long. The two controls continue at the same length: once as is (the second schedule alone), once with 4x the
+# sequences per update (also the long tail's tokens).
+LONG_TAILS = {  # name -> (first, share, multiple, tail_flags)
+    "recipe_long_tail": ("recipe", 0.9, 4, []),
+    "recipe_restart": ("recipe", 0.9, 1, []),
+    "recipe_restart_4x_batch": ("recipe", 0.9, 1, ["--grad_accum_steps=4"]),
+}
 
 # Pretrained models: name -> (description, run_pretraining.py flags beyond the shared ones[, instance layout]).
 PRETRAININGS = {
@@ -83,6 +89,11 @@ PRETRAININGS = {
     **LTR_RECIPE,
     "recipe_long_tail": ("The recipe, its last 10% of updates on windows 4x as long (BERT's 128 then 512)",
                          ["--recipe=small_budget"], "packed_learned_vocab"),
+    "recipe_restart": ("The recipe, its last 10% of updates a second schedule at the same length",
+                       ["--recipe=small_budget"], "packed_learned_vocab"),
+    "recipe_restart_4x_batch": ("The recipe, its last 10% of updates a second schedule at the same length, 4x the "
+                                "sequences per update (the long tail's tokens)",
+                                ["--recipe=small_budget"], "packed_learned_vocab"),
 }
 
 
@@ -142,7 +153,16 @@ def accumulation_steps(name):
     >>> accumulation_steps("recipe_batch_128"), accumulation_steps("recipe")
     (4, 1)
     """
-    flag = next((f for f in pretraining_entry(name)[1] if f.startswith("--grad_accum_steps=")), "=1")
+    return micro_batches(pretraining_entry(name)[1])
+
+
+def micro_batches(flag_list):
+    """`--grad_accum_steps` in run_pretraining.py flags (1 if absent).
+
+    >>> micro_batches(["--recipe=small_budget", "--grad_accum_steps=4"])
+    4
+    """
+    flag = next((f for f in flag_list if f.startswith("--grad_accum_steps=")), "=1")
     return int(flag.partition("=")[2])
 
 
@@ -257,14 +277,17 @@ STUDIES = {
               "(Izsak et al. 2021; Geiping and Goldstein 2022) raised the peak rate to about 1e-3 and reached "
               "large batches through accumulation. Each row changes one setting of the recipe.",
               ("recipe", *RECIPE_CHOICES), ("sst2_2000", "conll"), "recipe", tuple(RECIPE_CHOICES)),
-    11: Study(11, "The recipe's sequence length",
-              "At the same updates, pretraining only at the fine-tuning length transfers at least as well as BERT's "
-              "schedule, whose last 10% of updates read windows 4x as long.",
-              "Not the paper's claim: BERT pretrained 90% of its updates on 128 tokens and the last 10% on 512, to "
-              "learn the position embeddings that long fine-tuning inputs need (Appendix A.2); the small-budget "
-              "work (Izsak et al. 2021; Geiping and Goldstein 2022) trains at 128 throughout. Here 64 then 256, and "
-              "fine-tuning at 64.",
-              ("recipe", *LONG_TAILS), ("sst2_2000", "conll"), "recipe", tuple(LONG_TAILS)),
+    11: Study(11, "Pretraining's last 10% on longer windows",
+              "At the same updates, BERT's schedule (the last 10% of updates on windows 4x as long) transfers better "
+              "than pretraining only at the fine-tuning length: than the recipe, than the same second schedule at "
+              "that length, and than that schedule with as many tokens (4x the sequences per update).",
+              "BERT pretrained 90% of its updates on 128 tokens and the last 10% on 512, to learn the position "
+              "embeddings that long inputs need (Appendix A.2); the small-budget work (Izsak et al. 2021; Geiping "
+              "and Goldstein 2022) trains at 128 throughout. Here 64 then 256, and fine-tuning at 64, so the long "
+              "positions themselves are never used. The two controls separate the windows' length from the second "
+              "warmup and decay, and from the tail's extra tokens.",
+              ("recipe", "recipe_restart", "recipe_restart_4x_batch", "recipe_long_tail"), ("sst2_2000", "conll"),
+              "recipe_long_tail", ("recipe", "recipe_restart", "recipe_restart_4x_batch")),
 }
 
 
@@ -280,7 +303,7 @@ def studies(settings):
     >>> studies(settings)[9].models
     ('ltr_recipe', 'recipe', 'ltr_recipe@12000', 'recipe@12000')
     >>> studies(settings)[11].models
-    ('recipe@12000', 'recipe_long_tail@12000')
+    ('recipe@12000', 'recipe_restart@12000', 'recipe_restart_4x_batch@12000', 'recipe_long_tail@12000')
     """
     if not settings.budget_steps:
         return STUDIES

@@ -9,8 +9,8 @@ import threading
 import time
 
 from paper_studies.catalog import (
-    INSTANCES, LONG_TAILS, PROBED_MODELS, PROBES, SUBSETS, TASKS, accumulation_steps, is_left_to_right, model_entry,
-    pretraining_entry, sentence_pooling, studies, trains_next_sentence,
+    INSTANCES, LONG_TAILS, PROBED_MODELS, PROBES, SUBSETS, TASKS, accumulation_steps, is_left_to_right, micro_batches,
+    model_entry, pretraining_entry, sentence_pooling, studies, trains_next_sentence,
 )
 from paper_studies.runner import NotRun, run_script
 
@@ -140,8 +140,8 @@ class Reproduction:
         _, _, _, steps = pretraining_entry(name)
         steps = steps or self.settings.pretrain_steps  # accumulation: fewer updates of as many batches
         if name.partition("@")[0] in LONG_TAILS:
-            _, share, multiple = LONG_TAILS[name.partition("@")[0]]
-            steps *= share + (1 - share) * multiple
+            _, share, multiple, tail_flags = LONG_TAILS[name.partition("@")[0]]
+            steps *= share + (1 - share) * multiple * micro_batches(tail_flags)
         return steps
 
     def _pretraining_run(self, name):
@@ -156,10 +156,10 @@ class Reproduction:
             steps = max(1, round(s.pretrain_steps * rates[int(name.split("_")[1])] / rates[2]))
         head, seq_length, upstream = None, s.max_seq_length, ()
         if name.partition("@")[0] in LONG_TAILS:
-            first, share, multiple = LONG_TAILS[name.partition("@")[0]]
+            first, share, multiple, tail_flags = LONG_TAILS[name.partition("@")[0]]
             head_steps = max(1, round(share * steps))
             head = self._pretraining_run(first if head_steps == s.pretrain_steps else f"{first}@{head_steps}")
-            extra = list(extra) + [f"--init_checkpoint={head['model_dir']}"]
+            extra = list(extra) + tail_flags + [f"--init_checkpoint={head['model_dir']}"]
             steps, seq_length, upstream = steps - head_steps, multiple * s.max_seq_length, (head["signature"],)
         model_dir = os.path.join(s.work_dir, "pretraining", name)
         label = f"pretraining {name} ({steps} steps" + (

@@ -168,11 +168,13 @@ def test_study_9_compares_the_recipe_with_its_left_to_right_twin_at_each_budget(
 
 def test_studies_10_and_11_move_to_the_largest_budget_when_budgets_are_given():
     plain = paper_studies.studies(paper_studies.Settings("w", "r", (1,), "t", "e", "g", "c"))
-    assert plain[11].models == ("recipe", "recipe_long_tail") and 9 not in plain
+    assert plain[11].models == ("recipe", "recipe_restart", "recipe_restart_4x_batch", "recipe_long_tail")
+    assert plain[11].better == "recipe_long_tail" and 9 not in plain
     budgets = paper_studies.studies(paper_studies.Settings("w", "r", (1,), "t", "e", "g", "c",
                                                            budget_steps=(4000, 12000)))
     assert budgets[10].models == ("recipe@12000", "recipe_bert_lr@12000", "recipe_batch_128@12000")
-    assert budgets[11].better == "recipe@12000" and budgets[11].worse == ("recipe_long_tail@12000",)
+    assert budgets[11].better == "recipe_long_tail@12000"
+    assert budgets[11].worse == ("recipe@12000", "recipe_restart@12000", "recipe_restart_4x_batch@12000")
 
 
 def test_the_long_tail_continues_the_recipe_on_longer_windows(shared_data, tmp_path):
@@ -198,6 +200,12 @@ def test_the_long_tail_continues_the_recipe_on_longer_windows(shared_data, tmp_p
     # Started again, both runs are reused.
     again = paper_studies.Reproduction(settings).pretrain("recipe_long_tail")
     assert again["cached"] and again["steps"] == 10
+    # The control with the long tail's tokens at the first length: the same head, then 4 micro-batches per update.
+    control = paper_studies.Reproduction(settings).pretrain("recipe_restart_4x_batch")
+    tail = json.loads((tmp_path / "pretraining" / "recipe_restart_4x_batch" / "result.json").read_text())
+    assert {"--max_seq_length=32", "--num_train_steps=1", "--grad_accum_steps=4",
+            f"--init_checkpoint={tmp_path}/pretraining/recipe@9"} <= set(tail["command"])
+    assert control["steps"] == 10 and control["long_tail"]["after"] == "recipe@9"
 
 
 def test_study_10_changes_one_setting_of_the_recipe_a_row_at_the_same_sequences(tmp_path):
