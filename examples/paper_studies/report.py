@@ -137,15 +137,22 @@ def _budget_section(study, results, settings):
         points = [(steps, gains[task][0]) for steps, _, _, gains in rows if gains[task] is not None]
         if len(points) < 2:
             continue
-        if any(gain > 0 for _, gain in points):
-            first = min(steps for steps, gain in points if gain > 0)
-            lines.append(f"- {TASKS[task][2]}: the gain is positive from {budget(first)} of pretraining.")
+        if points[-1][1] > 0:  # positive at the largest budget: from which budget on
+            first = next(steps for i, (steps, _) in enumerate(points) if all(g > 0 for _, g in points[i:]))
+            lines.append(f"- {TASKS[task][2]}: the gain is positive from {budget(first)} of pretraining on.")
             continue
         at = crossing(*zip(*points))
-        lines.append(f"- {TASKS[task][2]}: " + (
-            f"a line through the gain against log(updates) reaches zero at about {budget(at)} of pretraining "
-            f"(extrapolated from {len(points)} budgets of {points[0][0]:,}-{points[-1][0]:,} updates)."
-            if at else "the gain does not grow with the budget here: no crossing to extrapolate to."))
+        fitted = f"(a line through the gain against log(updates), from {len(points)} budgets of " \
+                 f"{points[0][0]:,}-{points[-1][0]:,} updates)"
+        if at is None:
+            lines.append(f"- {TASKS[task][2]}: negative at the largest budget, and the gain does not grow with the "
+                         f"budget {fitted}: no crossing to extrapolate to.")
+        elif at > 100 * points[-1][0]:
+            lines.append(f"- {TASKS[task][2]}: negative at the largest budget, and nearly flat {fitted}: it would "
+                         f"reach zero only past 100 times the largest budget.")
+        else:
+            lines.append(f"- {TASKS[task][2]}: negative at the largest budget; extrapolated, it reaches zero at "
+                         f"about {budget(at)} of pretraining {fitted}.")
     plot_budget_curve(study, rows, os.path.join(settings.report_dir, f"study_{study.number}_gain.png"))
     return lines + ["", f"![gain by budget](study_{study.number}_gain.png)", ""]
 

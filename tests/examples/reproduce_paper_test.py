@@ -284,16 +284,25 @@ def test_the_budget_curve_gives_each_budgets_gain_and_where_its_trend_crosses_ze
                                           "wall_seconds": 1.0}, [8], "test")
     report = (tmp_path / "REPORT.md").read_text()
     assert "| 36,000 steps | 45.0 min | 0.2000 | -4.00 ± 0.71 | -1.00 ± 1.00 |" in report
-    assert ("SST-2, 2,000 examples: a line through the gain against log(updates) reaches zero at about 324,000 "
-            "updates (405 min here)") in report
+    assert ("SST-2, 2,000 examples: negative at the largest budget; extrapolated, it reaches zero at about 324,000 "
+            "updates (405 min here) of pretraining") in report
     # CoNLL: -5 at 4,000, -1 at 36,000, so zero a quarter of the next factor of 9 on: 36,000 * 9 ** 0.25 = 62,354.
-    assert "CoNLL-2003 F1: a line through the gain against log(updates) reaches zero at about 62,354 updates (78 min" \
-        in report
+    assert "CoNLL-2003 F1: negative at the largest budget; extrapolated, it reaches zero at about 62,354 updates (78 " \
+        "min here)" in report
     # Pretrainings run side by side: their minutes are not results, so the crossing is in updates only.
     parallel = dataclasses.replace(settings, parallel_pretraining=True)
     paper_studies.write_report(parallel, {**results, "probes": {}, "pending": [], "calibration": {},
                                           "wall_seconds": 1.0}, [8], "test")
     assert "reaches zero at about 324,000 updates of pretraining" in (tmp_path / "REPORT.md").read_text()
+    # A gain positive at the largest budget is placed where it stays positive; a flat one is not extrapolated.
+    later = {("recipe", "sst2_2000"): [0.72, 0.73], ("recipe@36000", "sst2_2000"): [0.71, 0.72],
+             ("recipe", "conll"): [0.399, 0.401], ("recipe@36000", "conll"): [0.42, 0.43]}
+    results["finetuning"] = _results({**scores, **later})["finetuning"]
+    paper_studies.write_report(settings, {**results, "probes": {}, "pending": [], "calibration": {},
+                                          "wall_seconds": 1.0}, [8], "test")
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "SST-2, 2,000 examples: the gain is positive from 4,000 updates (5 min here) of pretraining on." in report
+    assert "CoNLL-2003 F1: the gain is positive from 36,000 updates (45 min here) of pretraining on." in report
     assert (tmp_path / "study_8_gain.png").stat().st_size > 10_000
 
 
