@@ -86,8 +86,9 @@ def _accuracy(name, run):
     text = f"{run['eval_results'].get('mlm_accuracy', float('nan')):.4f}"
     if is_left_to_right(name):
         text += " (next token)"
-    if run.get("long_tail"):
-        text += f" (on {run['long_tail']['seq_length']}-token windows)"
+    tail = run.get("long_tail")
+    if tail and tail["seq_length"] != tail["head_seq_length"]:
+        text += f" (on {tail['seq_length']}-token windows)"
     return text
 
 

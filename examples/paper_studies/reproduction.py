@@ -176,7 +176,8 @@ class Reproduction:
                                                     train_seconds=row["train_seconds"] + offset)
                                                for row in result["curve"]]
             result.update(steps=head["steps"] + steps, wall_seconds=head["wall_seconds"] + result["wall_seconds"],
-                          long_tail={"steps": steps, "seq_length": seq_length, "after": head["name"]})
+                          long_tail={"steps": steps, "seq_length": seq_length, "after": head["name"],
+                                     "head_seq_length": s.max_seq_length})
         return result
 
     # fine-tuning

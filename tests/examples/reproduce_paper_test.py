@@ -190,7 +190,8 @@ def test_the_long_tail_continues_the_recipe_on_longer_windows(shared_data, tmp_p
     assert f"--init_checkpoint={tmp_path}/pretraining/recipe@9" in tail["command"]
     assert {"--max_seq_length=128", "--num_train_steps=1", "--max_predictions_per_seq=19"} <= set(tail["command"])
     assert {"--max_seq_length=32", "--num_train_steps=9"} <= set(head["command"])
-    assert result["steps"] == 10 and result["long_tail"] == {"steps": 1, "seq_length": 128, "after": "recipe@9"}
+    assert result["steps"] == 10 and result["long_tail"] == {"steps": 1, "seq_length": 128, "after": "recipe@9",
+                                                             "head_seq_length": 32}
     assert result["wall_seconds"] == pytest.approx(head["wall_seconds"] + tail["wall_seconds"])
     assert [row["step"] for row in result["curve"]] == list(range(1, 11))  # the tail's step 1 is the 10th
     assert 0 < result["eval_results"]["mlm_accuracy"] < 1
