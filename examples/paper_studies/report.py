@@ -162,7 +162,11 @@ def write_report(settings, results, study_numbers, command):
     """Writes REPORT.md, results.json and the PNG plots into `settings.report_dir`."""
     os.makedirs(settings.report_dir, exist_ok=True)
     s = settings
-    compute = sum(r["wall_seconds"] for group in ("pretraining", "finetuning") for r in results[group].values())
+    # A long tail's wall time includes its head's run, which several tails may share: each run counts once.
+    runs = [r for group in ("pretraining", "finetuning") for r in results[group].values()]
+    heads = {r["long_tail"]["after"]: r["long_tail"]["head_wall_seconds"] for r in runs if r.get("long_tail")}
+    compute = sum(r["wall_seconds"] - r.get("long_tail", {}).get("head_wall_seconds", 0) for r in runs) \
+        + sum(seconds for name, seconds in heads.items() if name not in results["pretraining"])
     lines = [
         "# BERT's claims, reproduced in miniature",
         "",

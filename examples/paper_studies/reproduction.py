@@ -1,5 +1,6 @@
 """`Reproduction`: plans the chosen studies' runs and runs them in dependency order."""
 
+import collections
 import concurrent.futures
 import functools
 import json
@@ -24,6 +25,8 @@ class Reproduction:
         self.results = {"pretraining": {}, "finetuning": {}, "calibration": {}, "probes": {}, "pending": []}
         self._start = time.time()
         self._print_lock = threading.Lock()
+        self._run_locks = collections.defaultdict(threading.Lock)  # one thread per pretraining run at a time
+        self._run_locks_lock = threading.Lock()
 
     def _say(self, text):
         elapsed = time.time() - self._start
@@ -146,6 +149,12 @@ class Reproduction:
 
     def _pretraining_run(self, name):
         """Runs (or reuses) one pretraining; a `LONG_TAILS` one is its first run and the run continuing it."""
+        with self._run_locks_lock:
+            lock = self._run_locks[name]
+        with lock:  # long tails running side by side share their first run: it runs once, the others reuse it
+            return self._pretraining_run_locked(name)
+
+    def _pretraining_run_locked(self, name):
         s = self.settings
         _, extra, layout, steps = pretraining_entry(name)
         steps = (steps or s.pretrain_steps) // accumulation_steps(name)  # the same sequences in fewer updates
@@ -177,7 +186,7 @@ class Reproduction:
                                                for row in result["curve"]]
             result.update(steps=head["steps"] + steps, wall_seconds=head["wall_seconds"] + result["wall_seconds"],
                           long_tail={"steps": steps, "seq_length": seq_length, "after": head["name"],
-                                     "head_seq_length": s.max_seq_length})
+                                     "head_seq_length": s.max_seq_length, "head_wall_seconds": head["wall_seconds"]})
         return result
 
     # fine-tuning

@@ -191,7 +191,8 @@ def test_the_long_tail_continues_the_recipe_on_longer_windows(shared_data, tmp_p
     assert {"--max_seq_length=128", "--num_train_steps=1", "--max_predictions_per_seq=19"} <= set(tail["command"])
     assert {"--max_seq_length=32", "--num_train_steps=9"} <= set(head["command"])
     assert result["steps"] == 10 and result["long_tail"] == {"steps": 1, "seq_length": 128, "after": "recipe@9",
-                                                             "head_seq_length": 32}
+                                                             "head_seq_length": 32,
+                                                             "head_wall_seconds": head["wall_seconds"]}
     assert result["wall_seconds"] == pytest.approx(head["wall_seconds"] + tail["wall_seconds"])
     assert [row["step"] for row in result["curve"]] == list(range(1, 11))  # the tail's step 1 is the 10th
     assert 0 < result["eval_results"]["mlm_accuracy"] < 1
@@ -233,6 +234,35 @@ def test_study_10_changes_one_setting_of_the_recipe_a_row_at_the_same_sequences(
                      "recipe_batch_128": ["--learning_rate=0.001"]}
     assert {"--num_warmup_steps=100", "--train_batch_size=32", "--grad_accum_steps=4"} \
         <= set(commands["recipe_batch_128"])
+
+
+def test_long_tails_side_by_side_run_their_shared_first_run_once(tmp_path, monkeypatch):
+    import concurrent.futures
+    import threading
+    import time
+
+    started, lock = [], threading.Lock()
+
+    def run_script(script, flag_list, run_dir, label, upstream=(), report_only=False, **kwargs):
+        import os
+        done = os.path.join(run_dir, "done")
+        if os.path.exists(done):
+            return {"signature": run_dir, "wall_seconds": 1.0, "eval_results": {}, "cached": True}
+        with lock:
+            started.append(os.path.basename(run_dir))
+        time.sleep(0.3)  # long enough for a second thread to arrive while the first one runs
+        os.makedirs(run_dir, exist_ok=True)
+        with open(os.path.join(run_dir, "metrics.jsonl"), "w") as f:
+            f.write('{"step": 1, "train_seconds": 1.0, "mlm_loss": 1.0}\n')
+        open(done, "w").close()
+        return {"signature": run_dir, "wall_seconds": 1.0, "eval_results": {}, "cached": False}
+
+    monkeypatch.setattr(paper_studies.reproduction, "run_script", run_script)
+    settings = paper_studies.Settings(str(tmp_path), "r", (1,), "t", "e", "g", "c", pretrain_steps=10)
+    reproduction = paper_studies.Reproduction(settings)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(reproduction.pretrain, ["recipe_long_tail", "recipe_restart"]))
+    assert started.count("recipe@9") == 1 and {"recipe_long_tail", "recipe_restart"} <= set(started)
 
 
 def test_a_finished_run_is_reused_from_another_checkout(tmp_path, monkeypatch):
