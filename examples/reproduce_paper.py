@@ -33,7 +33,7 @@ _SAMPLE = os.path.join(paper_studies.EXAMPLES, "data", "wiki_sample")
 
 flags.DEFINE_list("studies", [str(n) for n in range(1, 12)], "Which studies to run (1-11).")
 flags.DEFINE_list("budget_steps", None, "Pretraining budgets of the recipe, in updates, for studies 8 and 9's "
-                  "curves (default 4000,12000,36000; --quick 20,60). Given, or with study 8 or 9 chosen, they also "
+                  "curves (default 4000,12000,36000; --quick 60). Given, or with study 8 or 9 chosen, they also "
                   "move studies 10 and 11 to the largest budget (else at --pretrain_steps). The report gives each "
                   "one's wall time.")
 flags.DEFINE_bool("probes", True, "Also probe the frozen last layer of the studies' random-init, MLM, LTR and recipe "
@@ -102,7 +102,7 @@ def main(argv):
         if not set(studies) <= set(range(1, 12)):
             raise ValueError(f"--studies={','.join(FLAGS.studies)}: the studies are 1 to 11.")
         seeds = _numbers("seeds", _pick(FLAGS.seeds, ["1", "2", "3"], ["1"], FLAGS.quick), int)
-        budget_steps = _numbers("budget_steps", _pick(FLAGS.budget_steps, ["4000", "12000", "36000"], ["20", "60"],
+        budget_steps = _numbers("budget_steps", _pick(FLAGS.budget_steps, ["4000", "12000", "36000"], ["60"],
                                                       FLAGS.quick), int)
         rates = _pick(FLAGS.finetune_learning_rates, ["5e-4", "1e-3"], ["1e-3"], FLAGS.quick)
         finetune_learning_rates = _numbers("finetune_learning_rates", rates, float)

@@ -220,7 +220,9 @@ class Reproduction:
         flag_list.append(f"--learning_rate={rate}")
         if rate_kind == "feature":
             flag_list.append(f"--lstm_units={s.lstm_units}")
-        data_task, limit = SUBSETS.get(task, (task, dict(s.train_examples).get(task, 0)))
+        data_task, limit = SUBSETS.get(task, (task, 0))
+        own = dict(s.train_examples).get(data_task, 0)  # a subset never exceeds its task's own examples
+        limit = min(limit, own) if limit and own else limit or own
         if limit:
             flag_list.append(f"--max_train_examples={limit}")
         script, metric, _ = TASKS[task]

@@ -93,7 +93,8 @@ def test_study_runs_the_real_scripts_reports_and_resumes(shared_data, minilm_pat
     assert sst2["score"] == written["accuracy"]
     assert sst2["command"][0].endswith("run_classifier.py") and "--max_train_examples=64" in sst2["command"]
     assert "--random_init" in runs["scratch/conll/1/0.001"]["command"]
-    assert "--max_train_examples=2000" in runs["bert/sst2_2000/1/0.001"]["command"]
+    # SST-2's first 2,000 examples, capped at the 64 SST-2 examples this run trains on.
+    assert "--max_train_examples=64" in runs["bert/sst2_2000/1/0.001"]["command"]
     assert "--learning_rate=0.001" in sst2["command"]
     assert results["verdicts"]["1"] in ("confirmed", "contradicted", "mixed", "within noise")
     # The probes of study 1's two models: the random encoder is probe_encoder.py's --random_init of the same run.
@@ -234,6 +235,27 @@ def test_study_10_changes_one_setting_of_the_recipe_a_row_at_the_same_sequences(
                      "recipe_batch_128": ["--learning_rate=0.001"]}
     assert {"--num_warmup_steps=100", "--train_batch_size=32", "--grad_accum_steps=4"} \
         <= set(commands["recipe_batch_128"])
+
+
+@pytest.mark.parametrize("sst2_examples, expected", [(8000, 2000), (500, 500), (0, 2000)])
+def test_a_subset_takes_its_size_but_never_more_than_its_tasks_examples(sst2_examples, expected, monkeypatch):
+    commands = {}
+
+    def run_script(script, flag_list, run_dir, label, upstream=(), report_only=False, **kwargs):
+        commands[label] = flag_list
+        raise paper_studies.runner.NotRun(label)
+
+    monkeypatch.setattr(paper_studies.reproduction, "run_script", run_script)
+    settings = paper_studies.Settings("w", "r", (1,), "t", "e", "g", "c",
+                                      train_examples=(("sst2", sst2_examples), ("mrpc", 0)))
+    reproduction = paper_studies.Reproduction(settings)
+    for task in ("sst2_2000", "sst2", "mrpc"):
+        with pytest.raises(paper_studies.runner.NotRun):
+            reproduction.finetune("minilm_finetune", task, 1, 1e-4)
+    limits = {label.split()[2].rstrip(","): [f for f in flags if f.startswith("--max_train_examples")]
+              for label, flags in commands.items()}
+    assert limits == {"sst2_2000": [f"--max_train_examples={expected}"],
+                      "sst2": [f"--max_train_examples={sst2_examples}"] if sst2_examples else [], "mrpc": []}
 
 
 def test_long_tails_side_by_side_run_their_shared_first_run_once(tmp_path, monkeypatch):
