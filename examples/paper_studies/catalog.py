@@ -156,6 +156,15 @@ def accumulation_steps(name):
     return micro_batches(pretraining_entry(name)[1])
 
 
+def long_tail(name):
+    """`LONG_TAILS`' `(first, share, multiple, tail_flags)` of a pretraining (`NAME@STEPS` as NAME), or None.
+
+    >>> long_tail("recipe_long_tail@12000")[1:3], long_tail("recipe")
+    ((0.9, 4), None)
+    """
+    return LONG_TAILS.get(name.partition("@")[0])
+
+
 def micro_batches(flag_list):
     """`--grad_accum_steps` in run_pretraining.py flags (1 if absent).
 

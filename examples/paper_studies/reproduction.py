@@ -10,7 +10,7 @@ import threading
 import time
 
 from paper_studies.catalog import (
-    INSTANCES, LONG_TAILS, PROBED_MODELS, PROBES, SUBSETS, TASKS, accumulation_steps, is_left_to_right, micro_batches,
+    INSTANCES, PROBED_MODELS, PROBES, SUBSETS, TASKS, accumulation_steps, is_left_to_right, long_tail, micro_batches,
     model_entry, pretraining_entry, sentence_pooling, studies, trains_next_sentence,
 )
 from paper_studies.runner import NotRun, run_script
@@ -49,14 +49,16 @@ class Reproduction:
             pass  # a report needs only the path
         return path
 
-    @functools.lru_cache(maxsize=None)
     def instances(self, layout="pairs", seq_length=None):
         """`{"train": path, "eval": path}`: pretraining instances of an `INSTANCES` layout, made once.
 
         `seq_length` defaults to the settings' `max_seq_length`.
         """
+        return self._instances(layout, seq_length or self.settings.max_seq_length)
+
+    @functools.lru_cache(maxsize=None)  # keyed on the length itself: a default and an explicit one are one call
+    def _instances(self, layout, seq_length):
         s = self.settings
-        seq_length = seq_length or s.max_seq_length
         extra, learned_vocab = INSTANCES[layout]
         if learned_vocab:
             extra = extra + [f"--vocab_file={self.learned_vocab()}"]
@@ -142,8 +144,8 @@ class Reproduction:
         """A pretraining's cost in batches of the settings' length (a long tail's batches hold 4x the tokens)."""
         _, _, _, steps = pretraining_entry(name)
         steps = steps or self.settings.pretrain_steps  # accumulation: fewer updates of as many batches
-        if name.partition("@")[0] in LONG_TAILS:
-            _, share, multiple, tail_flags = LONG_TAILS[name.partition("@")[0]]
+        if long_tail(name):
+            _, share, multiple, tail_flags = long_tail(name)
             steps *= share + (1 - share) * multiple * micro_batches(tail_flags)
         return steps
 
@@ -164,8 +166,8 @@ class Reproduction:
                 raise NotRun(f"pretraining {name}")
             steps = max(1, round(s.pretrain_steps * rates[int(name.split("_")[1])] / rates[2]))
         head, seq_length, upstream = None, s.max_seq_length, ()
-        if name.partition("@")[0] in LONG_TAILS:
-            first, share, multiple, tail_flags = LONG_TAILS[name.partition("@")[0]]
+        if long_tail(name):
+            first, share, multiple, tail_flags = long_tail(name)
             head_steps = max(1, round(share * steps))
             head = self._pretraining_run(first if head_steps == s.pretrain_steps else f"{first}@{head_steps}")
             extra = list(extra) + tail_flags + [f"--init_checkpoint={head['model_dir']}"]
