@@ -39,8 +39,10 @@ flags.DEFINE_list("budget_steps", None, "Pretraining budgets of the recipe, in u
 flags.DEFINE_bool("probes", True, "Also probe the frozen last layer of the studies' random-init, MLM, LTR and recipe "
                   "models (probe_encoder.py: token identity, POS and chunk tags).")
 flags.DEFINE_bool("quick", False, "Smoke-test sizes: the bundled Wikipedia sample, 60 pretraining steps, "
-                  "small fine-tuning sets, one seed, 200 CoNLL dev sentences. About 18 minutes on 2 cores; the "
-                  "numbers mean nothing.")
+                  "small fine-tuning sets, one seed, each study's first task only, 200 CoNLL dev sentences. About 18 "
+                  "minutes on 2 cores; the numbers mean nothing.")
+flags.DEFINE_bool("every_task", None, "Fine-tune each study on all its tasks (default: yes, except with --quick, "
+                  "which fine-tunes each on its first task only).")
 flags.DEFINE_list("seeds", None, "Fine-tuning seeds (default 1,2,3; --quick: 1).")
 flags.DEFINE_integer("parallel_runs", 2, "Probes and fine-tunings run this many at a time (two small TensorFlow "
                      "processes keep 2 cores busier than one); pretrainings run alone, since their wall times are "
@@ -147,6 +149,7 @@ def main(argv):
         budget_steps=budget_steps if budget_studies or FLAGS.budget_steps is not None else (),
         parallel_runs=FLAGS.parallel_runs,
         parallel_pretraining=_pick(FLAGS.parallel_pretraining, False, True, FLAGS.quick),
+        every_task=_pick(FLAGS.every_task, True, False, FLAGS.quick),
         quick=FLAGS.quick,
     )
     command = "python examples/reproduce_paper.py " + " ".join(sys.argv[1:])

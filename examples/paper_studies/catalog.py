@@ -37,6 +37,7 @@ class Settings:
     # Pretrainings run alone unless this is set: their wall times are results (studies 5 and 8), except in a
     # smoke run.
     parallel_pretraining: bool = False
+    every_task: bool = True  # False: each study fine-tunes on its first task only (a smoke run's time)
     quick: bool = False
 
 
@@ -306,14 +307,20 @@ def studies(settings):
     Without `settings.budget_steps`: the fixed studies 1-7, 10 and 11, the
     last two at the settings' budget. With budgets: also study 8 (study 1's
     comparison at each budget) and study 9 (study 2's at each budget), and
-    studies 10 and 11 at the largest budget.
+    studies 10 and 11 at the largest budget. Without `settings.every_task`,
+    each study keeps its first task only.
 
     >>> settings = Settings("w", "r", (1,), "t", "e", "g", "c", budget_steps=(4000, 12000))
     >>> studies(settings)[9].models
     ('ltr_recipe', 'recipe', 'ltr_recipe@12000', 'recipe@12000')
     >>> studies(settings)[11].models
     ('recipe@12000', 'recipe_restart@12000', 'recipe_restart_4x_batch@12000', 'recipe_long_tail@12000')
+    >>> studies(dataclasses.replace(settings, every_task=False))[1].tasks
+    ('sst2',)
     """
+    if not settings.every_task:
+        return {number: dataclasses.replace(study, tasks=study.tasks[:1])
+                for number, study in studies(dataclasses.replace(settings, every_task=True)).items()}
     if not settings.budget_steps:
         return STUDIES
 

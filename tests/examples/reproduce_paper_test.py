@@ -70,7 +70,7 @@ def test_summary_is_mean_and_sample_deviation():
 def _reproduce(tmp_path, *flags):
     command = [sys.executable, "examples/reproduce_paper.py", "--quick", "--studies=1", "--seeds=1",
                f"--work_dir={tmp_path}/work", f"--report_dir={tmp_path}/report", "--pretrain_steps=20",
-               "--sst2_examples=64", "--mrpc_examples=64", "--conll_examples=32", *flags]
+               "--sst2_examples=64", "--mrpc_examples=64", "--conll_examples=32", "--every_task", *flags]
     return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1200)
 
 
@@ -165,6 +165,26 @@ def test_study_9_compares_the_recipe_with_its_left_to_right_twin_at_each_budget(
     # At the settings' own budget the recipe is study 7's run of that name.
     own = paper_studies.studies(paper_studies.Settings("w", "r", (1,), "t", "e", "g", "c", budget_steps=(4000,)))
     assert own[9].models == ("ltr_recipe", "recipe")
+
+
+def test_without_every_task_each_study_fine_tunes_on_its_first_task_only():
+    # --quick's plan: every study and model, each study's first task (study 8 and 9 at quick's one budget).
+    settings = paper_studies.Settings("w", "r", (1,), "t", "e", "g", "c", pretrain_steps=60, budget_steps=(60,))
+    every, first = (paper_studies.studies(dataclasses.replace(settings, every_task=flag)) for flag in (True, False))
+    assert every.keys() == first.keys() == set(range(1, 12))
+    for number, study in first.items():
+        assert study.tasks == every[number].tasks[:1]
+        assert dataclasses.replace(study, tasks=every[number].tasks) == every[number]
+
+    def fine_tunings(chosen):
+        return {(model, task) for study in chosen.values() for model in study.models for task in study.tasks}
+    assert (len(fine_tunings(every)), len(fine_tunings(first))) == (48, 27)
+
+
+def test_the_catalog_examples_hold():
+    import doctest
+    outcome = doctest.testmod(paper_studies.catalog)
+    assert outcome.attempted >= 10 and outcome.failed == 0
 
 
 def test_studies_10_and_11_move_to_the_largest_budget_when_budgets_are_given():
