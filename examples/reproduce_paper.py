@@ -33,19 +33,20 @@ _SAMPLE = os.path.join(paper_studies.EXAMPLES, "data", "wiki_sample")
 
 flags.DEFINE_list("studies", [str(n) for n in range(1, 12)], "Which studies to run (1-11).")
 flags.DEFINE_list("budget_steps", None, "Pretraining budgets of the recipe, in updates, for studies 8 and 9's "
-                  "curves (default 4000,12000,36000; --quick 60). Given, or with study 8 or 9 chosen, they also "
+                  "curves (default 4000,12000,36000; --quick 20). Given, or with study 8 or 9 chosen, they also "
                   "move studies 10 and 11 to the largest budget (else at --pretrain_steps). The report gives each "
                   "one's wall time.")
 flags.DEFINE_bool("probes", True, "Also probe the frozen last layer of the studies' random-init, MLM, LTR and recipe "
                   "models (probe_encoder.py: token identity, POS and chunk tags).")
-flags.DEFINE_bool("quick", False, "Smoke-test sizes: the bundled Wikipedia sample, 60 pretraining steps, "
+flags.DEFINE_bool("quick", False, "Smoke-test sizes: the bundled Wikipedia sample, 20 pretraining steps, "
                   "small fine-tuning sets, one seed, each study's first task only, 200 CoNLL dev sentences. About 18 "
                   "minutes on 2 cores; the numbers mean nothing.")
 flags.DEFINE_bool("every_task", None, "Fine-tune each study on all its tasks (default: yes, except with --quick, "
                   "which fine-tunes each on its first task only).")
 flags.DEFINE_list("seeds", None, "Fine-tuning seeds (default 1,2,3; --quick: 1).")
-flags.DEFINE_integer("parallel_runs", 2, "Probes and fine-tunings run this many at a time (two small TensorFlow "
-                     "processes keep 2 cores busier than one); pretrainings run alone, since their wall times are "
+flags.DEFINE_integer("parallel_runs", None, "Probes and fine-tunings run this many at a time (default 2: two small "
+                     "TensorFlow processes keep 2 cores busier than one; --quick 4, whose short runs are mostly "
+                     "single-threaded start-up and compilation); pretrainings run alone, since their wall times are "
                      "results, except with --quick or --parallel_pretraining.", lower_bound=1)
 flags.DEFINE_bool("parallel_pretraining", None, "Run pretrainings --parallel_runs at a time too: sooner done, but "
                   "their wall times (studies 5 and 8) are then measured on a shared machine (default: only with "
@@ -58,7 +59,7 @@ flags.DEFINE_string("data_dir", os.path.normpath(_DATA), "Folder with glue/, con
 flags.DEFINE_string("pretrain_files", None, "Text to pretrain on (default: wiki_00..wiki_19; --quick: the bundled "
                     "sample).")
 flags.DEFINE_string("pretrain_eval_files", None, "Held-out text (default: wiki_31; --quick: the bundled sample's).")
-flags.DEFINE_integer("pretrain_steps", None, "Updates of each 2-layer pretraining (default 4000; --quick 60).",
+flags.DEFINE_integer("pretrain_steps", None, "Updates of each 2-layer pretraining (default 4000; --quick 20).",
                      lower_bound=1)
 flags.DEFINE_integer("max_seq_length", 64, "Sequence length for pretraining and fine-tuning.", lower_bound=3)
 flags.DEFINE_float("pretrain_learning_rate", 1e-3, "Peak pretraining lr (high: the budget is short).", lower_bound=0.0)
@@ -66,11 +67,11 @@ flags.DEFINE_float("finetune_epochs", None, "Fine-tuning epochs (default 3; --qu
 flags.DEFINE_list("finetune_learning_rates", None, "Fine-tuning lrs of the small pretrained/random models; each "
                   "model takes, per task, the one with the best seed mean on the dev set (default 5e-4,1e-3; "
                   "--quick 1e-3).")
-flags.DEFINE_integer("sst2_examples", None, "SST-2 training examples (default 8000; --quick 500; 0: all 67,349).",
+flags.DEFINE_integer("sst2_examples", None, "SST-2 training examples (default 8000; --quick 200; 0: all 67,349).",
                      lower_bound=0)
-flags.DEFINE_integer("mrpc_examples", None, "MRPC training examples (default 0 = all 3,668; --quick 300).",
+flags.DEFINE_integer("mrpc_examples", None, "MRPC training examples (default 0 = all 3,668; --quick 200).",
                      lower_bound=0)
-flags.DEFINE_integer("conll_examples", None, "CoNLL-2003 training sentences (default 3000; --quick 300; 0: all).",
+flags.DEFINE_integer("conll_examples", None, "CoNLL-2003 training sentences (default 3000; --quick 200; 0: all).",
                      lower_bound=0)
 flags.DEFINE_integer("learned_vocab_size", None, "Study 7's vocabulary, learned from the pretraining text "
                      "(default 8192; --quick 2000).", lower_bound=100)
@@ -104,7 +105,7 @@ def main(argv):
         if not set(studies) <= set(range(1, 12)):
             raise ValueError(f"--studies={','.join(FLAGS.studies)}: the studies are 1 to 11.")
         seeds = _numbers("seeds", _pick(FLAGS.seeds, ["1", "2", "3"], ["1"], FLAGS.quick), int)
-        budget_steps = _numbers("budget_steps", _pick(FLAGS.budget_steps, ["4000", "12000", "36000"], ["60"],
+        budget_steps = _numbers("budget_steps", _pick(FLAGS.budget_steps, ["4000", "12000", "36000"], ["20"],
                                                       FLAGS.quick), int)
         rates = _pick(FLAGS.finetune_learning_rates, ["5e-4", "1e-3"], ["1e-3"], FLAGS.quick)
         finetune_learning_rates = _numbers("finetune_learning_rates", rates, float)
@@ -132,13 +133,13 @@ def main(argv):
         glue_dir=os.path.join(data, "glue"),
         conll_dir=os.path.join(data, "conll2003"),
         max_seq_length=FLAGS.max_seq_length,
-        pretrain_steps=_pick(FLAGS.pretrain_steps, 4000, 60, FLAGS.quick),
+        pretrain_steps=_pick(FLAGS.pretrain_steps, 4000, 20, FLAGS.quick),
         pretrain_learning_rate=FLAGS.pretrain_learning_rate,
         steps_per_loop=20 if FLAGS.quick else 100,
         calibration_steps=10 if FLAGS.quick else 30,
-        train_examples=(("sst2", _pick(FLAGS.sst2_examples, 8000, 500, FLAGS.quick)),
-                        ("mrpc", _pick(FLAGS.mrpc_examples, 0, 300, FLAGS.quick)),
-                        ("conll", _pick(FLAGS.conll_examples, 3000, 300, FLAGS.quick))),
+        train_examples=(("sst2", _pick(FLAGS.sst2_examples, 8000, 200, FLAGS.quick)),
+                        ("mrpc", _pick(FLAGS.mrpc_examples, 0, 200, FLAGS.quick)),
+                        ("conll", _pick(FLAGS.conll_examples, 3000, 200, FLAGS.quick))),
         conll_eval_sentences=200 if FLAGS.quick else 0,
         finetune_epochs=_pick(FLAGS.finetune_epochs, 3.0, 1.0, FLAGS.quick),
         minilm_epochs=_pick(FLAGS.minilm_epochs, 2.0, 1.0, FLAGS.quick),
@@ -147,7 +148,7 @@ def main(argv):
         learned_vocab_size=_pick(FLAGS.learned_vocab_size, 8192, 2000, FLAGS.quick),
         probe_train_sentences=_pick(None, 3000, 300, FLAGS.quick),
         budget_steps=budget_steps if budget_studies or FLAGS.budget_steps is not None else (),
-        parallel_runs=FLAGS.parallel_runs,
+        parallel_runs=_pick(FLAGS.parallel_runs, 2, 4, FLAGS.quick),
         parallel_pretraining=_pick(FLAGS.parallel_pretraining, False, True, FLAGS.quick),
         every_task=_pick(FLAGS.every_task, True, False, FLAGS.quick),
         quick=FLAGS.quick,

@@ -70,7 +70,8 @@ def test_summary_is_mean_and_sample_deviation():
 def _reproduce(tmp_path, *flags):
     command = [sys.executable, "examples/reproduce_paper.py", "--quick", "--studies=1", "--seeds=1",
                f"--work_dir={tmp_path}/work", f"--report_dir={tmp_path}/report", "--pretrain_steps=20",
-               "--sst2_examples=64", "--mrpc_examples=64", "--conll_examples=32", "--every_task", *flags]
+               "--sst2_examples=64", "--mrpc_examples=64", "--conll_examples=32", "--every_task", "--parallel_runs=2",
+               *flags]
     return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1200)
 
 
