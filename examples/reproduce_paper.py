@@ -1,6 +1,6 @@
 """Checks BERT's central claims on this machine, in miniature, and writes a report with plots.
 
-    python examples/reproduce_paper.py --quick            # every study, tiny sizes: a smoke run, ~18 min here
+    python examples/reproduce_paper.py --quick            # every study, tiny sizes: a smoke run, ~13 min here
     python examples/reproduce_paper.py                    # the real run: a few hours on 2 CPU cores
     python examples/reproduce_paper.py --studies=1,3 --seeds=1,2,3,4,5
 
@@ -39,7 +39,7 @@ flags.DEFINE_list("budget_steps", None, "Pretraining budgets of the recipe, in u
 flags.DEFINE_bool("probes", True, "Also probe the frozen last layer of the studies' random-init, MLM, LTR and recipe "
                   "models (probe_encoder.py: token identity, POS and chunk tags).")
 flags.DEFINE_bool("quick", False, "Smoke-test sizes: the bundled Wikipedia sample, 20 pretraining steps, "
-                  "small fine-tuning sets, one seed, each study's first task only, 200 CoNLL dev sentences. About 18 "
+                  "small fine-tuning sets, one seed, each study's first task only, 200 CoNLL dev sentences. About 13 "
                   "minutes on 2 cores; the numbers mean nothing.")
 flags.DEFINE_bool("every_task", None, "Fine-tune each study on all its tasks (default: yes, except with --quick, "
                   "which fine-tunes each on its first task only).")

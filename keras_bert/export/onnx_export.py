@@ -119,9 +119,10 @@ def export_onnx(model, path, int8_path=None, opset=17):
     existing = [p for p in paths if os.path.exists(p)]
     if existing:
         raise FileExistsError(f"{existing[0]} exists; choose a new file name.")
-    # float32, and only ops tf2onnx converts; LoRA adapters merged (`with_encoder_settings`).
+    # float32, and only ops tf2onnx converts; padding rows skipped, as in the frozen exports; LoRA adapters merged
+    # (`with_encoder_settings`).
     model = model.with_encoder_settings(dtype="float32", dense_inference_kernel="matmul",
-                                        layer_norm_inference_kernel="keras")
+                                        layer_norm_inference_kernel="keras", skip_padding=True)
     ids = tf.TensorSpec([None, None], tf.int32)
 
     @tf.function(input_signature=[ids, ids, ids])

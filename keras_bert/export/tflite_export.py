@@ -91,7 +91,10 @@ def export_tflite(model, preprocessor, path, label_names=None, pair=False, preci
 
     # The fixed length: cut to the batch's longest, the encoder's slices become dynamic, which TFLite's
     # built-in StridedSlice does not take.
-    serve = ClassifierServer(model_to_freeze(model), preprocess, label_names, trim=False).serving_function(pair)
+    # Every row computed: with the padding-skipping index ops, TFLite's interpreter gave wrong probabilities on the
+    # call after an empty batch (tests/export/tflite_export_test.py).
+    serve = ClassifierServer(model_to_freeze(model, skip_padding=False), preprocess, label_names,
+                             trim=False).serving_function(pair)
     converter = tf.lite.TFLiteConverter.from_concrete_functions([freeze(serve).get_concrete_function()], tf.Module())
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     converter.allow_custom_ops = True  # tensorflow-text's kernels, registered at load time

@@ -36,10 +36,20 @@ class SelfAttention(keras.layers.Layer):
             scores (large negative values mask keys out).
         seq_length: int scalar tensor. Rows per sequence.
         residual: optional tensor shaped like `rows`, added to the output.
+        token_rows: optional int `(num_tokens,)`: `rows` holds only these
+            rows of the `batch_size * seq_length` (the real tokens', see
+            `TransformerBlock`'s `skip_padding`). The projections run on them
+            alone; the attention places them in their sequences, and the
+            output holds those rows. The other rows must be masked out as
+            keys by `attention_bias`.
+        padded_rows: int `(batch_size * seq_length,)`, with `token_rows`:
+            each padded row's row in `rows` (any row for padding, which
+            `attention_bias` masks). `packed_rows` gives both.
         training: bool. Enables dropout.
 
     Returns:
-        `(batch_size * seq_length, hidden)` tensor of the compute dtype.
+        `(batch_size * seq_length, hidden)` tensor of the compute dtype, or
+        `(num_tokens, hidden)` with `token_rows`.
 
     Example:
     >>> import numpy as np
@@ -80,13 +90,17 @@ class SelfAttention(keras.layers.Layer):
         self.value = projection("value")
         self.attention_output = projection("attention_output", self.dropout)
 
-    def call(self, rows, attention_bias=None, seq_length=None, residual=None, training=None):
+    def call(self, rows, attention_bias=None, seq_length=None, residual=None, token_rows=None, padded_rows=None,
+             training=None):
         width = rows.shape[-1]
         head_size = width // self.num_heads
         seq_length = tf.shape(rows)[0] if seq_length is None else seq_length
 
         def heads(projection):  # (batch * seq, width) -> (batch, heads, seq, head_size)
-            projected = tf.reshape(projection(rows, training=training), [-1, seq_length, self.num_heads, head_size])
+            projected = projection(rows, training=training)
+            if token_rows is not None:  # the tokens' rows into place; padding rows are masked keys, any values do
+                projected = tf.gather(projected, padded_rows)
+            projected = tf.reshape(projected, [-1, seq_length, self.num_heads, head_size])
             return tf.transpose(projected, [0, 2, 1, 3])
 
         # As Keras' MultiHeadAttention: the query is scaled before the product.
@@ -97,6 +111,8 @@ class SelfAttention(keras.layers.Layer):
         probs = self.probs_dropout(tf.nn.softmax(scores), training=training)
         context = tf.matmul(probs, heads(self.value))
         context = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [-1, width])
+        if token_rows is not None:
+            context = tf.gather(context, token_rows)
         return self.attention_output(context, residual=residual, training=training)
 
     def seed_states(self):
@@ -115,3 +131,29 @@ class SelfAttention(keras.layers.Layer):
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             "inference_kernel": self.inference_kernel,
         }
+
+
+
+def packed_rows(padding_mask):
+    """`(token_rows, padded_rows)` of `SelfAttention`: where the real tokens are among the padded rows, and back.
+
+    Args:
+        padding_mask: int or bool `(batch_size, seq_length)`, 1 at real tokens.
+
+    Returns:
+        `token_rows`, int64 `(num_tokens,)`: the real tokens' rows of the
+        `batch_size * seq_length`, in order; `padded_rows`, int64
+        `(batch_size * seq_length,)`: each row's index in `token_rows`, and
+        at padding that of the last real token before it in the batch (0
+        before any): a gather fills padding with real rows, which the
+        attention masks and the outputs' readers ignore.
+
+    Example:
+    >>> token_rows, padded_rows = packed_rows([[1, 1, 0], [1, 0, 0]])
+    >>> token_rows.numpy().tolist(), padded_rows.numpy().tolist()
+    ([0, 1, 3], [0, 1, 1, 2, 2, 2])
+    """
+    real = tf.cast(tf.reshape(padding_mask, [-1]), tf.bool)
+    token_rows = tf.where(real)[:, 0]
+    padded_rows = tf.maximum(tf.cumsum(tf.cast(real, tf.int64)) - 1, 0)
+    return token_rows, padded_rows

@@ -7,7 +7,7 @@ from keras_bert.layers.cpu_kernels import DENSE_KERNELS, LAYER_NORM_KERNELS, che
 from keras_bert.layers.dropout import seed_states
 from keras_bert.layers.fused_dense import ACTIVATIONS, FusedDense
 from keras_bert.layers.fused_layer_norm import FusedLayerNorm
-from keras_bert.layers.self_attention import SelfAttention
+from keras_bert.layers.self_attention import SelfAttention, packed_rows
 
 
 @keras.saving.register_keras_serializable(package="keras_bert")
@@ -51,6 +51,12 @@ class TransformerBlock(keras.layers.Layer):
             norms (`FusedLayerNorm`): `"auto"`, `"batch_norm"` or `"keras"`
             (Keras' own ops, which converters such as tf2onnx read).
             Defaults to `"auto"`.
+        skip_padding: bool. In inference with a `padding_mask`, project and
+            feed forward only the real tokens' rows, so a batch of mixed
+            lengths costs its tokens rather than `batch * longest`. The real
+            tokens' outputs are the same; padding positions repeat a real
+            token's output (their values mean nothing either way).
+            Defaults to `False` (every position computed, as in training).
         **kwargs: Passed to `keras.layers.Layer` (`name`, `dtype`, ...).
 
     Call arguments:
@@ -86,6 +92,7 @@ class TransformerBlock(keras.layers.Layer):
         causal=False,
         dense_inference_kernel="auto",
         layer_norm_inference_kernel="auto",
+        skip_padding=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -106,6 +113,7 @@ class TransformerBlock(keras.layers.Layer):
         self.dense_inference_kernel = check_kernel(dense_inference_kernel, DENSE_KERNELS, "dense_inference_kernel")
         self.layer_norm_inference_kernel = check_kernel(layer_norm_inference_kernel, LAYER_NORM_KERNELS,
                                                         "layer_norm_inference_kernel")
+        self.skip_padding = skip_padding
 
     def build(self, x_shape, padding_mask_shape=None):
         hidden_size = x_shape[-1]
@@ -163,10 +171,17 @@ class TransformerBlock(keras.layers.Layer):
         batch_size, seq_length = tf.shape(x)[0], tf.shape(x)[1]
         bias = attention_bias(padding_mask, seq_length, self.causal, self.compute_dtype)
         x = tf.reshape(tf.cast(x, self.compute_dtype), [-1, self.hidden_size])
+        token_rows = padded_rows = None
+        if self.skip_padding and padding_mask is not None and not training:
+            token_rows, padded_rows = packed_rows(padding_mask)
+            x = tf.gather(x, token_rows)
         x = self.attention_layer_norm(
-            self.self_attention(x, bias, seq_length, residual=x, training=training), training=training)
+            self.self_attention(x, bias, seq_length, residual=x, token_rows=token_rows, padded_rows=padded_rows,
+                                training=training), training=training)
         hidden = self.intermediate_dense(x, training=training)
         x = self.output_layer_norm(self.output_dense(hidden, residual=x, training=training), training=training)
+        if token_rows is not None:  # back in place; padding rows repeat a real one
+            x = tf.gather(x, padded_rows)
         return tf.reshape(x, [batch_size, seq_length, self.hidden_size])
 
     def compute_output_shape(self, x_shape, padding_mask_shape=None):
@@ -186,6 +201,7 @@ class TransformerBlock(keras.layers.Layer):
             causal=self.causal,
             dense_inference_kernel=self.dense_inference_kernel,
             layer_norm_inference_kernel=self.layer_norm_inference_kernel,
+            skip_padding=self.skip_padding,
         )
         return config
 

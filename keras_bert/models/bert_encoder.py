@@ -42,6 +42,12 @@ class BertEncoder(keras.Model):
             or `"keras"`. Only speed differs, and which converters read the
             graph: `"keras"` gives plain ops that tf2onnx converts.
             Defaults to `"auto"`.
+        skip_padding: bool. In inference, the blocks compute only the real
+            tokens' rows (`TransformerBlock`): a batch of mixed lengths costs
+            its tokens, not `batch_size * seq_length`. Real tokens' outputs
+            are the same; padding positions repeat a real token's output
+            (meaningless either way). The frozen and ONNX exports set it.
+            Defaults to `False`.
         dtype: optional Keras dtype policy (or its name) for every layer.
             Defaults to the global policy.
         **kwargs: Passed to `keras.Model` (`name`, ...).
@@ -93,6 +99,7 @@ class BertEncoder(keras.Model):
         gradient_checkpointing=False,
         dense_inference_kernel="auto",
         layer_norm_inference_kernel="auto",
+        skip_padding=False,
         dtype=None,
         **kwargs,
     ):
@@ -142,6 +149,7 @@ class BertEncoder(keras.Model):
                 causal=causal_attention,
                 dense_inference_kernel=dense_inference_kernel,
                 layer_norm_inference_kernel=layer_norm_inference_kernel,
+                skip_padding=skip_padding,
                 dtype=dtype,
                 name=f"transformer_layer_{i}",
             )(x, padding_mask=inputs["input_mask"])
@@ -164,6 +172,7 @@ class BertEncoder(keras.Model):
         self.config = config
         self.dense_inference_kernel = dense_inference_kernel
         self.layer_norm_inference_kernel = layer_norm_inference_kernel
+        self.skip_padding = skip_padding
         self.embeddings = embeddings
         self.gradient_checkpointing = gradient_checkpointing
         self.lora_settings = None  # {"rank", "alpha", "target"} once `enable_lora` is called
@@ -305,6 +314,7 @@ class BertEncoder(keras.Model):
             "gradient_checkpointing": self.gradient_checkpointing,
             "dense_inference_kernel": self.dense_inference_kernel,
             "layer_norm_inference_kernel": self.layer_norm_inference_kernel,
+            "skip_padding": self.skip_padding,
             "dtype": keras.dtype_policies.serialize(self.dtype_policy),
             **self.config.to_dict(),
             **({"quantization": self.quantization} if self.quantization else {}),

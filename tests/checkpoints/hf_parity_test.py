@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_bert import load_encoder, read_checkpoint, save_tf1_checkpoint
+from keras_bert import BertEncoder, load_encoder, read_checkpoint, save_tf1_checkpoint
 from real_data import read_mrpc_pairs, read_sst2
 
 torch = pytest.importorskip("torch")
@@ -81,6 +81,17 @@ def _assert_parity(outputs, reference, real):
 
 def test_load_encoder_matches_transformers(encoder, batch, reference):
     _assert_parity(encoder(batch), reference, batch["input_mask"] == 1)
+
+
+def test_skip_padding_matches_transformers_at_real_tokens(batch, reference, minilm_path):
+    # The exports' setting: only the real tokens' rows are computed (padding positions repeat one of them).
+    outputs = BertEncoder.from_checkpoint(read_checkpoint(minilm_path), skip_padding=True)(batch)
+    real = batch["input_mask"] == 1
+    np.testing.assert_allclose(outputs["pooled_output"], reference["pooled_output"], atol=TOLERANCE, rtol=0)
+    layers = zip([outputs["sequence_output"], *outputs["encoder_outputs"]],
+                 [reference["sequence_output"], *reference["encoder_outputs"]])
+    for i, (ours, theirs) in enumerate(layers):
+        np.testing.assert_allclose(np.asarray(ours)[real], theirs[real], atol=TOLERANCE, rtol=0, err_msg=f"output {i}")
 
 
 def test_parity_after_tf1_round_trip(encoder, batch, reference, tmp_path, minilm_path):

@@ -57,6 +57,30 @@ def test_matches_numpy_reference_with_padding(activation):
     np.testing.assert_allclose(block(x, padding_mask=mask), expected, atol=1e-4)
 
 
+@pytest.mark.parametrize("causal", [False, True])
+def test_skip_padding_computes_only_the_real_tokens(causal):
+    rng = np.random.default_rng(3)
+    block = _random_block("gelu", rng)
+    block.causal = causal
+    skipping = TransformerBlock(num_heads=HEADS, intermediate_size=FFN, layer_norm_epsilon=1e-6, causal=causal,
+                                dropout=0.0, attention_dropout=0.0, skip_padding=True)
+    skipping(np.zeros((BATCH, SEQ, HIDDEN), "float32"))
+    skipping.set_weights(block.get_weights())
+    x = rng.normal(size=(BATCH, SEQ, HIDDEN)).astype("float32")
+    mask = np.ones((BATCH, SEQ), "int32")
+    mask[1, 4:] = 0
+    mask[2, :] = 0  # a row with no tokens at all
+    real = mask == 1
+    expected = block(x, padding_mask=mask).numpy()
+    outputs = skipping(x, padding_mask=mask).numpy()
+    np.testing.assert_allclose(outputs[real], expected[real], atol=1e-5)
+    if not causal:  # and against the NumPy reference
+        reference = transformer_layer(x.astype(np.float64), mask, _google_weights(block, ""), "", HEADS, "gelu", 1e-6)
+        np.testing.assert_allclose(outputs[real], reference[real], atol=1e-4)
+    # Training computes every position, as without it (dropout is random, so with rate 0 here).
+    np.testing.assert_allclose(skipping(x, padding_mask=mask, training=True), expected, atol=1e-5)
+
+
 def test_padding_is_never_attended_to():
     rng = np.random.default_rng(1)
     block = _random_block("gelu", rng)
@@ -107,6 +131,7 @@ def test_unknown_activation():
 def test_serialization():
     x = np.random.default_rng(2).normal(size=(BATCH, SEQ, HIDDEN)).astype("float32")
     mask = np.ones((BATCH, SEQ), "int32")
-    block = TransformerBlock(num_heads=HEADS, intermediate_size=FFN, activation="gelu_tanh", dropout=0.2)
+    block = TransformerBlock(num_heads=HEADS, intermediate_size=FFN, activation="gelu_tanh", dropout=0.2,
+                             skip_padding=True)
     block(x, padding_mask=mask)
     run_serialization_test(block, (x,), {"padding_mask": mask})
