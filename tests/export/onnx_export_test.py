@@ -169,6 +169,16 @@ def test_token_classifier_and_span_labeler_equal_the_model(tmp_path):
         np.testing.assert_allclose(got[real], np.asarray(expected[name])[real], atol=1e-5)
 
 
+def test_without_skip_padding_every_position_equals_the_model(tmp_path):
+    inputs = _tiny_inputs()
+    tagger = _randomized(keras_bert.BertTokenClassifier(_tiny_encoder(), num_classes=5))
+    paths = {skip: export_onnx(tagger, tmp_path / f"tagger_{skip}.onnx", skip_padding=skip) for skip in (True, False)}
+    np.testing.assert_allclose(_session(paths[False]).run(["logits"], inputs)[0], tagger(inputs), atol=1e-5)
+    # The packing's index ops (a gather of the rows in and out of each block and around the attention) are gone.
+    gathers = {skip: sum(n.op_type == "Gather" for n in onnx.load(path).graph.node) for skip, path in paths.items()}
+    assert gathers[True] - gathers[False] >= 6 * TINY["num_layers"], gathers
+
+
 def test_embedder_and_regression_equal_the_model(tmp_path):
     inputs = _tiny_inputs()
     embedder = _randomized(keras_bert.BertTextEmbedder(_tiny_encoder()))
