@@ -74,8 +74,8 @@ def export_onnx(model, path, int8_path=None, opset=17, skip_padding=True):
         skip_padding: bool. The blocks compute only the real tokens' rows
             (`BertEncoder`'s `skip_padding`): batches of mixed lengths run
             faster, while a single sentence (no padding) pays for the index
-            ops (about 0.25 ms for all-MiniLM-L6-v2; reports/serving.md).
-            `False` for batch-1 latency. Defaults to `True`.
+            ops (measured in reports/serving.md). `False` for batch-1
+            latency. Defaults to `True`.
 
     Returns:
         `path`.

@@ -133,7 +133,6 @@ class SelfAttention(keras.layers.Layer):
         }
 
 
-
 def packed_rows(padding_mask):
     """`(token_rows, padded_rows)` of `SelfAttention`: where the real tokens are among the padded rows, and back.
 

@@ -46,7 +46,7 @@ class BertEncoder(keras.Model):
             tokens' rows (`TransformerBlock`): a batch of mixed lengths costs
             its tokens, not `batch_size * seq_length`. Real tokens' outputs
             are the same; padding positions repeat a real token's output
-            (meaningless either way). The frozen and ONNX exports set it.
+            (meaningless either way). The SavedModel and ONNX exports set it.
             Defaults to `False`.
         dtype: optional Keras dtype policy (or its name) for every layer.
             Defaults to the global policy.
