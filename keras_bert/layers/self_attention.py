@@ -1,5 +1,7 @@
 """`SelfAttention`: BERT's multi-head self-attention, with its output projection."""
 
+import collections
+
 import keras
 import tensorflow as tf
 
@@ -36,20 +38,18 @@ class SelfAttention(keras.layers.Layer):
             scores (large negative values mask keys out).
         seq_length: int scalar tensor. Rows per sequence.
         residual: optional tensor shaped like `rows`, added to the output.
-        token_rows: optional int `(num_tokens,)`: `rows` holds only these
-            rows of the `batch_size * seq_length` (the real tokens', see
-            `TransformerBlock`'s `skip_padding`). The projections run on them
-            alone; the attention places them in their sequences, and the
-            output holds those rows. The other rows must be masked out as
-            keys by `attention_bias`.
-        padded_rows: int `(batch_size * seq_length,)`, with `token_rows`:
-            each padded row's row in `rows` (any row for padding, which
-            `attention_bias` masks). `packed_rows` gives both.
+        groups: optional `LengthGroups` (from `length_groups`), in
+            inference: `rows` holds only the real tokens' rows, packed
+            (`(num_tokens, hidden)`, see `TransformerBlock`'s
+            `skip_padding`). The projections run on them alone, the
+            attention on each group of similar-length sequences padded to
+            that group's longest, and the output holds the packed rows.
+            `attention_bias` and `seq_length` are then unused.
         training: bool. Enables dropout.
 
     Returns:
         `(batch_size * seq_length, hidden)` tensor of the compute dtype, or
-        `(num_tokens, hidden)` with `token_rows`.
+        `(num_tokens, hidden)` with `groups`.
 
     Example:
     >>> import numpy as np
@@ -90,30 +90,35 @@ class SelfAttention(keras.layers.Layer):
         self.value = projection("value")
         self.attention_output = projection("attention_output", self.dropout)
 
-    def call(self, rows, attention_bias=None, seq_length=None, residual=None, token_rows=None, padded_rows=None,
-             training=None):
-        width = rows.shape[-1]
-        head_size = width // self.num_heads
+    def call(self, rows, attention_bias=None, seq_length=None, residual=None, groups=None, training=None):
         seq_length = tf.shape(rows)[0] if seq_length is None else seq_length
+        projected = [p(rows, training=training) for p in (self.query, self.key, self.value)]
+        if groups is None:
+            context = self._attention(*projected, attention_bias, [-1, seq_length], training)
+        else:
+            # Each group's sequences, padded to the group's longest; then every token's row back in packed order.
+            contexts = [self._attention(*(tf.gather(p, group_rows) for p in projected), group_bias,
+                                        tf.shape(group_rows), training)
+                        for group_rows, group_bias in groups.groups]
+            context = tf.gather(tf.concat(contexts, 0), groups.token_positions)
+        return self.attention_output(context, residual=residual, training=training)
 
-        def heads(projection):  # (batch * seq, width) -> (batch, heads, seq, head_size)
-            projected = projection(rows, training=training)
-            if token_rows is not None:  # the tokens' rows into place; padding rows are masked keys, any values do
-                projected = tf.gather(projected, padded_rows)
-            projected = tf.reshape(projected, [-1, seq_length, self.num_heads, head_size])
+    def _attention(self, query, key, value, attention_bias, batch_and_length, training):
+        """Rows of `batch * length` sequences' projections -> their attention context rows, heads joined."""
+        width = query.shape[-1]
+        head_size = width // self.num_heads
+
+        def heads(projected):  # (batch * length, width) -> (batch, heads, length, head_size)
+            projected = tf.reshape(projected, [batch_and_length[0], batch_and_length[1], self.num_heads, head_size])
             return tf.transpose(projected, [0, 2, 1, 3])
 
         # As Keras' MultiHeadAttention: the query is scaled before the product.
-        query = heads(self.query) * tf.cast(head_size**-0.5, self.compute_dtype)
-        scores = tf.matmul(query, heads(self.key), transpose_b=True)
+        scores = tf.matmul(heads(query) * tf.cast(head_size**-0.5, self.compute_dtype), heads(key), transpose_b=True)
         if attention_bias is not None:
             scores += tf.cast(attention_bias, scores.dtype)
         probs = self.probs_dropout(tf.nn.softmax(scores), training=training)
-        context = tf.matmul(probs, heads(self.value))
-        context = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [-1, width])
-        if token_rows is not None:
-            context = tf.gather(context, token_rows)
-        return self.attention_output(context, residual=residual, training=training)
+        context = tf.matmul(probs, heads(value))
+        return tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [-1, width])
 
     def seed_states(self):
         """The dropout seed-state variables, in a fixed order (what gradient checkpointing rewinds)."""
@@ -156,3 +161,90 @@ def packed_rows(padding_mask):
     token_rows = tf.where(real)[:, 0]
     padded_rows = tf.maximum(tf.cumsum(tf.cast(real, tf.int64)) - 1, 0)
     return token_rows, padded_rows
+
+
+def masked_score(dtype):
+    """The large negative value added to a masked key's score: Keras' Softmax's -1e9, or -3e4 in float16.
+
+    float16's range ends at 65504: -1e9 would be -inf, and 0 * -inf = nan at
+    the kept keys.
+
+    Example:
+    >>> masked_score("bfloat16"), masked_score("float16")
+    (-1000000000.0, -30000.0)
+    """
+    return -3e4 if dtype == "float16" else -1e9
+
+
+LengthGroups = collections.namedtuple("LengthGroups", ["groups", "token_positions"])
+LengthGroups.__doc__ = """What `length_groups` returns, for `SelfAttention`'s `groups`.
+
+Fields:
+    groups: a list of `(rows, bias)`, one per group: `rows`, int64
+        `(sequences, longest)`, each sequence's packed row at each position
+        (past its end, its last token's); `bias`, float
+        `(sequences, 1, 1 or longest, longest)`, added to the scores (a large
+        negative value at the positions past each end, and after each query
+        if causal).
+    token_positions: int64 `(num_tokens,)`: each packed token's row in the
+        groups' outputs, concatenated in group order.
+"""
+
+
+def length_groups(padding_mask, num_groups, causal=False, dtype="float32"):
+    """Sequences sorted by length and cut into `num_groups` groups, for attention without most of the padding.
+
+    A batch cut to its longest sequence spends most of its attention on
+    padding when lengths vary (its scores grow with `longest ** 2`); after
+    sorting, each group is padded only to its own longest. The tokens are
+    addressed as `packed_rows` packs them: the real tokens' rows, in order.
+    A sequence's tokens keep their order (what a causal mask needs); holes
+    in a mask are closed up, as the padded attention masks them out.
+
+    Args:
+        padding_mask: int or bool `(batch_size, seq_length)`, 1 at real tokens.
+        num_groups: int. Groups of `ceil(batch_size / num_groups)` sequences,
+            longest first (the last ones may be smaller or empty).
+        causal: bool. Also mask keys after each query.
+        dtype: the scores' dtype (see `masked_score`).
+
+    Returns:
+        A `LengthGroups`.
+
+    Example:
+    >>> groups = length_groups([[1, 1, 0, 0], [1, 1, 1, 1], [1, 0, 0, 0]], num_groups=2)
+    >>> [rows.numpy().tolist() for rows, _ in groups.groups]  # tokens 0-1, 2-5, 6
+    [[[2, 3, 4, 5], [0, 1, 1, 1]], [[6]]]
+    >>> groups.token_positions.numpy().tolist()  # the groups' 2 * 4 + 1 * 1 output rows
+    [4, 5, 0, 1, 2, 3, 8]
+    """
+    large_negative = tf.cast(masked_score(dtype), dtype)
+    lengths = tf.reduce_sum(tf.cast(padding_mask, tf.int64), 1)
+    starts = tf.cumsum(lengths, exclusive=True)  # each sequence's first packed row
+    num_tokens = tf.reduce_sum(lengths)
+    batch_size = tf.shape(lengths, out_type=tf.int64)[0]
+    order = tf.argsort(lengths, direction="DESCENDING", stable=True)
+    group_size = (batch_size + num_groups - 1) // num_groups
+    groups, output_starts, offset = [], [], tf.constant(0, tf.int64)
+    for index in range(num_groups):
+        members = order[index * group_size:(index + 1) * group_size]
+        member_lengths = tf.gather(lengths, members)
+        longest = tf.reduce_max(tf.concat([member_lengths, [0]], 0))
+        positions = tf.range(longest)
+        # Past its end a sequence repeats its last token's row (masked as a key); the clip keeps an empty
+        # sequence's rows (all masked) inside the packed rows.
+        rows = tf.gather(starts, members)[:, None] + tf.minimum(positions[None], member_lengths[:, None] - 1)
+        rows = tf.clip_by_value(rows, 0, tf.maximum(num_tokens - 1, 0))
+        past_end = tf.cast(positions[None] >= member_lengths[:, None], dtype)[:, None, None, :]
+        bias = past_end * large_negative
+        if causal:
+            future = tf.cast(positions[None, :] > positions[:, None], dtype)
+            bias = tf.minimum(bias, (future * large_negative)[None, None])
+        groups.append((rows, bias))
+        count = tf.shape(members, out_type=tf.int64)[0]
+        output_starts.append(offset + tf.range(count) * longest)
+        offset += count * longest
+    sequence_output_start = tf.gather(tf.concat(output_starts, 0), tf.math.invert_permutation(order))  # by sequence
+    sequence = tf.repeat(tf.range(batch_size), lengths)
+    position = tf.range(num_tokens) - tf.gather(starts, sequence)
+    return LengthGroups(groups, tf.gather(sequence_output_start, sequence) + position)

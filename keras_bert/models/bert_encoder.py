@@ -44,7 +44,8 @@ class BertEncoder(keras.Model):
             Defaults to `"auto"`.
         skip_padding: bool. In inference, the blocks compute only the real
             tokens' rows (`TransformerBlock`): a batch of mixed lengths costs
-            its tokens, not `batch_size * seq_length`. Real tokens' outputs
+            its tokens, not `batch_size * seq_length`, and its attention runs
+            on groups of similar lengths. Real tokens' outputs
             are the same; padding positions repeat a real token's output
             (meaningless either way). The SavedModel and ONNX exports set it.
             Defaults to `False`.
