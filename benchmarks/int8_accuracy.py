@@ -21,9 +21,9 @@ a tagger's served words are mapped back to the CoNLL words by character offsets)
 files through `keras_bert.export.load_tflite`. Scores use the library's metrics
 (`glue_metrics` and `f1` for SST-2/MRPC, `conll_scores` for CoNLL-2003).
 
-The int8 SavedModel quantizes each projection's input with one scale per call (the batch's
-largest magnitude, padding rows included), so its predictions depend on what else is in the
-batch: it is scored at each --int8_batch_sizes (1 and 32 by default). TFLite's dynamic-range
+The int8 SavedModel quantizes each projection's input with one scale per call (the largest
+magnitude over the batch's real tokens: the export skips padding), so its predictions depend on
+what else is in the batch: it is scored at each --int8_batch_sizes (1 and 32 by default). TFLite's dynamic-range
 kernels quantize per row. The float32 SavedModel should reproduce the script's own dev score
 (eval_results.json); a tagger's SavedModel tags words past --max_seq_length pieces `O` where
 run_ner.py reads such sentences in several windows, so it may differ there.
