@@ -24,7 +24,9 @@ the same signature, tokenizer included (see keras_bert.export.export_tflite).
 --onnx_file writes the model without its tokenizer as an ONNX file for ONNX
 Runtime (float32; inputs input_word_ids, input_mask, input_type_ids as
 BertPreprocessor gives them; see keras_bert.export.export_onnx); --onnx_int8
-also writes its dynamically quantized int8 form beside it, NAME.int8.onnx.
+also writes its dynamically quantized int8 form beside it, NAME.int8.onnx;
+--noonnx_skip_padding computes every position (for one sentence per call:
+no padding to skip, so no index ops).
 """
 
 import os
@@ -42,6 +44,9 @@ flags.DEFINE_string("onnx_file", None, "Also write the model, tokenizer outside,
                     "(needs the onnx extra: pip install -e '.[onnx]').")
 flags.DEFINE_bool("onnx_int8", False, "With --onnx_file: also write the int8 (dynamically quantized) ONNX model "
                   "beside it, the .onnx suffix replaced by .int8.onnx.")
+flags.DEFINE_bool("onnx_skip_padding", True, "With --onnx_file: the blocks compute only the real tokens' rows "
+                  "(faster for batches of mixed lengths). --noonnx_skip_padding for one sentence per call, which has "
+                  "no padding and pays for the index ops.")
 flags.DEFINE_string("hub_export_dir", None, "Also write the fine-tuned encoder as a TF-Hub-style pair: "
                     "HUB_EXPORT_DIR/preprocess and HUB_EXPORT_DIR/encoder.")
 flags.DEFINE_enum("precision", None, ["float32", "bfloat16", "float16", "int8"],
@@ -103,7 +108,7 @@ def main(argv):
             export_tflite(model, preprocessor, FLAGS.tflite_file, label_names=settings.get("label_names"),
                           pair=settings.get("pair", False), precision="int8" if _precision() == "int8" else None)
         if FLAGS.onnx_file:
-            export_onnx(model, FLAGS.onnx_file, int8_path=onnx_int8_file)
+            export_onnx(model, FLAGS.onnx_file, int8_path=onnx_int8_file, skip_padding=FLAGS.onnx_skip_padding)
     except (ImportError, OSError, ValueError, KeyError, TypeError) as e:
         sys.exit(f"export_saved_model.py: {e}")
     task = settings["task"]
@@ -120,6 +125,7 @@ def main(argv):
               "any TFLite runtime with tensorflow_text's tflite_registrar ops registered.")
     if FLAGS.onnx_file:
         int8 = f" and {onnx_int8_file} (int8)" if onnx_int8_file else ""
+        int8 += "" if FLAGS.onnx_skip_padding else ", every position computed"
         print(f"ONNX: {FLAGS.onnx_file}{int8}; inputs input_word_ids, input_mask, input_type_ids (int32 [batch, seq], "
               f"from BertPreprocessor({FLAGS.model_dir}/vocab.txt)), outputs as keras_bert.export.export_onnx lists.")
     if FLAGS.hub_export_dir:
