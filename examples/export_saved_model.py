@@ -124,9 +124,9 @@ def main(argv):
         print(f"TFLite: {FLAGS.tflite_file}, the same signature; load it with keras_bert.export.load_tflite, or "
               "any TFLite runtime with tensorflow_text's tflite_registrar ops registered.")
     if FLAGS.onnx_file:
-        int8 = f" and {onnx_int8_file} (int8)" if onnx_int8_file else ""
-        int8 += "" if FLAGS.onnx_skip_padding else ", every position computed"
-        print(f"ONNX: {FLAGS.onnx_file}{int8}; inputs input_word_ids, input_mask, input_type_ids (int32 [batch, seq], "
+        files = FLAGS.onnx_file + (f" and {onnx_int8_file} (int8)" if onnx_int8_file else "")
+        files += "" if FLAGS.onnx_skip_padding else ", every position computed"
+        print(f"ONNX: {files}; inputs input_word_ids, input_mask, input_type_ids (int32 [batch, seq], "
               f"from BertPreprocessor({FLAGS.model_dir}/vocab.txt)), outputs as keras_bert.export.export_onnx lists.")
     if FLAGS.hub_export_dir:
         print(f"Hub-style pair: {FLAGS.hub_export_dir}/preprocess (strings -> encoder inputs; tokenize, "

@@ -163,17 +163,34 @@ def packed_rows(padding_mask):
     return token_rows, padded_rows
 
 
-def masked_score(dtype):
-    """The large negative value added to a masked key's score: Keras' Softmax's -1e9, or -3e4 in float16.
+def attention_bias(padding_mask, seq_length, causal, dtype):
+    """Scores added before the softmax: a large negative value where a query must not look.
 
-    float16's range ends at 65504: -1e9 would be -inf, and 0 * -inf = nan at
-    the kept keys.
+    Args:
+        padding_mask: optional int/bool `(batch, seq)`, 0 at padding keys.
+        seq_length: int scalar.
+        causal: bool. Also mask keys after each query.
+        dtype: the compute dtype. The large value is Keras' Softmax's: -1e9,
+            or -3e4 in float16, whose range ends at 65504 (-1e9 would be
+            -inf, and 0 * -inf = nan at the kept keys).
+
+    Returns:
+        None, or a tensor broadcastable to `(batch, heads, seq, seq)`.
 
     Example:
-    >>> masked_score("bfloat16"), masked_score("float16")
-    (-1000000000.0, -30000.0)
+    >>> attention_bias([[1, 0]], 2, causal=False, dtype="float32").numpy().tolist()
+    [[[[-0.0, -1000000000.0]]]]
     """
-    return -3e4 if dtype == "float16" else -1e9
+    large_negative = -3e4 if dtype == "float16" else -1e9
+    bias = None
+    if padding_mask is not None:
+        keep = tf.cast(padding_mask, dtype)[:, None, None, :]  # (batch, 1, 1, seq)
+        bias = (1.0 - keep) * tf.cast(large_negative, dtype)
+    if causal:
+        future = tf.linalg.band_part(tf.ones([seq_length, seq_length]), 0, -1) - tf.eye(seq_length)
+        causal_bias = tf.cast(future * large_negative, dtype)[None, None]  # (1, 1, seq, seq)
+        bias = causal_bias if bias is None else tf.minimum(bias, causal_bias)
+    return bias
 
 
 LengthGroups = collections.namedtuple("LengthGroups", ["groups", "token_positions"])
@@ -206,7 +223,7 @@ def length_groups(padding_mask, num_groups, causal=False, dtype="float32"):
         num_groups: int. Groups of `ceil(batch_size / num_groups)` sequences,
             longest first (the last ones may be smaller or empty).
         causal: bool. Also mask keys after each query.
-        dtype: the scores' dtype (see `masked_score`).
+        dtype: the scores' dtype (see `attention_bias`).
 
     Returns:
         A `LengthGroups`.
@@ -218,7 +235,6 @@ def length_groups(padding_mask, num_groups, causal=False, dtype="float32"):
     >>> groups.token_positions.numpy().tolist()  # the groups' 2 * 4 + 1 * 1 output rows
     [4, 5, 0, 1, 2, 3, 8]
     """
-    large_negative = tf.cast(masked_score(dtype), dtype)
     lengths = tf.reduce_sum(tf.cast(padding_mask, tf.int64), 1)
     starts = tf.cumsum(lengths, exclusive=True)  # each sequence's first packed row
     num_tokens = tf.reduce_sum(lengths)
@@ -235,12 +251,7 @@ def length_groups(padding_mask, num_groups, causal=False, dtype="float32"):
         # sequence's rows (all masked) inside the packed rows.
         rows = tf.gather(starts, members)[:, None] + tf.minimum(positions[None], member_lengths[:, None] - 1)
         rows = tf.clip_by_value(rows, 0, tf.maximum(num_tokens - 1, 0))
-        past_end = tf.cast(positions[None] >= member_lengths[:, None], dtype)[:, None, None, :]
-        bias = past_end * large_negative
-        if causal:
-            future = tf.cast(positions[None, :] > positions[:, None], dtype)
-            bias = tf.minimum(bias, (future * large_negative)[None, None])
-        groups.append((rows, bias))
+        groups.append((rows, attention_bias(positions[None] < member_lengths[:, None], longest, causal, dtype)))
         count = tf.shape(members, out_type=tf.int64)[0]
         output_starts.append(offset + tf.range(count) * longest)
         offset += count * longest

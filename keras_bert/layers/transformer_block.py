@@ -7,10 +7,10 @@ from keras_bert.layers.cpu_kernels import DENSE_KERNELS, LAYER_NORM_KERNELS, che
 from keras_bert.layers.dropout import seed_states
 from keras_bert.layers.fused_dense import ACTIVATIONS, FusedDense
 from keras_bert.layers.fused_layer_norm import FusedLayerNorm
-from keras_bert.layers.self_attention import SelfAttention, length_groups, masked_score, packed_rows
+from keras_bert.layers.self_attention import SelfAttention, attention_bias, length_groups, packed_rows
 
-# With skip_padding, the attention runs on this many groups of similar-length sequences. On SST-2 batches of 32
-# two groups served as fast as four and 1.1x faster than one; eight were slower (reports/serving.md).
+# With skip_padding, the attention runs on this many groups of similar-length sequences: on SST-2 batches of 32,
+# two were as fast as four and faster than one or eight (reports/serving.md).
 _LENGTH_GROUPS = 2
 
 
@@ -212,31 +212,3 @@ class TransformerBlock(keras.layers.Layer):
             skip_padding=self.skip_padding,
         )
         return config
-
-
-def attention_bias(padding_mask, seq_length, causal, dtype):
-    """Scores added before the softmax: a large negative value where a query must not look.
-
-    Args:
-        padding_mask: optional int/bool `(batch, seq)`, 0 at padding keys.
-        seq_length: int scalar.
-        causal: bool. Also mask keys after each query.
-        dtype: the compute dtype (the large value is `masked_score`'s).
-
-    Returns:
-        None, or a tensor broadcastable to `(batch, heads, seq, seq)`.
-
-    Example:
-    >>> attention_bias([[1, 0]], 2, causal=False, dtype="float32").numpy().tolist()
-    [[[[-0.0, -1000000000.0]]]]
-    """
-    large_negative = masked_score(dtype)
-    bias = None
-    if padding_mask is not None:
-        keep = tf.cast(padding_mask, dtype)[:, None, None, :]  # (batch, 1, 1, seq)
-        bias = (1.0 - keep) * tf.cast(large_negative, dtype)
-    if causal:
-        future = tf.linalg.band_part(tf.ones([seq_length, seq_length]), 0, -1) - tf.eye(seq_length)
-        causal_bias = tf.cast(future * large_negative, dtype)[None, None]  # (1, 1, seq, seq)
-        bias = causal_bias if bias is None else tf.minimum(bias, causal_bias)
-    return bias
