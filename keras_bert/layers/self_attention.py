@@ -228,6 +228,9 @@ def length_groups(padding_mask, num_groups, causal=False, dtype="float32"):
     Returns:
         A `LengthGroups`.
 
+    Raises:
+        ValueError: `num_groups` is not a positive int.
+
     Example:
     >>> groups = length_groups([[1, 1, 0, 0], [1, 1, 1, 1], [1, 0, 0, 0]], num_groups=2)
     >>> [rows.numpy().tolist() for rows, _ in groups.groups]  # tokens 0-1, 2-5, 6
@@ -235,6 +238,8 @@ def length_groups(padding_mask, num_groups, causal=False, dtype="float32"):
     >>> groups.token_positions.numpy().tolist()  # the groups' 2 * 4 + 1 * 1 output rows
     [4, 5, 0, 1, 2, 3, 8]
     """
+    if not isinstance(num_groups, int) or num_groups < 1:
+        raise ValueError(f"num_groups={num_groups!r}; use a positive int (one group is the whole batch).")
     lengths = tf.reduce_sum(tf.cast(padding_mask, tf.int64), 1)
     starts = tf.cumsum(lengths, exclusive=True)  # each sequence's first packed row
     num_tokens = tf.reduce_sum(lengths)

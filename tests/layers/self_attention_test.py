@@ -84,6 +84,11 @@ def test_length_groups_attend_within_each_sequence_only(lengths, causal):
         assert outputs.shape == rows.shape
 
 
+def test_length_groups_need_a_positive_number_of_groups():
+    with pytest.raises(ValueError, match="num_groups=0; use a positive int"):
+        length_groups([[1, 1]], 0)
+
+
 def test_dropout_only_in_training_and_seed_states_listed():
     rng = np.random.default_rng(1)
     attention = _attention(rng, dropout=0.5, attention_dropout=0.5)
