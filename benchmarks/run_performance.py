@@ -3,7 +3,8 @@
     pip install -e ".[bench]"
     python benchmarks/run_performance.py --output_dir=reports/performance --update_docs
 
-Every case builds ours and the peers in one process and times them interleaved
+Every case builds ours and the peers in one process (the serving case: one
+process per served form, as deployments run them) and times them interleaved
 (round r of every configuration before round r+1 of any), after warm-up; each
 figure is the median of --repeats rounds. Absolute speeds swing between runs on
 a shared machine, so the tables give each configuration's ratio to the best
@@ -26,7 +27,7 @@ Cases (--cases):
               throughput and batch-1 p50/p99 latency of our SavedModels (fp32, bf16, int8), TFLite
               files (fp32, int8) and ONNX files on ONNX Runtime (fp32, int8), against transformers
               on torch (fp32, bf16 weights, quantize_dynamic int8) and exported to ONNX Runtime int8;
-              compared with the fastest peer form at any precision
+              each form served by its own process; compared with the fastest peer form at any precision
 
 tf-models-official is not among the peers: its releases pin another TensorFlow
 (2.20) than ours (2.21), so it cannot share this environment.
