@@ -213,17 +213,9 @@ def _serve(spec, batches, singles, warmup, connection):
         connection.send((throughput, latencies))
 
 
-def serving_case(sst2_dev_file, warmup, repeats, batch=32, sentences=512, latency_sentences=200):
-    """`{title: {configuration: value}}`: batch-32 throughput and batch-1 p50/p99 latency, per served form."""
-    from keras_bert.checkpoints import default_checkpoint_path, load_encoder_and_vocab
 
-    texts = _dev_sentences(sst2_dev_file)
-    encoder, vocab_file = load_encoder_and_vocab()
-    classifier = _seeded_classifier(encoder)
-    directory = tempfile.mkdtemp(prefix="serving_case_")
-    forms = {**_export_ours(classifier, vocab_file, directory),
-             **_export_peers(default_checkpoint_path(), classifier, directory)}
-
+def _serve_rounds(forms, texts, warmup, repeats, batch, sentences, latency_sentences):
+    """`(throughput, latencies, agreement)`: each form served by its own worker, in interleaved rounds."""
     batches = [texts[i:i + batch] for i in range(0, sentences, batch)]
     singles = [[text] for text in texts[:latency_sentences]]
     # Fresh interpreters (not forks of this one, which holds TensorFlow's and torch's thread pools).
@@ -257,6 +249,22 @@ def serving_case(sst2_dev_file, warmup, repeats, batch=32, sentences=512, latenc
     for process, connection in workers.values():
         connection.send(None)
         process.join()
+    return throughput, latencies, agreement
+
+
+def serving_case(sst2_dev_file, warmup, repeats, batch=32, sentences=512, latency_sentences=200):
+    """`{title: {configuration: value}}`: batch-32 throughput and batch-1 p50/p99 latency, per served form."""
+    from keras_bert.checkpoints import default_checkpoint_path, load_encoder_and_vocab
+
+    texts = _dev_sentences(sst2_dev_file)
+    encoder, vocab_file = load_encoder_and_vocab()
+    classifier = _seeded_classifier(encoder)
+    # The exported files (about 750 MB) are removed when the workers are done with them.
+    with tempfile.TemporaryDirectory(prefix="serving_case_") as directory:
+        forms = {**_export_ours(classifier, vocab_file, directory),
+                 **_export_peers(default_checkpoint_path(), classifier, directory)}
+        throughput, latencies, agreement = _serve_rounds(forms, texts, warmup, repeats, batch, sentences,
+                                                         latency_sentences)
 
     def percentile(values, q):
         ordered = sorted(values)
